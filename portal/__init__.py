@@ -1,0 +1,81 @@
+"""The Marketplace Portal application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from .config import Config, TestConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    if config is None:
+        config = TestConfig if os.environ.get("PORTAL_ENV") == "test" else Config
+    if isinstance(config, dict):
+        app.config.from_object(Config)
+        app.config.update(config)
+    else:
+        app.config.from_object(config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_request_hooks(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (every model registered on the metadata)
+    from .extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+
+
+def register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .customers.views import bp as customers_bp
+    from .deliveries.views import bp as driver_bp
+    from .main.views import bp as main_bp
+    from .vendors.views import bp as vendor_bp
+
+    for blueprint in (main_bp, auth_bp, admin_bp, vendor_bp, driver_bp, customers_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .auth.cli import users_cli
+    from .operations.cli import partitions_cli
+    from .seed.cli import seed_cli
+
+    for group in (users_cli, partitions_cli, seed_cli):
+        app.cli.add_command(group)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from .security import apply_security_headers
+
+    app.after_request(apply_security_headers)

@@ -1,0 +1,86 @@
+"""Settings, read from the environment with safe development defaults.
+
+Every business rate, threshold and schedule lives here so that no feature module carries a literal.
+"""
+
+import os
+from datetime import timedelta
+from decimal import Decimal
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    ENV_NAME = _env("PORTAL_ENV", "development")
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-key-change-me")
+    SQLALCHEMY_DATABASE_URI = _env(
+        "DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/portal"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+    # Sessions and cookies: Secure everywhere but local development.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", ENV_NAME != "development")
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("SESSION_HOURS", 12))
+
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, so long-open pages keep working
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+
+    # Sign-in rate limits (Flask-Limiter syntax), counted in Redis.
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", REDIS_URL)
+    RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "portal-limits")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ADDRESS = _env("LOGIN_LIMIT_PER_ADDRESS", "20 per 5 minutes")
+    LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes")
+
+    # Background jobs.
+    RQ_QUEUES = ["high", "default", "low"]
+    RQ_KEY_PREFIX = _env("RQ_KEY_PREFIX", "portal")
+
+    # Partitions: how many periods ahead of the current one exist at all times.
+    PARTITION_MONTHS_AHEAD = _env_int("PARTITION_MONTHS_AHEAD", 3)
+    PARTITION_YEARS_AHEAD = _env_int("PARTITION_YEARS_AHEAD", 1)
+
+    # Commission by shop tier, and the monthly sales that earn each tier.
+    TIER_COMMISSION_RATES = {
+        "bronze": Decimal(_env("COMMISSION_RATE_BRONZE", "0.1500")),
+        "silver": Decimal(_env("COMMISSION_RATE_SILVER", "0.1200")),
+        "gold": Decimal(_env("COMMISSION_RATE_GOLD", "0.1000")),
+    }
+    TIER_SALES_THRESHOLDS = {
+        "silver": Decimal(_env("TIER_SILVER_FROM", "5000")),
+        "gold": Decimal(_env("TIER_GOLD_FROM", "20000")),
+    }
+
+    MEDIA_ROOT = _env("MEDIA_ROOT", os.path.join(os.getcwd(), "media"))
+    PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:8000")
+
+
+class TestConfig(Config):
+    TESTING = True
+    ENV_NAME = "test"
+    SQLALCHEMY_DATABASE_URI = _env(
+        "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/portal_test"
+    )
+    RATELIMIT_KEY_PREFIX = "portal-test-limits"
+    RQ_KEY_PREFIX = "portal-test"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False

@@ -1,0 +1,15 @@
+"""Imports every feature's models so the metadata (and Alembic) sees the whole schema."""
+
+from .auth.models import User  # noqa: F401
+from .catalog.models import Brand, MasterProduct, Product, ProductCategory, VendorProductMapping  # noqa: F401
+from .commissions.models import CommissionRecord, CommissionSummary, VendorPlatformFee  # noqa: F401
+from .customers.models import Customer  # noqa: F401
+from .deliveries.models import DeliveryAssignment, Driver  # noqa: F401
+from .loyalty.models import PointsBalance, PointsTransaction  # noqa: F401
+from .obfuscation.models import ProductObfuscation  # noqa: F401
+from .operations.models import ArchivedOrder  # noqa: F401
+from .orders.models import Order, OrderExternalRef, OrderItem  # noqa: F401
+from .payouts.models import ConnectedAccount, Payout  # noqa: F401
+from .referrals.models import ShopReferral  # noqa: F401
+from .tiers.models import ShopTier, VendorMonthlyVolume  # noqa: F401
+from .vendors.models import Vendor, VendorMember  # noqa: F401

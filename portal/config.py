@@ -27,7 +27,7 @@ class Config:
     ENV_NAME = _env("PORTAL_ENV", "development")
     SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-key-change-me")
     SQLALCHEMY_DATABASE_URI = _env(
-        "DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/portal"
+        "DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -70,6 +70,11 @@ class Config:
         "gold": Decimal(_env("TIER_GOLD_FROM", "20000")),
     }
 
+    # Kinds of shop (each has its own platform-fee schedule) and of driver vehicle.
+    VENDOR_TYPES = ("shop", "restaurant", "grocery")
+    VEHICLE_TYPES = ("bicycle", "scooter", "motorcycle", "car", "van")
+    PASSWORD_MIN_LENGTH = _env_int("PASSWORD_MIN_LENGTH", 10)
+
     MEDIA_ROOT = _env("MEDIA_ROOT", os.path.join(os.getcwd(), "media"))
     PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:8000")
 
@@ -78,8 +83,11 @@ class TestConfig(Config):
     TESTING = True
     ENV_NAME = "test"
     SQLALCHEMY_DATABASE_URI = _env(
-        "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/portal_test"
+        "TEST_DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_test"
     )
+    # A Redis database of its own, so a test run can flush it without touching development data.
+    REDIS_URL = _env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    RATELIMIT_STORAGE_URI = REDIS_URL
     RATELIMIT_KEY_PREFIX = "portal-test-limits"
     RQ_KEY_PREFIX = "portal-test"
     SESSION_COOKIE_SECURE = False

@@ -23,7 +23,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# create_savepoint: a session bound to a connection already in a transaction (tests) works in a
+# savepoint of it; bound to the engine, as in the app, the option has no effect.
+db = SQLAlchemy(model_class=Base, session_options={"join_transaction_mode": "create_savepoint"})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

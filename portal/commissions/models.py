@@ -1,0 +1,122 @@
+"""What the marketplace takes from each order: commission (by shop tier) and platform fee.
+
+``commission_records`` is partitioned by month on ``created_at``; see ``portal/orders/models.py``
+for why its key is ``(id, created_at)`` and why the ORM still identifies a record by ``id``.
+Refunds are recorded as negative rows, never as edits, so amounts here may be negative.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..orders.models import order_reference
+
+if TYPE_CHECKING:
+    from ..orders.models import Order
+    from ..payouts.models import Payout
+    from ..vendors.models import Vendor
+
+
+def rate_range(column: str) -> sa.CheckConstraint:
+    return sa.CheckConstraint(f"{column} >= 0 AND {column} <= 1", name=f"{column}_range")
+
+
+class CommissionRecord(db.Model):
+    __tablename__ = "commission_records"
+    __table_args__ = (
+        order_reference(),
+        rate_range("commission_rate"),
+        sa.Index("idx_commission_status", "status", postgresql_where=sa.text("status = 'pending'")),
+        sa.Index("idx_commission_order", "order_id"),
+        sa.Index(
+            "idx_commission_payout", "payout_id", postgresql_where=sa.text("payout_id IS NOT NULL")
+        ),
+        {"postgresql_partition_by": "RANGE (created_at)"},
+    )
+    __mapper_args__ = {"primary_key": ["id"]}
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    shop_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"))
+    commission_rate: Mapped[Decimal] = mapped_column(sa.Numeric(5, 4))
+    order_amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    commission_amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    status: Mapped[str] = mapped_column(sa.String(20), server_default="pending")
+    payout_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("payouts.id"))
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime, primary_key=True, server_default=sa.func.current_timestamp()
+    )
+
+    order: Mapped[Order] = relationship()
+    shop: Mapped[Vendor] = relationship()
+    payout: Mapped[Payout | None] = relationship(back_populates="commission_records")
+
+
+sa.Index("idx_commission_shop_date", CommissionRecord.shop_id, CommissionRecord.created_at.desc())
+
+
+class CommissionSummary(db.Model):
+    """A shop's commission for one month, once its records are older than the retention window."""
+
+    __tablename__ = "commission_summaries"
+    __table_args__ = (
+        sa.UniqueConstraint("shop_id", "year", "month", name="unique_shop_month"),
+        sa.CheckConstraint("month BETWEEN 1 AND 12", name="month_range"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    shop_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"))
+    year: Mapped[int] = mapped_column(sa.Integer)
+    month: Mapped[int] = mapped_column(sa.Integer)
+    total_amount: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    order_count: Mapped[int] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime, server_default=sa.func.current_timestamp()
+    )
+
+    shop: Mapped[Vendor] = relationship()
+
+
+class VendorPlatformFee(db.Model):
+    __tablename__ = "vendor_platform_fees"
+    __table_args__ = (
+        order_reference(),
+        rate_range("fee_percentage"),
+        sa.Index("idx_platform_fee_order", "order_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    vendor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"))
+    order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    vendor_type: Mapped[str] = mapped_column(sa.String(20))
+    fee_percentage: Mapped[Decimal] = mapped_column(sa.Numeric(5, 4))
+    order_amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    fee_amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    volume_tier: Mapped[str | None] = mapped_column(sa.String(20))
+    is_promotional_rate: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime, server_default=sa.func.current_timestamp()
+    )
+
+    vendor: Mapped[Vendor] = relationship()
+    order: Mapped[Order] = relationship()
+
+
+sa.Index(
+    "idx_platform_fee_vendor_date", VendorPlatformFee.vendor_id, VendorPlatformFee.created_at.desc()
+)

@@ -1,0 +1,40 @@
+"""Neutral names for products in a sensitive classification, used wherever details leave us."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+if TYPE_CHECKING:
+    from ..catalog.models import Product
+
+
+class ProductObfuscation(db.Model):
+    __tablename__ = "product_obfuscations"
+    __table_args__ = (sa.UniqueConstraint("product_id", name="unique_product_obfuscation"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    product_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("products.id"))
+    obfuscated_name: Mapped[str] = mapped_column(sa.String(255))
+    obfuscated_description: Mapped[str | None] = mapped_column(sa.Text)
+    obfuscated_category: Mapped[str | None] = mapped_column(sa.String(255))
+    obfuscated_brand: Mapped[str | None] = mapped_column(sa.String(255))
+    classification_code: Mapped[str] = mapped_column(sa.String(50))
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime, server_default=sa.func.current_timestamp()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime,
+        server_default=sa.func.current_timestamp(),
+        onupdate=sa.func.current_timestamp(),
+    )
+
+    product: Mapped[Product] = relationship(back_populates="obfuscation")

@@ -1,0 +1,166 @@
+"""Orders: one per vendor, partitioned by month on ``created_at``.
+
+PostgreSQL needs the partition key in a partitioned table's primary key, so the table's key is
+``(id, created_at)`` and every reference to an order carries ``order_created_at`` beside
+``order_id``. The ORM still identifies an order by ``id`` alone (``__mapper_args__``), so
+``db.session.get(Order, id)`` works; ids come from ``gen_random_uuid()`` and are unique in practice
+across partitions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+if TYPE_CHECKING:
+    from ..catalog.models import Product
+    from ..customers.models import Customer
+    from ..vendors.models import Vendor
+
+ORDER_STATUSES = (
+    "pending",
+    "paid",
+    "fulfilled",
+    "delivered",
+    "completed",
+    "canceled",
+    "refunded",
+    "partially_refunded",
+)
+
+
+def order_checks() -> tuple[sa.CheckConstraint, ...]:
+    """The money and status checks shared by ``orders`` and ``archived_orders``."""
+    return (
+        sa.CheckConstraint(f"status IN {ORDER_STATUSES!r}", name="status"),
+        sa.CheckConstraint(
+            "subtotal >= 0 AND delivery_fee >= 0 AND points_discount >= 0 AND total >= 0",
+            name="amounts_not_negative",
+        ),
+        sa.CheckConstraint(
+            "refunded_amount >= 0 AND refunded_amount <= total", name="refund_within_total"
+        ),
+    )
+
+
+class OrderColumns:
+    """The columns of an order, shared by ``orders`` and its unpartitioned copy ``archived_orders``.
+
+    Each table declares its own primary key: ``orders`` needs the partition key in it.
+    """
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, server_default=sa.text("gen_random_uuid()"))
+    # A checkout spanning several vendors makes one order per vendor sharing this id.
+    checkout_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    vendor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("customers.id"))
+    source: Mapped[str] = mapped_column(sa.String(20), server_default="portal")
+    external_id: Mapped[str | None] = mapped_column(sa.String(255))
+    status: Mapped[str] = mapped_column(sa.String(20), server_default="pending")
+    currency: Mapped[str] = mapped_column(sa.CHAR(3), server_default="USD")
+    subtotal: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    delivery_fee: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
+    points_discount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
+    total: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    refunded_amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
+    dropoff_address: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    referral_session: Mapped[str | None] = mapped_column(sa.String(255))
+    paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    canceled_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime, server_default=sa.func.current_timestamp()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime,
+        server_default=sa.func.current_timestamp(),
+        onupdate=sa.func.current_timestamp(),
+    )
+
+
+class Order(OrderColumns, db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        # The partition key has to be part of the primary key.
+        sa.PrimaryKeyConstraint("id", "created_at"),
+        *order_checks(),
+        sa.Index("idx_orders_checkout", "checkout_id"),
+        {"postgresql_partition_by": "RANGE (created_at)"},
+    )
+    __mapper_args__ = {"primary_key": ["id"]}
+
+    vendor: Mapped[Vendor] = relationship()
+    customer: Mapped[Customer | None] = relationship()
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<Order {self.id} {self.status}>"
+
+
+sa.Index("idx_orders_vendor_date", Order.vendor_id, Order.created_at.desc())
+sa.Index(
+    "idx_orders_customer_date",
+    Order.customer_id,
+    Order.created_at.desc(),
+    postgresql_where=Order.customer_id.is_not(None),
+)
+
+
+def order_reference(*, ondelete: str | None = None) -> sa.ForeignKeyConstraint:
+    """The composite foreign key every table that points at an order needs."""
+    return sa.ForeignKeyConstraint(
+        ["order_id", "order_created_at"], ["orders.id", "orders.created_at"], ondelete=ondelete
+    )
+
+
+class OrderItem(db.Model):
+    __tablename__ = "order_items"
+    __table_args__ = (
+        order_reference(ondelete="CASCADE"),
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("unit_price >= 0 AND line_total >= 0", name="amounts_not_negative"),
+        sa.Index("idx_order_items_order", "order_id", "order_created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    product_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("products.id"))
+    sku: Mapped[str | None] = mapped_column(sa.String(255))
+    title: Mapped[str] = mapped_column(sa.String(255))
+    quantity: Mapped[int] = mapped_column(sa.Integer)
+    unit_price: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    line_total: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+
+    order: Mapped[Order] = relationship(back_populates="items")
+    product: Mapped[Product | None] = relationship()
+
+
+class OrderExternalRef(db.Model):
+    """Makes an external storefront's order id unique per source across all partitions.
+
+    A unique constraint on ``orders (source, external_id)`` would have to include ``created_at``,
+    which would let the same external order in twice with different dates.
+    """
+
+    __tablename__ = "order_external_refs"
+    __table_args__ = (order_reference(ondelete="CASCADE"),)
+
+    source: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    external_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+
+    order: Mapped[Order] = relationship()

@@ -1,0 +1,66 @@
+from datetime import date
+
+import sqlalchemy as sa
+
+from portal.auth.models import User
+from portal.catalog.models import Product
+from portal.deliveries.models import Driver
+from portal.extensions import db
+from portal.orders.models import Order, OrderItem
+from portal.seed.demo import DEMO_PASSWORD, demo_accounts
+from portal.tiers.models import ShopTier
+from portal.vendors.models import Vendor
+
+
+def count(model, *where):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def test_seed_demo_builds_a_marketplace_once(app, db_session):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed", "demo"])
+    assert result.exit_code == 0, result.output
+    for account in demo_accounts():
+        assert account.email in result.output
+
+    assert count(Vendor) == 12
+    assert set(db.session.scalars(sa.select(Vendor.vendor_type).distinct())) == {"shop", "restaurant", "grocery"}
+    assert count(ShopTier) == 12
+    assert count(Product) >= 48
+    assert count(Driver, Driver.background_check_status == "approved") >= 5
+    assert count(Driver, Driver.background_check_status == "pending") >= 2
+    assert count(Driver, Driver.current_location.is_not(None)) >= 5
+    orders = count(Order)
+    assert orders > 200
+    months = db.session.scalar(sa.select(sa.func.count(sa.distinct(sa.func.date_trunc("month", Order.created_at)))))
+    assert months >= 3
+    # Orders came through intake: totals agree with their items.
+    mismatched = db.session.scalar(
+        sa.select(sa.func.count()).select_from(
+            sa.select(Order.id)
+            .join(OrderItem, OrderItem.order_id == Order.id)
+            .group_by(Order.id, Order.subtotal)
+            .having(sa.func.sum(OrderItem.line_total) != Order.subtotal)
+            .subquery()
+        )
+    )
+    assert mismatched == 0
+    assert count(Order, Order.status == "completed") > count(Order, Order.status == "canceled") > 0
+    # Past months' orders sit in their own monthly partitions, not in the default one.
+    in_default = db.session.scalar(sa.text("SELECT count(*) FROM orders_default"))
+    assert in_default == 0
+
+    users_before = count(User)
+    again = runner.invoke(args=["seed", "demo"])
+    assert again.exit_code == 0 and "already loaded" in again.output
+    assert count(User) == users_before and count(Order) == orders
+
+
+def test_demo_accounts_can_sign_in(app, db_session, client, auth):
+    from portal.seed.demo import load_demo
+
+    load_demo(today=date.today())
+    for account in demo_accounts():
+        response = auth.login(account.email, DEMO_PASSWORD)
+        assert response.status_code == 302, account
+        auth.logout()

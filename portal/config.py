@@ -75,6 +75,41 @@ class Config:
     VEHICLE_TYPES = ("bicycle", "scooter", "motorcycle", "car", "van")
     PASSWORD_MIN_LENGTH = _env_int("PASSWORD_MIN_LENGTH", 10)
 
+    # An order through the shop's own referral link within the window pays this commission instead.
+    REFERRAL_COMMISSION_RATE = Decimal(_env("REFERRAL_COMMISSION_RATE", "0.0000"))
+    REFERRAL_ATTRIBUTION_DAYS = _env_int("REFERRAL_ATTRIBUTION_DAYS", 30)
+
+    # Platform fee by vendor type and monthly volume tier: (tier name, sales below, rate); the
+    # last tier has no upper bound. The tier in force in a month comes from the previous month.
+    PLATFORM_FEE_SCHEDULES = {
+        "shop": (
+            ("standard", Decimal("10000"), Decimal("0.0290")),
+            ("growth", Decimal("50000"), Decimal("0.0250")),
+            ("scale", None, Decimal("0.0220")),
+        ),
+        "restaurant": (
+            ("standard", Decimal("10000"), Decimal("0.0320")),
+            ("growth", Decimal("50000"), Decimal("0.0290")),
+            ("scale", None, Decimal("0.0250")),
+        ),
+        "grocery": (
+            ("standard", Decimal("10000"), Decimal("0.0250")),
+            ("growth", Decimal("50000"), Decimal("0.0220")),
+            ("scale", None, Decimal("0.0190")),
+        ),
+    }
+    # A new vendor's first days pay the promotional platform fee.
+    NEW_VENDOR_PROMO_DAYS = _env_int("NEW_VENDOR_PROMO_DAYS", 90)
+    NEW_VENDOR_PROMO_FEE_RATE = Decimal(_env("NEW_VENDOR_PROMO_FEE_RATE", "0.0000"))
+
+    # Commissions settle once an order is completed and its return window has passed.
+    RETURN_WINDOW_DAYS = _env_int("RETURN_WINDOW_DAYS", 7)
+    PROMOTION_REASONS = ("launch", "retention", "partnership", "seasonal", "service_recovery")
+
+    # Signed order events from an external storefront.
+    ORDER_WEBHOOK_SECRET = _env("ORDER_WEBHOOK_SECRET", "dev-order-webhook-secret")
+    ORDER_WEBHOOK_TOLERANCE_SECONDS = _env_int("ORDER_WEBHOOK_TOLERANCE_SECONDS", 300)
+
     MEDIA_ROOT = _env("MEDIA_ROOT", os.path.join(os.getcwd(), "media"))
     PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:8000")
 

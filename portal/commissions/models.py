@@ -35,6 +35,9 @@ class CommissionRecord(db.Model):
         rate_range("commission_rate"),
         sa.Index("idx_commission_status", "status", postgresql_where=sa.text("status = 'pending'")),
         sa.Index("idx_commission_order", "order_id"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'settled', 'paid')", name="status"
+        ),
         sa.Index(
             "idx_commission_payout", "payout_id", postgresql_where=sa.text("payout_id IS NOT NULL")
         ),
@@ -56,6 +59,9 @@ class CommissionRecord(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime, primary_key=True, server_default=sa.func.current_timestamp()
     )
+    # Set on a refund's reversing row (negative amounts); NULL on the sale's own row.
+    refund_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("order_refunds.id"))
+    settled_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
     order: Mapped[Order] = relationship()
     shop: Mapped[Vendor] = relationship()
@@ -112,6 +118,8 @@ class VendorPlatformFee(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime, server_default=sa.func.current_timestamp()
     )
+    # Pairs the fee row with the commission row of the same sale or refund.
+    refund_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("order_refunds.id"))
 
     vendor: Mapped[Vendor] = relationship()
     order: Mapped[Order] = relationship()

@@ -48,6 +48,10 @@ def order_checks() -> tuple[sa.CheckConstraint, ...]:
         sa.CheckConstraint(
             "refunded_amount >= 0 AND refunded_amount <= total", name="refund_within_total"
         ),
+        sa.CheckConstraint(
+            "refunded_subtotal >= 0 AND refunded_subtotal <= subtotal",
+            name="refunded_subtotal_within_subtotal",
+        ),
     )
 
 
@@ -71,6 +75,8 @@ class OrderColumns:
     points_discount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
     total: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
     refunded_amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
+    # The merchandise share of ``refunded_amount``: what commissions, fees and volumes follow.
+    refunded_subtotal: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
     dropoff_address: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     referral_session: Mapped[str | None] = mapped_column(sa.String(255))
     paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
@@ -162,5 +168,53 @@ class OrderExternalRef(db.Model):
     external_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
     order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+
+    order: Mapped[Order] = relationship()
+
+
+class OrderEvent(db.Model):
+    """An order event already applied: intake is idempotent per (source, event id).
+
+    No foreign key to ``orders``: the log must outlive an order's archiving.
+    """
+
+    __tablename__ = "order_events"
+
+    source: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(40))
+    order_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    received_at: Mapped[datetime] = mapped_column(
+        sa.DateTime, server_default=sa.func.current_timestamp()
+    )
+
+
+class OrderRefund(db.Model):
+    """One refund of an order, full or partial; its commission and fee reversals point here."""
+
+    __tablename__ = "order_refunds"
+    __table_args__ = (
+        order_reference(ondelete="CASCADE"),
+        sa.UniqueConstraint("order_id", "refund_ref", name="unique_order_refund"),
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.CheckConstraint(
+            "subtotal_amount >= 0 AND subtotal_amount <= amount", name="subtotal_within_amount"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    # The storefront's or payment processor's refund id; makes a replayed refund a no-op.
+    refund_ref: Mapped[str] = mapped_column(sa.String(255))
+    amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    subtotal_amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    reason: Mapped[str | None] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime, server_default=sa.func.current_timestamp()
+    )
 
     order: Mapped[Order] = relationship()

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 
 import psycopg
 import pytest
 import redis
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 os.environ.setdefault("PORTAL_ENV", "test")
 
@@ -128,3 +131,41 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+# --- a live server, for the browser and for HTTP-level tests ------------------------------------
+# A browser or an HTTP client cannot see a rolled-back test transaction, so these tests commit for
+# real and every table is emptied afterwards.
+
+
+def empty_all_tables() -> None:
+    tables = db.session.scalars(
+        sa.text(
+            "SELECT quote_ident(c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+            "AND c.relname NOT IN ('alembic_version', 'spatial_ref_sys')"
+        )
+    ).all()
+    db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        with app.app_context():
+            empty_all_tables()
+
+
+@pytest.fixture
+def committed(app):
+    """An app context whose changes are committed (and emptied again by ``live_server``)."""
+    with app.app_context():
+        yield db.session

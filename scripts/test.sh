@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Set up everything the tests need (see scripts/lib.sh), with Debian's chromium for the browser
+# tests, then run the whole suite. Arguments go to pytest:
+#   bash scripts/test.sh tests/test_scheduling.py -k tick
+#   bash scripts/test.sh -m "not browser"
+# tests/conftest.py creates and migrates the test database (portal_test) itself.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+setup_common --browser --test
+
+say "running pytest $*"
+status=0
+"$VENV/bin/pytest" "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+    warn "pytest collected no tests: that counts as a failure"
+    exit 1
+fi
+exit "$status"

@@ -51,12 +51,23 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .commissions.views import bp as commissions_bp
     from .customers.views import bp as customers_bp
     from .deliveries.views import bp as driver_bp
     from .main.views import bp as main_bp
+    from .orders.webhooks import bp as webhooks_bp
     from .vendors.views import bp as vendor_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, vendor_bp, driver_bp, customers_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        admin_bp,
+        vendor_bp,
+        commissions_bp,
+        driver_bp,
+        customers_bp,
+        webhooks_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
@@ -70,8 +81,9 @@ def register_commands(app: Flask) -> None:
     from .auth.cli import users_cli
     from .operations.cli import partitions_cli
     from .seed.cli import seed_cli
+    from .tiers.cli import money_cli
 
-    for group in (users_cli, partitions_cli, seed_cli):
+    for group in (users_cli, partitions_cli, seed_cli, money_cli):
         app.cli.add_command(group)
 
 

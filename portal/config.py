@@ -104,6 +104,9 @@ class Config:
 
     # Commissions settle once an order is completed and its return window has passed.
     RETURN_WINDOW_DAYS = _env_int("RETURN_WINDOW_DAYS", 7)
+    PROMOTION_MAX_DAYS = _env_int("PROMOTION_MAX_DAYS", 366)
+    # Vendor types without a fee schedule of their own pay this one's.
+    FALLBACK_VENDOR_TYPE = "shop"
     PROMOTION_REASONS = ("launch", "retention", "partnership", "seasonal", "service_recovery")
 
     # Signed order events from an external storefront.

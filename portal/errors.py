@@ -38,7 +38,9 @@ def handle_http_error(error: HTTPException):
 
 
 def handle_csrf_error(error: CSRFError):
-    return _render_error(400, "Your form expired or was sent from elsewhere. Reload the page and try again.")
+    return _render_error(
+        400, "Your form expired or was sent from elsewhere. Reload the page and try again."
+    )
 
 
 def handle_unexpected_error(error: Exception):

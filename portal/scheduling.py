@@ -88,6 +88,26 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         every="daily",
         hour=1,
     ),
+    PeriodicJob(
+        "settle-commissions",
+        "portal.commissions.jobs.settle_commissions_job",
+        every="daily",
+        hour=2,
+    ),
+    PeriodicJob(
+        "expire-promotions",
+        "portal.tiers.jobs.expire_promotions_job",
+        every="daily",
+        minute=5,
+    ),
+    PeriodicJob(
+        "close-previous-month",
+        "portal.tiers.jobs.close_previous_month_job",
+        every="monthly",
+        day=1,
+        hour=3,
+        timeout=30 * 60,
+    ),
 )
 
 

@@ -13,7 +13,6 @@ import threading
 import psycopg
 import pytest
 import redis
-import sqlalchemy as sa
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.engine import make_url
@@ -21,15 +20,18 @@ from werkzeug.serving import make_server
 
 os.environ.setdefault("PORTAL_ENV", "test")
 
-from portal import create_app  # noqa: E402
-from portal.config import TestConfig  # noqa: E402
-from portal.extensions import db, limiter  # noqa: E402
+from portal import create_app
+from portal.config import TestConfig
+from portal.extensions import db, limiter
+from tests.database import empty_all_tables
 
 
 def recreate_database(url: str) -> None:
     """Drop and create the database named in ``url`` (connecting to the maintenance database)."""
     parsed = make_url(url)
-    admin_dsn = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    admin_dsn = parsed.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{parsed.database}"')
@@ -107,7 +109,6 @@ def db_session(app):
 def _clean_rate_limits(app):
     with app.app_context():
         limiter.reset()
-    yield
 
 
 @pytest.fixture
@@ -136,18 +137,6 @@ def auth(client):
 # --- a live server, for the browser and for HTTP-level tests ------------------------------------
 # A browser or an HTTP client cannot see a rolled-back test transaction, so these tests commit for
 # real and every table is emptied afterwards.
-
-
-def empty_all_tables() -> None:
-    tables = db.session.scalars(
-        sa.text(
-            "SELECT quote_ident(c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
-            "AND c.relname NOT IN ('alembic_version', 'spatial_ref_sys')"
-        )
-    ).all()
-    db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-    db.session.commit()
 
 
 @pytest.fixture

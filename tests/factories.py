@@ -16,7 +16,9 @@ def _email(role: str) -> str:
 
 def make_customer(email: str | None = None, **fields):
     fields.setdefault("full_name", "Casey Customer")
-    return accounts.register_customer(email=email or _email("customer"), password=PASSWORD, **fields)
+    return accounts.register_customer(
+        email=email or _email("customer"), password=PASSWORD, **fields
+    )
 
 
 def make_vendor(email: str | None = None, **fields):
@@ -38,4 +40,9 @@ def make_admin(email: str | None = None):
     return accounts.create_admin(email or _email("admin"), PASSWORD)
 
 
-MAKERS = {"customer": make_customer, "vendor": make_vendor, "driver": make_driver, "admin": make_admin}
+MAKERS = {
+    "customer": make_customer,
+    "vendor": make_vendor,
+    "driver": make_driver,
+    "admin": make_admin,
+}

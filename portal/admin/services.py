@@ -33,8 +33,15 @@ def platform_overview(today: date) -> PlatformOverview:
         drivers_awaiting_verification=count(
             sa.select(sa.func.count())
             .select_from(Driver)
-            .where(sa.or_(Driver.insurance_verified.is_not(True), Driver.background_check_status != "approved"))
+            .where(
+                sa.or_(
+                    Driver.insurance_verified.is_not(True),
+                    Driver.background_check_status != "approved",
+                )
+            )
         ),
         # Bounded on the partition key so only this month's partition is read.
-        orders_this_month=count(sa.select(sa.func.count()).select_from(Order).where(Order.created_at >= month_start)),
+        orders_this_month=count(
+            sa.select(sa.func.count()).select_from(Order).where(Order.created_at >= month_start)
+        ),
     )

@@ -10,7 +10,13 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 
 @users_cli.command("create-admin")
 @click.argument("email")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted when not given.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted when not given.",
+)
 def create_admin_command(email: str, password: str) -> None:
     """Create an admin account (the first admin is made this way)."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
@@ -19,6 +25,6 @@ def create_admin_command(email: str, password: str) -> None:
     try:
         services.create_admin(email, password)
     except services.EmailTaken:
-        raise click.ClickException(f"An account with the email {email} exists already.")
+        raise click.ClickException(f"An account with the email {email} exists already.") from None
     db.session.commit()
     click.echo(f"Admin {services.normalize_email(email)} created.")

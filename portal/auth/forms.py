@@ -1,7 +1,17 @@
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from ..forms import choices
 
 PHONE = Regexp(r"^\+?[0-9 ()-]{7,20}$", message="Enter a phone number of 7 to 20 digits.")
 
@@ -41,19 +51,25 @@ class VendorSignupForm(_AccountFields):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.vendor_type.choices = [(t, t.title()) for t in current_app.config["VENDOR_TYPES"]]
+        self.vendor_type.choices = choices(
+            (t, t.title()) for t in current_app.config["VENDOR_TYPES"]
+        )
 
 
 class DriverSignupForm(_AccountFields):
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=255)])
     phone = StringField("Phone", validators=[DataRequired(), PHONE])
     vehicle_type = SelectField("Vehicle", validators=[DataRequired()])
-    license_number = StringField("Driving licence number", validators=[DataRequired(), Length(max=50)])
+    license_number = StringField(
+        "Driving licence number", validators=[DataRequired(), Length(max=50)]
+    )
     submit = SubmitField("Apply to drive")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.vehicle_type.choices = [(t, t.title()) for t in current_app.config["VEHICLE_TYPES"]]
+        self.vehicle_type.choices = choices(
+            (t, t.title()) for t in current_app.config["VEHICLE_TYPES"]
+        )
 
 
 class EmptyForm(FlaskForm):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -18,7 +18,7 @@ class EmailTaken(ValueError):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def normalize_email(email: str) -> str:
@@ -26,7 +26,9 @@ def normalize_email(email: str) -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == normalize_email(email)))
+    return db.session.scalar(
+        sa.select(User).where(sa.func.lower(User.email) == normalize_email(email))
+    )
 
 
 def create_user(email: str, password: str, role: str) -> User:
@@ -40,7 +42,9 @@ def create_user(email: str, password: str, role: str) -> User:
     return user
 
 
-def register_customer(*, email: str, password: str, full_name: str, phone: str | None = None) -> User:
+def register_customer(
+    *, email: str, password: str, full_name: str, phone: str | None = None
+) -> User:
     user = create_user(email, password, "customer")
     create_customer_profile(user, full_name=full_name, phone=phone)
     return user
@@ -67,7 +71,11 @@ def register_driver(
     """A driver signs up unverified; an admin checks insurance and background before they drive."""
     user = create_user(email, password, "driver")
     create_driver_profile(
-        user, full_name=full_name, phone=phone, vehicle_type=vehicle_type, license_number=license_number
+        user,
+        full_name=full_name,
+        phone=phone,
+        vehicle_type=vehicle_type,
+        license_number=license_number,
     )
     return user
 
@@ -77,7 +85,10 @@ def create_admin(email: str, password: str) -> User:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None (same answer for unknown email and bad password)."""
+    """The active user with these credentials, or None.
+
+    An unknown email and a wrong password get the same answer, so sign-in does not reveal accounts.
+    """
     user = find_user_by_email(email)
     if user is None or not user.is_active or not user.check_password(password):
         return None

@@ -37,7 +37,11 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed_attempt)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_failed_attempt,
+)
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
     key_func=_account_key,
@@ -71,7 +75,11 @@ def logout():
 
 SIGNUPS = {
     "customer": (CustomerSignupForm, services.register_customer, "Welcome! Your account is ready."),
-    "vendor": (VendorSignupForm, services.register_vendor, "Your shop is open. Add products to start selling."),
+    "vendor": (
+        VendorSignupForm,
+        services.register_vendor,
+        "Your shop is open. Add products to start selling.",
+    ),
     "driver": (
         DriverSignupForm,
         services.register_driver,
@@ -92,7 +100,11 @@ def signup(role: str):
     form_class, register, welcome = SIGNUPS[role]
     form = form_class()
     if form.validate_on_submit():
-        fields = {name: field.data for name, field in form._fields.items() if name not in {"confirm", "submit", "csrf_token"}}
+        fields = {
+            name: field.data
+            for name, field in form._fields.items()
+            if name not in {"confirm", "submit", "csrf_token"}
+        }
         try:
             user = register(**fields)
         except services.EmailTaken:  # raised before anything is written

@@ -35,9 +35,7 @@ class CommissionRecord(db.Model):
         rate_range("commission_rate"),
         sa.Index("idx_commission_status", "status", postgresql_where=sa.text("status = 'pending'")),
         sa.Index("idx_commission_order", "order_id"),
-        sa.CheckConstraint(
-            "status IN ('pending', 'settled', 'paid')", name="status"
-        ),
+        sa.CheckConstraint("status IN ('pending', 'settled', 'paid')", name="status"),
         sa.Index(
             "idx_commission_payout", "payout_id", postgresql_where=sa.text("payout_id IS NOT NULL")
         ),

@@ -9,8 +9,12 @@ from ..orders.models import Order
 from .models import Customer
 
 
-def create_customer_profile(user, *, full_name: str, phone: str | None = None, default_address=None) -> Customer:
-    customer = Customer(user_id=user.id, full_name=full_name.strip(), phone=phone, default_address=default_address)
+def create_customer_profile(
+    user, *, full_name: str, phone: str | None = None, default_address=None
+) -> Customer:
+    customer = Customer(
+        user_id=user.id, full_name=full_name.strip(), phone=phone, default_address=default_address
+    )
     db.session.add(customer)
     db.session.flush()
     return customer
@@ -22,5 +26,8 @@ def customer_for_user(user) -> Customer | None:
 
 def recent_orders(customer_id, limit: int = 10):
     return db.session.scalars(
-        sa.select(Order).where(Order.customer_id == customer_id).order_by(Order.created_at.desc()).limit(limit)
+        sa.select(Order)
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.created_at.desc())
+        .limit(limit)
     ).all()

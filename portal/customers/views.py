@@ -13,4 +13,6 @@ def dashboard():
     customer = customer_for_user(current_user)
     if customer is None:
         abort(403, description="Your account has no customer profile.")
-    return render_template("customers/dashboard.html", customer=customer, orders=recent_orders(customer.id))
+    return render_template(
+        "customers/dashboard.html", customer=customer, orders=recent_orders(customer.id)
+    )

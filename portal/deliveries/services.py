@@ -11,7 +11,9 @@ from .models import Driver
 BACKGROUND_CHECK_STATUSES = ("pending", "approved", "rejected")
 
 
-def create_driver_profile(user, *, full_name: str, phone: str, vehicle_type: str, license_number: str) -> Driver:
+def create_driver_profile(
+    user, *, full_name: str, phone: str, vehicle_type: str, license_number: str
+) -> Driver:
     """A new driver is offline with insurance unverified and the background check pending."""
     driver = Driver(
         user_id=user.id,
@@ -34,7 +36,9 @@ def is_verified(driver: Driver) -> bool:
     return bool(driver.insurance_verified) and driver.background_check_status == "approved"
 
 
-def record_verification(driver: Driver, *, insurance_verified: bool, background_check_status: str) -> Driver:
+def record_verification(
+    driver: Driver, *, insurance_verified: bool, background_check_status: str
+) -> Driver:
     """An admin's verdict on a driver's insurance and background check."""
     if background_check_status not in BACKGROUND_CHECK_STATUSES:
         raise ValueError(f"Unknown background check status {background_check_status!r}.")
@@ -53,7 +57,9 @@ def update_location(driver: Driver, latitude: float, longitude: float) -> Driver
 def set_availability(driver: Driver, status: str) -> Driver:
     """Go online (available) or offline; only verified drivers may go online."""
     if status == "available" and not is_verified(driver):
-        raise ValueError("A driver can go online only after insurance and background check are verified.")
+        raise ValueError(
+            "A driver can go online only after insurance and background check are verified."
+        )
     driver.status = status
     db.session.flush()
     return driver

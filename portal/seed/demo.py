@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-import sqlalchemy as sa
-
 from ..auth import services as accounts
 from ..catalog.services import create_product, get_or_create_brand, get_or_create_category
 from ..customers.services import customer_for_user
@@ -29,94 +27,177 @@ MONTHS_OF_ORDERS = 4
 
 # name, vendor type, street, products as (title, brand, category, price)
 SHOPS = [
-    ("Rose City Books", "shop", "1005 W Burnside St", [
-        ("The Overstory (paperback)", "Norton", "Books", "18.99"),
-        ("Oregon Trail Atlas", "Benchmark Maps", "Books", "24.95"),
-        ("Moleskine Classic Notebook", "Moleskine", "Stationery", "21.00"),
-        ("Hiking Guide: Columbia Gorge", "Mountaineers Books", "Books", "19.95"),
-        ("Fountain Pen Starter Set", "Lamy", "Stationery", "34.50"),
-    ]),
-    ("Hawthorne Hardware", "shop", "3500 SE Hawthorne Blvd", [
-        ("Cordless Drill 20V", "DeWalt", "Tools", "129.00"),
-        ("Claw Hammer 16 oz", "Estwing", "Tools", "32.99"),
-        ("LED Bulb 4-pack", "Philips", "Home", "14.49"),
-        ("Garden Hose 50 ft", "Flexzilla", "Garden", "44.95"),
-        ("Work Gloves", "Carhartt", "Apparel", "16.99"),
-    ]),
-    ("Alberta Street Gifts", "shop", "2225 NE Alberta St", [
-        ("Soy Candle Cedar", "Pacific Candle Co", "Home", "22.00"),
-        ("Ceramic Mug Handmade", "Alberta Clay", "Home", "28.00"),
-        ("Greeting Card Set", "Portland Paper", "Stationery", "12.50"),
-        ("Wool Beanie", "Pendleton", "Apparel", "35.00"),
-    ]),
-    ("Pearl District Electronics", "shop", "1200 NW Couch St", [
-        ("Wireless Earbuds", "Sony", "Electronics", "99.99"),
-        ("USB-C Charger 65W", "Anker", "Electronics", "45.99"),
-        ("Bluetooth Speaker", "JBL", "Electronics", "79.95"),
-        ("HDMI Cable 2 m", "Belkin", "Electronics", "15.99"),
-        ("E-reader 6 inch", "Kobo", "Electronics", "129.99"),
-    ]),
-    ("Belmont Noodle Bar", "restaurant", "3400 SE Belmont St", [
-        ("Tonkotsu Ramen", "Belmont Noodle Bar", "Meals", "16.50"),
-        ("Spicy Miso Ramen", "Belmont Noodle Bar", "Meals", "17.00"),
-        ("Pork Gyoza (6)", "Belmont Noodle Bar", "Sides", "8.50"),
-        ("Matcha Lemonade", "Belmont Noodle Bar", "Drinks", "5.00"),
-    ]),
-    ("Division Street Tacos", "restaurant", "2600 SE Division St", [
-        ("Al Pastor Tacos (3)", "Division Street Tacos", "Meals", "12.00"),
-        ("Carnitas Burrito", "Division Street Tacos", "Meals", "13.50"),
-        ("Chips and Salsa", "Division Street Tacos", "Sides", "5.50"),
-        ("Horchata", "Division Street Tacos", "Drinks", "4.00"),
-    ]),
-    ("Mississippi Pizza Co", "restaurant", "3552 N Mississippi Ave", [
-        ("Margherita Pizza 14 inch", "Mississippi Pizza Co", "Meals", "19.00"),
-        ("Pepperoni Pizza 14 inch", "Mississippi Pizza Co", "Meals", "21.00"),
-        ("Caesar Salad", "Mississippi Pizza Co", "Sides", "10.00"),
-        ("Garlic Knots", "Mississippi Pizza Co", "Sides", "7.00"),
-    ]),
-    ("Burnside Bakery", "restaurant", "2300 E Burnside St", [
-        ("Sourdough Loaf", "Burnside Bakery", "Bakery", "9.00"),
-        ("Croissant Box (4)", "Burnside Bakery", "Bakery", "14.00"),
-        ("Marionberry Pie", "Burnside Bakery", "Bakery", "28.00"),
-        ("Cold Brew Coffee", "Burnside Bakery", "Drinks", "4.75"),
-    ]),
-    ("Sellwood Green Grocer", "grocery", "1600 SE Bybee Blvd", [
-        ("Organic Bananas (bunch)", "Sellwood Farms", "Produce", "2.49"),
-        ("Honeycrisp Apples 3 lb", "Hood River Orchards", "Produce", "6.99"),
-        ("Free-range Eggs (dozen)", "Willamette Valley Eggs", "Dairy", "6.49"),
-        ("Whole Milk 1 gal", "Tillamook", "Dairy", "5.29"),
-        ("Aged Cheddar 8 oz", "Tillamook", "Dairy", "5.99"),
-    ]),
-    ("Foster Farm Market", "grocery", "6000 SE Foster Rd", [
-        ("Russet Potatoes 5 lb", "Foster Farms Co-op", "Produce", "4.99"),
-        ("Chicken Breast 2 lb", "Draper Valley", "Meat", "11.98"),
-        ("Ground Coffee 12 oz", "Stumptown", "Pantry", "14.99"),
-        ("Olive Oil 500 ml", "California Olive Ranch", "Pantry", "10.99"),
-    ]),
-    ("Northwest Spice Pantry", "grocery", "2100 NW Glisan St", [
-        ("Smoked Paprika", "Penzeys", "Pantry", "6.95"),
-        ("Sea Salt Flakes", "Jacobsen Salt Co", "Pantry", "12.00"),
-        ("Basmati Rice 2 lb", "Royal", "Pantry", "5.49"),
-        ("Green Tea (20 bags)", "Steven Smith Teamaker", "Drinks", "9.99"),
-    ]),
-    ("St Johns Corner Market", "grocery", "8600 N Lombard St", [
-        ("Sparkling Water 12-pack", "LaCroix", "Drinks", "6.49"),
-        ("Tortilla Chips", "Juanita's", "Pantry", "3.99"),
-        ("Greek Yogurt 32 oz", "Chobani", "Dairy", "6.29"),
-        ("Strawberries 1 lb", "Sauvie Island Farms", "Produce", "4.49"),
-    ]),
+    (
+        "Rose City Books",
+        "shop",
+        "1005 W Burnside St",
+        [
+            ("The Overstory (paperback)", "Norton", "Books", "18.99"),
+            ("Oregon Trail Atlas", "Benchmark Maps", "Books", "24.95"),
+            ("Moleskine Classic Notebook", "Moleskine", "Stationery", "21.00"),
+            ("Hiking Guide: Columbia Gorge", "Mountaineers Books", "Books", "19.95"),
+            ("Fountain Pen Starter Set", "Lamy", "Stationery", "34.50"),
+        ],
+    ),
+    (
+        "Hawthorne Hardware",
+        "shop",
+        "3500 SE Hawthorne Blvd",
+        [
+            ("Cordless Drill 20V", "DeWalt", "Tools", "129.00"),
+            ("Claw Hammer 16 oz", "Estwing", "Tools", "32.99"),
+            ("LED Bulb 4-pack", "Philips", "Home", "14.49"),
+            ("Garden Hose 50 ft", "Flexzilla", "Garden", "44.95"),
+            ("Work Gloves", "Carhartt", "Apparel", "16.99"),
+        ],
+    ),
+    (
+        "Alberta Street Gifts",
+        "shop",
+        "2225 NE Alberta St",
+        [
+            ("Soy Candle Cedar", "Pacific Candle Co", "Home", "22.00"),
+            ("Ceramic Mug Handmade", "Alberta Clay", "Home", "28.00"),
+            ("Greeting Card Set", "Portland Paper", "Stationery", "12.50"),
+            ("Wool Beanie", "Pendleton", "Apparel", "35.00"),
+        ],
+    ),
+    (
+        "Pearl District Electronics",
+        "shop",
+        "1200 NW Couch St",
+        [
+            ("Wireless Earbuds", "Sony", "Electronics", "99.99"),
+            ("USB-C Charger 65W", "Anker", "Electronics", "45.99"),
+            ("Bluetooth Speaker", "JBL", "Electronics", "79.95"),
+            ("HDMI Cable 2 m", "Belkin", "Electronics", "15.99"),
+            ("E-reader 6 inch", "Kobo", "Electronics", "129.99"),
+        ],
+    ),
+    (
+        "Belmont Noodle Bar",
+        "restaurant",
+        "3400 SE Belmont St",
+        [
+            ("Tonkotsu Ramen", "Belmont Noodle Bar", "Meals", "16.50"),
+            ("Spicy Miso Ramen", "Belmont Noodle Bar", "Meals", "17.00"),
+            ("Pork Gyoza (6)", "Belmont Noodle Bar", "Sides", "8.50"),
+            ("Matcha Lemonade", "Belmont Noodle Bar", "Drinks", "5.00"),
+        ],
+    ),
+    (
+        "Division Street Tacos",
+        "restaurant",
+        "2600 SE Division St",
+        [
+            ("Al Pastor Tacos (3)", "Division Street Tacos", "Meals", "12.00"),
+            ("Carnitas Burrito", "Division Street Tacos", "Meals", "13.50"),
+            ("Chips and Salsa", "Division Street Tacos", "Sides", "5.50"),
+            ("Horchata", "Division Street Tacos", "Drinks", "4.00"),
+        ],
+    ),
+    (
+        "Mississippi Pizza Co",
+        "restaurant",
+        "3552 N Mississippi Ave",
+        [
+            ("Margherita Pizza 14 inch", "Mississippi Pizza Co", "Meals", "19.00"),
+            ("Pepperoni Pizza 14 inch", "Mississippi Pizza Co", "Meals", "21.00"),
+            ("Caesar Salad", "Mississippi Pizza Co", "Sides", "10.00"),
+            ("Garlic Knots", "Mississippi Pizza Co", "Sides", "7.00"),
+        ],
+    ),
+    (
+        "Burnside Bakery",
+        "restaurant",
+        "2300 E Burnside St",
+        [
+            ("Sourdough Loaf", "Burnside Bakery", "Bakery", "9.00"),
+            ("Croissant Box (4)", "Burnside Bakery", "Bakery", "14.00"),
+            ("Marionberry Pie", "Burnside Bakery", "Bakery", "28.00"),
+            ("Cold Brew Coffee", "Burnside Bakery", "Drinks", "4.75"),
+        ],
+    ),
+    (
+        "Sellwood Green Grocer",
+        "grocery",
+        "1600 SE Bybee Blvd",
+        [
+            ("Organic Bananas (bunch)", "Sellwood Farms", "Produce", "2.49"),
+            ("Honeycrisp Apples 3 lb", "Hood River Orchards", "Produce", "6.99"),
+            ("Free-range Eggs (dozen)", "Willamette Valley Eggs", "Dairy", "6.49"),
+            ("Whole Milk 1 gal", "Tillamook", "Dairy", "5.29"),
+            ("Aged Cheddar 8 oz", "Tillamook", "Dairy", "5.99"),
+        ],
+    ),
+    (
+        "Foster Farm Market",
+        "grocery",
+        "6000 SE Foster Rd",
+        [
+            ("Russet Potatoes 5 lb", "Foster Farms Co-op", "Produce", "4.99"),
+            ("Chicken Breast 2 lb", "Draper Valley", "Meat", "11.98"),
+            ("Ground Coffee 12 oz", "Stumptown", "Pantry", "14.99"),
+            ("Olive Oil 500 ml", "California Olive Ranch", "Pantry", "10.99"),
+        ],
+    ),
+    (
+        "Northwest Spice Pantry",
+        "grocery",
+        "2100 NW Glisan St",
+        [
+            ("Smoked Paprika", "Penzeys", "Pantry", "6.95"),
+            ("Sea Salt Flakes", "Jacobsen Salt Co", "Pantry", "12.00"),
+            ("Basmati Rice 2 lb", "Royal", "Pantry", "5.49"),
+            ("Green Tea (20 bags)", "Steven Smith Teamaker", "Drinks", "9.99"),
+        ],
+    ),
+    (
+        "St Johns Corner Market",
+        "grocery",
+        "8600 N Lombard St",
+        [
+            ("Sparkling Water 12-pack", "LaCroix", "Drinks", "6.49"),
+            ("Tortilla Chips", "Juanita's", "Pantry", "3.99"),
+            ("Greek Yogurt 32 oz", "Chobani", "Dairy", "6.29"),
+            ("Strawberries 1 lb", "Sauvie Island Farms", "Produce", "4.49"),
+        ],
+    ),
 ]
 
 CUSTOMER_NAMES = [
-    "Ana Lopez", "Ben Carter", "Chloe Nguyen", "Dev Patel", "Emma Schultz", "Felix Okafor", "Grace Kim",
-    "Hugo Martin", "Isla Brown", "Jonas Weber", "Kira Tanaka", "Liam O'Neil", "Maya Singh", "Noah Fischer",
-    "Olivia Rossi", "Pedro Alves", "Quinn Murphy", "Rosa Jimenez", "Sami Haddad", "Tess Walker",
+    "Ana Lopez",
+    "Ben Carter",
+    "Chloe Nguyen",
+    "Dev Patel",
+    "Emma Schultz",
+    "Felix Okafor",
+    "Grace Kim",
+    "Hugo Martin",
+    "Isla Brown",
+    "Jonas Weber",
+    "Kira Tanaka",
+    "Liam O'Neil",
+    "Maya Singh",
+    "Noah Fischer",
+    "Olivia Rossi",
+    "Pedro Alves",
+    "Quinn Murphy",
+    "Rosa Jimenez",
+    "Sami Haddad",
+    "Tess Walker",
 ]
 # name, vehicle, verified
 DRIVERS = [
-    ("Dana Rivers", "bicycle", True), ("Eli Moreno", "car", True), ("Fay Chen", "scooter", True),
-    ("Gus Harper", "car", True), ("Hana Ito", "motorcycle", True), ("Ivan Petrov", "van", True),
-    ("Jade Brooks", "bicycle", True), ("Kofi Mensah", "car", False), ("Lena Novak", "scooter", False),
+    ("Dana Rivers", "bicycle", True),
+    ("Eli Moreno", "car", True),
+    ("Fay Chen", "scooter", True),
+    ("Gus Harper", "car", True),
+    ("Hana Ito", "motorcycle", True),
+    ("Ivan Petrov", "van", True),
+    ("Jade Brooks", "bicycle", True),
+    ("Kofi Mensah", "car", False),
+    ("Lena Novak", "scooter", False),
     ("Marco Bianchi", "bicycle", False),
 ]
 
@@ -136,10 +217,16 @@ def demo_email(local: str) -> str:
 def demo_accounts() -> list[DemoAccount]:
     return [
         DemoAccount("admin", demo_email("admin"), DEMO_PASSWORD, "marketplace operator"),
-        DemoAccount("vendor", demo_email("rose-city-books"), DEMO_PASSWORD, "owner of Rose City Books"),
-        DemoAccount("vendor", demo_email("belmont-noodle-bar"), DEMO_PASSWORD, "owner of Belmont Noodle Bar"),
+        DemoAccount(
+            "vendor", demo_email("rose-city-books"), DEMO_PASSWORD, "owner of Rose City Books"
+        ),
+        DemoAccount(
+            "vendor", demo_email("belmont-noodle-bar"), DEMO_PASSWORD, "owner of Belmont Noodle Bar"
+        ),
         DemoAccount("driver", demo_email("dana-rivers"), DEMO_PASSWORD, "verified driver"),
-        DemoAccount("driver", demo_email("kofi-mensah"), DEMO_PASSWORD, "driver awaiting verification"),
+        DemoAccount(
+            "driver", demo_email("kofi-mensah"), DEMO_PASSWORD, "driver awaiting verification"
+        ),
         DemoAccount("customer", demo_email("ana-lopez"), DEMO_PASSWORD, "customer with orders"),
     ]
 
@@ -156,7 +243,13 @@ def _near_city(rng: random.Random, spread: float = 0.06) -> tuple[float, float]:
 
 
 def _address(street: str, rng: random.Random) -> dict:
-    return {"line1": street, "city": CITY["name"], "state": CITY["state"], "postal_code": f"972{rng.randint(1, 39):02d}", "country": "US"}
+    return {
+        "line1": street,
+        "city": CITY["name"],
+        "state": CITY["state"],
+        "postal_code": f"972{rng.randint(1, 39):02d}",
+        "country": "US",
+    }
 
 
 def _slug_local(name: str) -> str:
@@ -164,18 +257,21 @@ def _slug_local(name: str) -> str:
 
 
 def load_demo(today: date | None = None, seed: int = 2026) -> bool:
-    """Fill an empty database; returns False (and changes nothing) when the demo is loaded already."""
+    """Fill an empty database; returns False (changing nothing) when the demo is loaded already."""
     if is_loaded():
         return False
     rng = random.Random(seed)
     today = today or date.today()
 
+    first_month = _months_back(today.replace(day=1), MONTHS_OF_ORDERS - 1)
     accounts.create_admin(demo_email("admin"), DEMO_PASSWORD)
-    shops = _open_shops(rng)
+    # The shops opened well before their first orders, past any new-vendor promotion.
+    shops = _open_shops(
+        rng, opened=datetime.combine(_months_back(first_month, 6), datetime.min.time())
+    )
     customers = _register_customers(rng)
     _register_drivers(rng)
 
-    first_month = _months_back(today.replace(day=1), MONTHS_OF_ORDERS - 1)
     ensure_partitions(today, since=first_month)
     _place_orders(rng, shops, customers, first_month, today)
     db.session.flush()
@@ -187,7 +283,7 @@ def _months_back(month_start: date, months: int) -> date:
     return date(year, month + 1, 1)
 
 
-def _open_shops(rng: random.Random):
+def _open_shops(rng: random.Random, opened: datetime):
     shops = []
     for name, vendor_type, street, products in SHOPS:
         latitude, longitude = _near_city(rng)
@@ -202,6 +298,7 @@ def _open_shops(rng: random.Random):
         vendor.pickup_address = _address(street, rng)
         vendor.location = point(latitude, longitude)
         vendor.description = f"{name}: a local {vendor_type} in {CITY['name']}."
+        vendor.created_at = opened
         listed = []
         for number, (title, brand, category, price) in enumerate(products, start=1):
             listed.append(
@@ -229,7 +326,10 @@ def _register_customers(rng: random.Random):
             phone=f"+1 503 555 {rng.randint(1000, 9999)}",
         )
         customer = customer_for_user(user)
-        customer.default_address = _address(f"{rng.randint(100, 9999)} SE {rng.choice(['Ash', 'Oak', 'Pine', 'Stark', 'Clay'])} St", rng)
+        customer.default_address = _address(
+            f"{rng.randint(100, 9999)} SE {rng.choice(['Ash', 'Oak', 'Pine', 'Stark', 'Clay'])} St",
+            rng,
+        )
         customers.append(customer)
     return customers
 
@@ -246,7 +346,9 @@ def _register_drivers(rng: random.Random) -> None:
         )
         driver = drivers.driver_for_user(user)
         if verified:
-            drivers.record_verification(driver, insurance_verified=True, background_check_status="approved")
+            drivers.record_verification(
+                driver, insurance_verified=True, background_check_status="approved"
+            )
             drivers.update_location(driver, *_near_city(rng))
             drivers.set_availability(driver, rng.choice(["available", "available", "offline"]))
 
@@ -257,12 +359,20 @@ def _place_orders(rng, shops, customers, first_day: date, today: date) -> None:
     while day <= today:
         for vendor, products in shops:
             for _ in range(rng.choice([0, 0, 1, 1, 2])):
-                placed_at = datetime.combine(day, datetime.min.time()) + timedelta(minutes=rng.randint(7 * 60, 21 * 60))
+                placed_at = datetime.combine(day, datetime.min.time()) + timedelta(
+                    minutes=rng.randint(7 * 60, 21 * 60)
+                )
                 if placed_at > now:
                     continue
                 customer = rng.choice(customers)
                 items = [
-                    orders.LineItem(product_id=p.id, sku=p.sku, title=p.title, quantity=rng.randint(1, 3), unit_price=p.price)
+                    orders.LineItem(
+                        product_id=p.id,
+                        sku=p.sku,
+                        title=p.title,
+                        quantity=rng.randint(1, 3),
+                        unit_price=p.price,
+                    )
                     for p in rng.sample(products, k=rng.randint(1, min(3, len(products))))
                 ]
                 order = orders.place_order(
@@ -278,7 +388,7 @@ def _place_orders(rng, shops, customers, first_day: date, today: date) -> None:
 
 
 def _advance(rng: random.Random, order, placed_at: datetime, now: datetime) -> None:
-    """Move an order along as real ones go: most complete, a few are canceled, recent ones are open."""
+    """Move an order along as real ones go: most complete, a few are canceled, recent ones open."""
     if rng.random() < 0.04:
         orders.cancel_order(order, placed_at + timedelta(minutes=10))
         return

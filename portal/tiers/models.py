@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 
 if TYPE_CHECKING:
+    from ..auth.models import User
     from ..vendors.models import Vendor
 
 SHOP_TIERS = ("bronze", "silver", "gold")
@@ -119,6 +120,7 @@ class TierChange(db.Model):
     )
 
     vendor: Mapped[Vendor] = relationship()
+    changed_by: Mapped[User | None] = relationship()
 
 
 MONTH_CLOSE_STATUSES = ("queued", "running", "done", "failed")

@@ -16,7 +16,9 @@ def commission_rate_for(tier: str):
 
 def start_shop_tier(vendor) -> ShopTier:
     """Every new shop starts at bronze with bronze's configured rate."""
-    shop_tier = ShopTier(shop_id=vendor.id, tier=STARTING_TIER, commission_rate=commission_rate_for(STARTING_TIER))
+    shop_tier = ShopTier(
+        shop_id=vendor.id, tier=STARTING_TIER, commission_rate=commission_rate_for(STARTING_TIER)
+    )
     db.session.add(shop_tier)
     return shop_tier
 

@@ -36,7 +36,9 @@ def new_referral_code() -> str:
             return code
 
 
-def open_shop(owner, *, name: str, vendor_type: str, contact_phone: str | None = None, **details) -> Vendor:
+def open_shop(
+    owner, *, name: str, vendor_type: str, contact_phone: str | None = None, **details
+) -> Vendor:
     """Create a shop owned by ``owner``, with its tier row at bronze."""
     vendor = Vendor(
         name=name.strip(),
@@ -58,7 +60,9 @@ def open_shop(owner, *, name: str, vendor_type: str, contact_phone: str | None =
 def vendor_for_user(user) -> Vendor | None:
     """The shop a vendor user works for (owner or staff)."""
     return db.session.scalar(
-        sa.select(Vendor).join(VendorMember, VendorMember.vendor_id == Vendor.id).where(VendorMember.user_id == user.id)
+        sa.select(Vendor)
+        .join(VendorMember, VendorMember.vendor_id == Vendor.id)
+        .where(VendorMember.user_id == user.id)
     )
 
 

@@ -1,7 +1,9 @@
+from datetime import date
+
 from flask import Blueprint, render_template
 
 from ..security import restrict_blueprint
-from ..tiers.services import tier_for_shop
+from ..tiers.dashboard import vendor_dashboard
 from .services import current_vendor
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
@@ -11,4 +13,10 @@ restrict_blueprint(bp, "vendor")
 @bp.route("/")
 def dashboard():
     vendor = current_vendor()
-    return render_template("vendors/dashboard.html", vendor=vendor, shop_tier=tier_for_shop(vendor.id))
+    summary = vendor_dashboard(vendor.id, date.today())
+    chart = {
+        "labels": [month.label for month in summary.sales_by_month],
+        "values": [str(month.total_sales) for month in summary.sales_by_month],
+        "label": "Sales ($)",
+    }
+    return render_template("vendors/dashboard.html", vendor=vendor, summary=summary, chart=chart)

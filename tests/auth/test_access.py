@@ -5,8 +5,21 @@ import pytest
 from portal.auth import services as accounts
 from tests.factories import MAKERS
 
-DASHBOARDS = {"customer": "/account/", "vendor": "/vendor/", "driver": "/driver/", "admin": "/admin/"}
-PUBLIC_ENDPOINTS = {"main.index", "main.health", "main.dashboard", "auth.login", "auth.signup_choice", "auth.signup", "static"}
+DASHBOARDS = {
+    "customer": "/account/",
+    "vendor": "/vendor/",
+    "driver": "/driver/",
+    "admin": "/admin/",
+}
+PUBLIC_ENDPOINTS = {
+    "main.index",
+    "main.health",
+    "main.dashboard",
+    "auth.login",
+    "auth.signup_choice",
+    "auth.signup",
+    "static",
+}
 
 
 @pytest.mark.parametrize("role", DASHBOARDS)
@@ -18,7 +31,8 @@ def test_each_role_opens_its_own_dashboard(client, auth, role):
 
 
 @pytest.mark.parametrize(
-    ("role", "other"), [(role, other) for role in DASHBOARDS for other in DASHBOARDS if other != role]
+    ("role", "other"),
+    [(role, other) for role in DASHBOARDS for other in DASHBOARDS if other != role],
 )
 def test_other_roles_dashboards_are_refused(client, auth, role, other):
     user = MAKERS[role]()
@@ -40,19 +54,23 @@ def test_every_route_outside_the_public_ones_requires_sign_in(app, client):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PUBLIC_ENDPOINTS or "GET" not in rule.methods:
             continue
-        path = rule.build({name: "00000000-0000-0000-0000-000000000000" for name in rule.arguments})[1]
+        path = rule.build(dict.fromkeys(rule.arguments, "00000000-0000-0000-0000-000000000000"))[1]
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"], rule.rule
 
 
 def test_create_admin_command(app, db_session):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create-admin", "Root@Example.com", "--password", "long enough pw"])
+    result = runner.invoke(
+        args=["users", "create-admin", "Root@Example.com", "--password", "long enough pw"]
+    )
     assert result.exit_code == 0, result.output
     admin = accounts.find_user_by_email("root@example.com")
     assert admin.role == "admin" and admin.check_password("long enough pw")
 
-    again = runner.invoke(args=["users", "create-admin", "root@example.com", "--password", "long enough pw"])
+    again = runner.invoke(
+        args=["users", "create-admin", "root@example.com", "--password", "long enough pw"]
+    )
     assert again.exit_code != 0 and "exists already" in again.output
     short = runner.invoke(args=["users", "create-admin", "x@example.com", "--password", "short"])
     assert short.exit_code != 0 and "at least" in short.output

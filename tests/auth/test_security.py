@@ -6,7 +6,9 @@ from tests.factories import make_customer
 
 def test_post_without_csrf_token_is_refused(client):
     make_customer(email="csrf@example.com")
-    response = client.post("/login", data={"email": "csrf@example.com", "password": "x" * 12}, csrf=False)
+    response = client.post(
+        "/login", data={"email": "csrf@example.com", "password": "x" * 12}, csrf=False
+    )
     assert response.status_code == 400
     assert "Your form expired" in response.get_data(as_text=True)
 

@@ -1,4 +1,4 @@
-"""Debian's headless Chromium, driven through Playwright, against the live portal (``live_server``)."""
+"""Debian's headless Chromium, driven by Playwright, against the live portal (``live_server``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
 LAPTOP = {"viewport": {"width": 1280, "height": 800}}
 
 
@@ -29,9 +34,14 @@ def browser():
     os.makedirs("test-artifacts", exist_ok=True)  # screenshots, for a person to look at
 
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package (scripts/test.sh does).")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
+            "(scripts/test.sh does)."
+        )
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 
@@ -45,7 +55,10 @@ def page_factory(browser):
         contexts.append(context)
         page = context.new_page()
         errors = []
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on(
+            "console",
+            lambda message: errors.append(message.text) if message.type == "error" else None,
+        )
         page.console_errors = errors
         return page
 

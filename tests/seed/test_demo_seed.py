@@ -24,7 +24,11 @@ def test_seed_demo_builds_a_marketplace_once(app, db_session):
         assert account.email in result.output
 
     assert count(Vendor) == 12
-    assert set(db.session.scalars(sa.select(Vendor.vendor_type).distinct())) == {"shop", "restaurant", "grocery"}
+    assert set(db.session.scalars(sa.select(Vendor.vendor_type).distinct())) == {
+        "shop",
+        "restaurant",
+        "grocery",
+    }
     assert count(ShopTier) == 12
     assert count(Product) >= 48
     assert count(Driver, Driver.background_check_status == "approved") >= 5
@@ -32,7 +36,9 @@ def test_seed_demo_builds_a_marketplace_once(app, db_session):
     assert count(Driver, Driver.current_location.is_not(None)) >= 5
     orders = count(Order)
     assert orders > 200
-    months = db.session.scalar(sa.select(sa.func.count(sa.distinct(sa.func.date_trunc("month", Order.created_at)))))
+    months = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(sa.func.date_trunc("month", Order.created_at))))
+    )
     assert months >= 3
     # Orders came through intake: totals agree with their items.
     mismatched = db.session.scalar(

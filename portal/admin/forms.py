@@ -1,0 +1,49 @@
+from datetime import date
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import DataRequired, Regexp, ValidationError
+
+from ..forms import choices
+
+
+class PromotionForm(FlaskForm):
+    tier = SelectField(
+        "Promotional tier",
+        choices=choices([("silver", "Silver"), ("gold", "Gold")]),
+        validators=[DataRequired()],
+    )
+    reason = SelectField("Reason", validators=[DataRequired()])
+    expires_on = DateField(
+        "Ends on", validators=[DataRequired(message="Pick the day the promotion ends.")]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reason.choices = choices(
+            (r, r.replace("_", " ").capitalize()) for r in current_app.config["PROMOTION_REASONS"]
+        )
+
+    def validate_expires_on(self, field) -> None:
+        if field.data and field.data <= date.today():
+            raise ValidationError("The end date must be in the future.")
+
+
+class MonthCloseForm(FlaskForm):
+    month = StringField(
+        "Month to close",
+        validators=[DataRequired(), Regexp(r"^\d{4}-\d{2}$", message="Use the form YYYY-MM.")],
+    )
+
+    def year_month(self) -> tuple[int, int]:
+        year, month = (int(part) for part in self.month.data.split("-"))
+        return year, month
+
+    def validate_month(self, field) -> None:
+        try:
+            _, month = (int(part) for part in field.data.split("-"))
+        except ValueError:
+            raise ValidationError("Use the form YYYY-MM.") from None
+        if not 1 <= month <= 12:
+            raise ValidationError("That month does not exist.")

@@ -1,0 +1,16 @@
+"""Background jobs of commissions. They run inside the app context the RQ worker provides."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ..extensions import db
+from .services import settle_due_commissions
+
+
+def settle_commissions_job() -> int:
+    """Settle the commissions whose return window has passed. Idempotent: a second run settles
+    nothing new, so the daily schedule may run it late or twice."""
+    settled = settle_due_commissions(datetime.now(UTC).replace(tzinfo=None))
+    db.session.commit()
+    return settled

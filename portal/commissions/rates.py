@@ -1,0 +1,159 @@
+"""The rates in force when an order is paid: the commission and the platform fee.
+
+Both are read once, at payment, and copied onto the sale's rows; a refund reverses with the sale's
+rates, never with whatever is in force on the day of the refund. Every number comes from the app
+config (``TIER_COMMISSION_RATES``, ``REFERRAL_*``, ``PLATFORM_FEE_SCHEDULES``,
+``NEW_VENDOR_PROMO_*``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..extensions import db
+from ..referrals.models import ShopReferral
+from ..tiers.models import ShopTier, VendorMonthlyVolume
+
+#: The schedule used for a vendor type that has none of its own.
+
+# (tier name, sales below which the tier applies or None for the last, rate)
+FeeSchedule = tuple[tuple[str, Decimal | None, Decimal], ...]
+
+
+@dataclass(frozen=True)
+class CommissionRate:
+    rate: Decimal
+    #: "referral" (the shop brought the customer) or "tier" (the shop's tier, promotions included).
+    basis: str
+    tier: str | None = None
+
+
+@dataclass(frozen=True)
+class PlatformFeeRate:
+    rate: Decimal
+    vendor_type: str
+    volume_tier: str
+    is_promotional: bool
+
+
+# --- the fee schedule ----------------------------------------------------------------------------
+
+
+def fee_schedule(vendor_type: str) -> FeeSchedule:
+    """The vendor type's schedule; an unknown type pays the fallback type's (``shop``)."""
+    schedules = current_app.config["PLATFORM_FEE_SCHEDULES"]
+    return schedules.get(vendor_type) or schedules[current_app.config["FALLBACK_VENDOR_TYPE"]]
+
+
+def first_fee_tier(vendor_type: str) -> str:
+    return fee_schedule(vendor_type)[0][0]
+
+
+def fee_tier_for_sales(vendor_type: str, total_sales: Decimal) -> str:
+    """The tier a month's sales fall in: the first tier whose bound the sales are below."""
+    for name, below, _rate in fee_schedule(vendor_type):
+        if below is None or total_sales < below:
+            return name
+    return fee_schedule(vendor_type)[-1][0]
+
+
+def fee_rate_for_tier(vendor_type: str, tier_name: str) -> Decimal:
+    for name, _below, rate in fee_schedule(vendor_type):
+        if name == tier_name:
+            return rate
+    # A tier name from an older schedule: the first tier's rate, as for a vendor without history.
+    return fee_schedule(vendor_type)[0][2]
+
+
+# --- what is in force at a moment ----------------------------------------------------------------
+
+
+def previous_month(moment: datetime) -> tuple[int, int]:
+    return (moment.year, moment.month - 1) if moment.month > 1 else (moment.year - 1, 12)
+
+
+def has_referral_attribution(shop_id: uuid.UUID, session_id: str | None, at: datetime) -> bool:
+    """Did this session come through the shop's own referral link within the window?"""
+    if not session_id:
+        return False
+    window_start = at - timedelta(days=current_app.config["REFERRAL_ATTRIBUTION_DAYS"])
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    ShopReferral.shop_id == shop_id,
+                    ShopReferral.session_id == session_id,
+                    ShopReferral.first_visit_at >= window_start,
+                    ShopReferral.first_visit_at <= at,
+                )
+            )
+        )
+    )
+
+
+def tier_commission_rate(shop_id: uuid.UUID, at: datetime) -> CommissionRate:
+    """The shop's current tier rate, a promotional tier included.
+
+    A promotion whose expiry has passed pays the earned tier's rate even before the expiry job
+    has run: at expiry the earned tier returns.
+    """
+    rates = current_app.config["TIER_COMMISSION_RATES"]
+    shop_tier = db.session.scalar(sa.select(ShopTier).where(ShopTier.shop_id == shop_id))
+    if shop_tier is None:
+        return CommissionRate(rates["bronze"], "tier", "bronze")
+    promotion_over = (
+        shop_tier.is_promotional
+        and shop_tier.promotional_expires_at is not None
+        and shop_tier.promotional_expires_at <= at
+    )
+    if promotion_over:
+        return CommissionRate(rates[shop_tier.earned_tier], "tier", shop_tier.earned_tier)
+    return CommissionRate(shop_tier.commission_rate, "tier", shop_tier.tier)
+
+
+def commission_rate_in_force(
+    shop_id: uuid.UUID, referral_session: str | None, at: datetime
+) -> CommissionRate:
+    """The commission an order of this shop pays when paid at ``at``."""
+    if has_referral_attribution(shop_id, referral_session, at):
+        return CommissionRate(current_app.config["REFERRAL_COMMISSION_RATE"], "referral")
+    return tier_commission_rate(shop_id, at)
+
+
+def volume_tier_in_force(vendor_id: uuid.UUID, vendor_type: str, at: datetime) -> str:
+    """The fee tier of the previous calendar month's volume; the first tier without one."""
+    year, month = previous_month(at)
+    tier = db.session.scalar(
+        sa.select(VendorMonthlyVolume.fee_tier).where(
+            VendorMonthlyVolume.vendor_id == vendor_id,
+            VendorMonthlyVolume.year == year,
+            VendorMonthlyVolume.month == month,
+        )
+    )
+    return tier or first_fee_tier(vendor_type)
+
+
+def is_new_vendor(vendor_created_at: datetime, at: datetime) -> bool:
+    """Is ``at`` inside the vendor's first ``NEW_VENDOR_PROMO_DAYS`` days?"""
+    promo = timedelta(days=current_app.config["NEW_VENDOR_PROMO_DAYS"])
+    return vendor_created_at <= at < vendor_created_at + promo
+
+
+def platform_fee_rate_in_force(vendor, at: datetime) -> PlatformFeeRate:
+    """The platform fee a vendor's order pays when paid at ``at``.
+
+    The volume tier is recorded even under the promotional rate, so the row says what the vendor
+    would otherwise have paid from.
+    """
+    volume_tier = volume_tier_in_force(vendor.id, vendor.vendor_type, at)
+    if is_new_vendor(vendor.created_at, at):
+        rate = current_app.config["NEW_VENDOR_PROMO_FEE_RATE"]
+        return PlatformFeeRate(rate, vendor.vendor_type, volume_tier, is_promotional=True)
+    rate = fee_rate_for_tier(vendor.vendor_type, volume_tier)
+    return PlatformFeeRate(rate, vendor.vendor_type, volume_tier, is_promotional=False)

@@ -1,0 +1,180 @@
+"""A vendor's commission statement: one row per sale or refund, with its fee and the vendor's net.
+
+Each commission record is paired with the platform-fee row of the same sale or refund
+(same order, same ``refund_id``, NULL for the sale itself).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..tiers.models import VendorMonthlyVolume
+from .models import CommissionRecord, VendorPlatformFee
+
+STATUSES = ("pending", "settled", "paid")
+CSV_HEADER = [
+    "date",
+    "order",
+    "kind",
+    "amount",
+    "commission_rate",
+    "commission",
+    "fee_rate",
+    "fee",
+    "net",
+    "status",
+]
+
+
+@dataclass(frozen=True)
+class StatementFilter:
+    year: int | None = None
+    month: int | None = None
+    status: str | None = None
+
+    def bounds(self) -> tuple[datetime, datetime] | None:
+        if self.year is None or self.month is None:
+            return None
+        start = datetime(self.year, self.month, 1)
+        end = datetime(self.year + self.month // 12, self.month % 12 + 1, 1)
+        return start, end
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    created_at: datetime
+    order_id: uuid.UUID
+    is_refund: bool
+    amount: Decimal
+    commission_rate: Decimal
+    commission: Decimal
+    fee_rate: Decimal | None
+    fee: Decimal
+    status: str
+
+    @property
+    def net(self) -> Decimal:
+        return self.amount - self.commission - self.fee
+
+
+@dataclass(frozen=True)
+class StatementPage:
+    rows: list[StatementRow]
+    page: int
+    per_page: int
+    total_rows: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total_rows // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def _statement_query(vendor_id: uuid.UUID, filters: StatementFilter) -> sa.Select:
+    fee = sa.orm.aliased(VendorPlatformFee)
+    query = (
+        sa.select(
+            CommissionRecord.created_at,
+            CommissionRecord.order_id,
+            CommissionRecord.refund_id.is_not(None).label("is_refund"),
+            CommissionRecord.order_amount,
+            CommissionRecord.commission_rate,
+            CommissionRecord.commission_amount,
+            fee.fee_percentage,
+            sa.func.coalesce(fee.fee_amount, 0),
+            CommissionRecord.status,
+        )
+        .outerjoin(
+            fee,
+            sa.and_(
+                fee.order_id == CommissionRecord.order_id,
+                fee.vendor_id == CommissionRecord.shop_id,
+                fee.refund_id.is_not_distinct_from(CommissionRecord.refund_id),
+            ),
+        )
+        .where(CommissionRecord.shop_id == vendor_id)
+    )
+    bounds = filters.bounds()
+    if bounds:
+        # Bounded on the partition key: only that month's partition is read.
+        query = query.where(
+            CommissionRecord.created_at >= bounds[0], CommissionRecord.created_at < bounds[1]
+        )
+    if filters.status:
+        query = query.where(CommissionRecord.status == filters.status)
+    return query
+
+
+def statement_page(
+    vendor_id: uuid.UUID, filters: StatementFilter, page: int = 1, per_page: int = 25
+) -> StatementPage:
+    query = _statement_query(vendor_id, filters)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    rows = db.session.execute(
+        query.order_by(CommissionRecord.created_at.desc(), CommissionRecord.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return StatementPage([StatementRow(*row) for row in rows], page, per_page, total)
+
+
+def statement_csv(vendor_id: uuid.UUID, filters: StatementFilter) -> Iterator[str]:
+    """The same rows as the page, all of them, as CSV lines (streamed, oldest first)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        value = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return value
+
+    writer.writerow(CSV_HEADER)
+    yield flush()
+    query = _statement_query(vendor_id, filters).order_by(
+        CommissionRecord.created_at, CommissionRecord.id
+    )
+    for row in db.session.execute(query.execution_options(yield_per=1000)):
+        line = StatementRow(*row)
+        writer.writerow(
+            [
+                line.created_at.strftime("%Y-%m-%d %H:%M"),
+                line.order_id,
+                "refund" if line.is_refund else "sale",
+                line.amount,
+                line.commission_rate,
+                line.commission,
+                "" if line.fee_rate is None else line.fee_rate,
+                line.fee,
+                line.net,
+                line.status,
+            ]
+        )
+        yield flush()
+
+
+def statement_months(vendor_id: uuid.UUID) -> list[tuple[int, int]]:
+    """The months a vendor has records in, newest first (from the monthly volumes, not a scan)."""
+    rows = db.session.execute(
+        sa.select(VendorMonthlyVolume.year, VendorMonthlyVolume.month)
+        .where(VendorMonthlyVolume.vendor_id == vendor_id)
+        .order_by(VendorMonthlyVolume.year.desc(), VendorMonthlyVolume.month.desc())
+    ).all()
+    return [tuple(row) for row in rows]

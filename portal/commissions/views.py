@@ -1,0 +1,43 @@
+from flask import Blueprint, Response, request, stream_with_context
+
+from .. import htmx
+from ..security import restrict_blueprint
+from ..vendors.services import current_vendor
+from .forms import StatementFilterForm
+from .statements import statement_csv, statement_months, statement_page
+
+bp = Blueprint("commissions", __name__, url_prefix="/vendor/commissions")
+restrict_blueprint(bp, "vendor")
+
+
+def _filters() -> StatementFilterForm:
+    form = StatementFilterForm(request.args)
+    form.validate()  # errors are shown beside the fields; a bad filter is simply not applied
+    return form
+
+
+@bp.route("/")
+def statement():
+    vendor = current_vendor()
+    form = _filters()
+    page = request.args.get("page", 1, type=int) or 1
+    result = statement_page(vendor.id, form.to_filter(), page=page)
+    return htmx.render(
+        "commissions/statement.html",
+        "commissions/_statement_rows.html",
+        form=form,
+        result=result,
+        months=statement_months(vendor.id),
+    )
+
+
+@bp.route("/export.csv")
+def export_csv():
+    vendor = current_vendor()
+    filters = _filters().to_filter()
+    suffix = f"-{filters.year}-{filters.month:02d}" if filters.year else ""
+    response = Response(stream_with_context(statement_csv(vendor.id, filters)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="commissions-{vendor.slug}{suffix}.csv"'
+    )
+    return response

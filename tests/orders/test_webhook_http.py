@@ -1,0 +1,232 @@
+"""POST /webhooks/orders over real HTTP, against the live server, signed as a storefront signs."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from portal.commissions.models import CommissionRecord
+from portal.extensions import db
+from portal.orders.models import Order, OrderEvent
+from portal.orders.webhooks import signature_header
+from tests.orders.helpers import established_shop, now
+
+SECRET_KEY = "ORDER_WEBHOOK_SECRET"
+
+
+@pytest.fixture
+def shop(live_server, committed):
+    vendor = established_shop()
+    vendor_id = vendor.id
+    committed.commit()
+    return vendor_id
+
+
+@pytest.fixture
+def post(app, live_server):
+    """Send a body to the webhook; returns (status, JSON answer)."""
+
+    def send(body, *, secret=None, timestamp=None, signature=None, raw=None):
+        data = raw if raw is not None else json.dumps(body).encode()
+        header = signature or signature_header(secret or app.config[SECRET_KEY], data, timestamp)
+        request = urllib.request.Request(
+            f"{live_server}/webhooks/orders",
+            data=data,
+            method="POST",
+            headers={"Content-Type": "application/json", "Portal-Signature": header},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    return send
+
+
+def order_body(vendor_id, external_id="medusa-1001", **changes):
+    order = {
+        "external_id": external_id,
+        "checkout_id": "cart_01HXYZ",
+        "vendor_id": str(vendor_id),
+        "customer": {"email": "buyer@example.com", "name": "Bea Buyer"},
+        "currency": "USD",
+        "items": [
+            {"sku": "MUG-1", "title": "Mug", "quantity": 2, "unit_price": "12.50"},
+            {"sku": "TEA-1", "title": "Tea", "quantity": 1, "unit_price": "7.99"},
+        ],
+        "subtotal": "32.99",
+        "delivery_fee": "4.99",
+        "points_discount": "1.00",
+        "total": "36.98",
+        "delivery": {"dropoff_address": {"line1": "1 Main St", "city": "Portland"}},
+    }
+    order.update(changes)
+    return order
+
+
+def event(event_type, order, *, event_id=None, refund=None):
+    data = {"order": order}
+    if refund:
+        data["refund"] = refund
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex}",
+        "type": event_type,
+        "created": int(time.time()),
+        "data": data,
+    }
+
+
+def counts():
+    db.session.expire_all()
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Order)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(OrderEvent)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(CommissionRecord)),
+    )
+
+
+def test_signed_events_are_processed_and_replays_are_duplicates(shop, post, committed):
+    placed = event("order.placed", order_body(shop))
+    assert post(placed) == (200, {"status": "processed"})
+    assert post(placed) == (200, {"status": "duplicate"})
+    assert post(event("order.paid", {"external_id": "medusa-1001"})) == (
+        200,
+        {"status": "processed"},
+    )
+    refund = event(
+        "order.refunded", {"external_id": "medusa-1001"}, refund={"id": "re_1", "amount": "10.00"}
+    )
+    assert post(refund) == (200, {"status": "processed"})
+
+    assert counts() == (1, 3, 2)
+    order = db.session.scalar(sa.select(Order))
+    assert order.status == "partially_refunded" and order.refunded_amount == Decimal("10.00")
+    assert order.total == Decimal("36.98") and order.dropoff_address["city"] == "Portland"
+
+
+def test_a_wrong_signature_is_refused_and_writes_nothing(shop, post, committed):
+    placed = event("order.placed", order_body(shop))
+    assert post(placed, secret="not-the-secret")[0] == 401
+    status, answer = post(placed, signature="t=123")
+    assert status == 401 and "error" in answer
+    assert counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize("skew", [-3600, 3600])
+def test_a_stale_or_future_timestamp_is_refused(shop, post, committed, skew):
+    placed = event("order.placed", order_body(shop))
+    assert post(placed, timestamp=int(time.time()) + skew)[0] == 401
+    assert counts() == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda body: b"{not json", "not valid JSON"),
+        (lambda body: {**body, "type": "order.shipped"}, "unknown event type"),
+        (lambda body: {k: v for k, v in body.items() if k != "id"}, "missing id"),
+        (
+            lambda body: {**body, "data": {"order": {**body["data"]["order"], "subtotal": 32.99}}},
+            "subtotal",
+        ),
+        (
+            lambda body: {**body, "data": {"order": {**body["data"]["order"], "total": "36.9801"}}},
+            "total",
+        ),
+        (lambda body: {**body, "data": {"order": {**body["data"]["order"], "items": []}}}, "items"),
+    ],
+)
+def test_a_malformed_body_gets_400_with_the_reason(shop, post, committed, mutate, reason):
+    body = mutate(event("order.placed", order_body(shop)))
+    status, answer = post(None, raw=body) if isinstance(body, bytes) else post(body)
+    assert status == 400 and reason in answer["error"]
+    assert counts() == (0, 0, 0)
+
+
+def test_an_unknown_vendor_gets_400(shop, post, committed):
+    status, answer = post(event("order.placed", order_body(uuid.uuid4())))
+    assert (status, answer) == (400, {"error": "unknown vendor"})
+
+
+def test_amounts_that_do_not_add_up_get_400(shop, post, committed):
+    status, answer = post(event("order.placed", order_body(shop, subtotal="33.00", total="36.99")))
+    assert status == 400 and "sum of the items" in answer["error"]
+    status, answer = post(event("order.placed", order_body(shop, total="40.00")))
+    assert status == 400 and "total" in answer["error"]
+    assert counts() == (0, 0, 0)
+
+
+def test_a_refund_above_what_is_left_gets_400(shop, post, committed):
+    post(event("order.placed", order_body(shop)))
+    post(event("order.paid", {"external_id": "medusa-1001"}))
+    status, answer = post(
+        event(
+            "order.refunded",
+            {"external_id": "medusa-1001"},
+            refund={"id": "re_big", "amount": "36.99"},
+        )
+    )
+    assert status == 400 and "above what is left" in answer["error"]
+    assert counts() == (1, 2, 1)
+
+
+def test_completed_before_paid_gets_409(shop, post, committed):
+    post(event("order.placed", order_body(shop)))
+    status, answer = post(event("order.completed", {"external_id": "medusa-1001"}))
+    assert status == 409 and "cannot become completed" in answer["error"]
+    assert counts() == (1, 1, 0)
+
+
+def test_an_unknown_order_gets_400(shop, post, committed):
+    status, answer = post(event("order.paid", {"external_id": "nobody-knows"}))
+    assert status == 400 and "unknown order" in answer["error"]
+
+
+def test_events_keep_their_own_time(shop, post, committed):
+    body = event("order.placed", order_body(shop))
+    body["created"] = int(time.time()) - 3 * 24 * 3600  # a storefront retrying an old event
+    assert post(body)[0] == 200
+    db.session.expire_all()
+    order = db.session.scalar(sa.select(Order))
+    assert now() - order.created_at > timedelta(days=2, hours=23)
+
+
+def test_concurrent_events_serialize_on_the_order_and_the_volume(shop, post, committed):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from portal.tiers.models import VendorMonthlyVolume
+
+    external_ids = [f"medusa-{n}" for n in range(6)]
+    for external_id in external_ids:
+        assert post(event("order.placed", order_body(shop, external_id)))[0] == 200
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        paid = list(pool.map(lambda x: post(event("order.paid", {"external_id": x})), external_ids))
+    assert {status for status, _ in paid} == {200}
+    refunds = [
+        event(
+            "order.refunded",
+            {"external_id": "medusa-0"},
+            refund={"id": f"re_{n}", "amount": "5.00"},
+        )
+        for n in range(5)
+    ]
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        answers = list(pool.map(post, refunds))
+    assert {status for status, _ in answers} == {200}
+
+    db.session.expire_all()
+    order = db.session.scalar(sa.select(Order).where(Order.external_id == "medusa-0"))
+    assert order.refunded_amount == Decimal("25.00")
+    assert counts()[2] == 6 + 5
+    volume = db.session.scalar(sa.select(VendorMonthlyVolume))
+    assert volume.total_orders == 6
+    assert volume.total_sales == Decimal("32.99") * 6 - order.refunded_subtotal

@@ -1,0 +1,137 @@
+import csv
+import io
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from portal.orders import services as orders
+from portal.tiers.dashboard import tier_progress
+from portal.vendors.services import vendor_for_user
+from tests.factories import make_vendor
+
+
+def sell(vendor, amount: str, *, at: datetime | None = None, customer=None):
+    """A paid order of one item through order intake."""
+    order = orders.place_order(
+        vendor_id=vendor.id,
+        customer_id=customer,
+        items=[orders.LineItem(title="Thing", quantity=1, unit_price=Decimal(amount))],
+        placed_at=at,
+    )
+    orders.mark_paid(order, at)
+    return order
+
+
+@pytest.fixture
+def shop(db_session):
+    owner = make_vendor(email="owner@example.com", shop_name="Sunny Books")
+    return owner, vendor_for_user(owner)
+
+
+@pytest.fixture
+def other_shop(db_session):
+    owner = make_vendor(email="rival@example.com", shop_name="Rival Books")
+    return owner, vendor_for_user(owner)
+
+
+def test_tier_progress_counts_what_is_left_to_sell(app):
+    with app.app_context():
+        bronze = tier_progress(Decimal("1250.00"))
+        assert (bronze.next_tier, bronze.left_to_sell, bronze.percent) == (
+            "silver",
+            Decimal("3750.00"),
+            25,
+        )
+        silver = tier_progress(Decimal("5000.00"))
+        assert (silver.next_tier, silver.left_to_sell, silver.percent) == (
+            "gold",
+            Decimal("15000.00"),
+            0,
+        )
+        top = tier_progress(Decimal("25000"))
+        assert top.next_tier is None and top.percent == 100
+
+
+def test_dashboard_shows_tier_sales_progress_and_commission(client, auth, shop):
+    owner, vendor = shop
+    sell(vendor, "1000.00")
+    sell(vendor, "250.00")
+    auth.login(owner.email)
+    page = client.get("/vendor/").get_data(as_text=True)
+
+    assert "Bronze" in page and "Commission 15%" in page
+    assert "$1,250.00" in page  # month-to-date sales
+    assert "$3,750.00 more this month earns Silver" in page
+    assert "$187.50" in page  # 15% commission pending on 1,250.00
+    assert "data-chart=" in page
+
+
+def test_statement_lists_rows_filters_and_paginates(client, auth, shop):
+    owner, vendor = shop
+    last_month = (datetime.utcnow().replace(day=1) - timedelta(days=3)).replace(hour=12)
+    sell(vendor, "80.00", at=last_month)
+    for n in range(27):
+        sell(vendor, f"{10 + n}.00")
+    auth.login(owner.email)
+
+    full = client.get("/vendor/commissions/")
+    assert full.status_code == 200
+    body = full.get_data(as_text=True)
+    assert "28 rows" in body and "page 1 of 2" in body and "<html" in body
+
+    fragment = client.get("/vendor/commissions/?page=2", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.get_data(as_text=True)
+    assert "page 2 of 2" in fragment.get_data(as_text=True)
+    assert "HX-Request" in fragment.headers["Vary"]
+
+    month = last_month.strftime("%Y-%m")
+    filtered = client.get(f"/vendor/commissions/?month={month}").get_data(as_text=True)
+    assert "1 rows" in filtered and "$80.00" in filtered and "$12.00" in filtered  # 15% of 80
+
+    assert "0 rows" in client.get("/vendor/commissions/?status=paid").get_data(as_text=True)
+    bad = client.get("/vendor/commissions/?month=2026-13")
+    assert bad.status_code == 200 and "That month does not exist." in bad.get_data(as_text=True)
+
+
+def test_statement_csv_has_the_same_rows(client, auth, shop):
+    owner, vendor = shop
+    order = sell(vendor, "100.00")
+    orders.refund_order(order, Decimal("40.00"), "refund-1")
+    auth.login(owner.email)
+
+    response = client.get("/vendor/commissions/export.csv")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [row["kind"] for row in rows] == ["sale", "refund"]
+    sale, refund = rows
+    assert (sale["amount"], sale["commission"], sale["status"]) == ("100.00", "15.00", "pending")
+    assert Decimal(refund["amount"]) == Decimal("-40.00") and Decimal(
+        refund["commission"]
+    ) == Decimal("-6.00")
+    total = sum(Decimal(r["amount"]) for r in rows)
+    parts = sum(Decimal(r["net"]) + Decimal(r["commission"]) + Decimal(r["fee"]) for r in rows)
+    assert total == parts == Decimal("60.00")
+
+
+def test_a_vendor_never_sees_another_vendors_rows(client, auth, shop, other_shop):
+    owner, _ = shop
+    _, rival = other_shop
+    rival_order = sell(rival, "999.00")
+    auth.login(owner.email)
+
+    statement = client.get("/vendor/commissions/").get_data(as_text=True)
+    assert "0 rows" in statement and "999" not in statement
+    export = client.get("/vendor/commissions/export.csv").get_data(as_text=True)
+    assert str(rival_order.id) not in export
+    assert "$999" not in client.get("/vendor/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/vendor/commissions/", "/vendor/commissions/export.csv"])
+@pytest.mark.parametrize("role", ["customer", "driver", "admin"])
+def test_statement_refuses_other_roles(client, auth, path, role):
+    from tests.factories import MAKERS
+
+    user = MAKERS[role]()
+    auth.login(user.email)
+    assert client.get(path).status_code == 403

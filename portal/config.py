@@ -113,6 +113,14 @@ class Config:
     ORDER_WEBHOOK_SECRET = _env("ORDER_WEBHOOK_SECRET", "dev-order-webhook-secret")
     ORDER_WEBHOOK_TOLERANCE_SECONDS = _env_int("ORDER_WEBHOOK_TOLERANCE_SECONDS", 300)
 
+    # Shop pages: uploads, staff invitations, bulk product imports.
+    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_BYTES", 16 * 1024 * 1024)
+    LOGO_MAX_PIXELS = _env_int("LOGO_MAX_PIXELS", 512)
+    PRODUCT_IMAGE_MAX_PIXELS = _env_int("PRODUCT_IMAGE_MAX_PIXELS", 1600)
+    STAFF_INVITATION_DAYS = _env_int("STAFF_INVITATION_DAYS", 7)
+    PRODUCT_IMPORT_MAX_ROWS = _env_int("PRODUCT_IMPORT_MAX_ROWS", 50_000)
+    NEW_ORDERS_POLL_SECONDS = _env_int("NEW_ORDERS_POLL_SECONDS", 15)
+
     MEDIA_ROOT = _env("MEDIA_ROOT", os.path.join(os.getcwd(), "media"))
     PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:8000")
 
@@ -130,3 +138,4 @@ class TestConfig(Config):
     RQ_KEY_PREFIX = "portal-test"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    MEDIA_ROOT = _env("TEST_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "test-media"))

@@ -1,7 +1,15 @@
 """Imports every feature's models so the metadata (and Alembic) sees the whole schema."""
 
 from .auth.models import User  # noqa: F401
-from .catalog.models import Brand, MasterProduct, Product, ProductCategory, VendorProductMapping  # noqa: F401
+from .catalog.models import (  # noqa: F401
+    Brand,
+    MasterProduct,
+    Product,
+    ProductCategory,
+    ProductImage,
+    ProductImport,
+    VendorProductMapping,
+)
 from .commissions.models import CommissionRecord, CommissionSummary, VendorPlatformFee  # noqa: F401
 from .customers.models import Customer  # noqa: F401
 from .deliveries.models import DeliveryAssignment, Driver  # noqa: F401
@@ -12,4 +20,4 @@ from .orders.models import Order, OrderEvent, OrderExternalRef, OrderItem, Order
 from .payouts.models import ConnectedAccount, Payout  # noqa: F401
 from .referrals.models import ShopReferral  # noqa: F401
 from .tiers.models import MonthClose, ShopTier, TierChange, VendorMonthlyVolume  # noqa: F401
-from .vendors.models import Vendor, VendorMember  # noqa: F401
+from .vendors.models import Vendor, VendorInvitation, VendorMember  # noqa: F401

@@ -185,3 +185,54 @@ class VendorProductMapping(db.Model):
     master_product: Mapped[MasterProduct] = relationship(back_populates="mappings")
     vendor: Mapped[Vendor] = relationship()
     product: Mapped[Product] = relationship()
+
+
+class ProductImage(db.Model):
+    """A product photo stored under MEDIA_ROOT; ``position`` orders the gallery (0 is the cover)."""
+
+    __tablename__ = "product_images"
+    __table_args__ = (sa.Index("idx_product_images_product", "product_id", "position"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    product_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(sa.String(255))
+    position: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime, server_default=sa.func.current_timestamp()
+    )
+
+
+PRODUCT_IMPORT_STATUSES = ("queued", "running", "done", "failed")
+
+
+class ProductImport(db.Model):
+    """A bulk CSV import: checked whole before it is queued, then applied by a job with progress."""
+
+    __tablename__ = "product_imports"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {PRODUCT_IMPORT_STATUSES!r}", name="status"),
+        sa.Index("idx_product_imports_vendor", "vendor_id", sa.text("created_at DESC")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    vendor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id", ondelete="CASCADE"))
+    requested_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    # The checked upload, kept under MEDIA_ROOT until the job has applied it.
+    file_path: Mapped[str] = mapped_column(sa.String(255))
+    status: Mapped[str] = mapped_column(sa.String(20), server_default="queued")
+    total_rows: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    processed_rows: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    created_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    updated_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    job_id: Mapped[str | None] = mapped_column(sa.String(255))
+    started_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime, server_default=sa.func.current_timestamp()
+    )

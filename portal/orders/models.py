@@ -82,6 +82,10 @@ class OrderColumns:
     paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     canceled_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # The shop's own handling: it accepted the order, then had it ready for pickup.
+    accepted_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    ready_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime, server_default=sa.func.current_timestamp()
     )

@@ -45,6 +45,10 @@ class Vendor(db.Model):
     status: Mapped[str] = mapped_column(sa.String(20), server_default="active")
     contact_email: Mapped[str | None] = mapped_column(sa.String(255))
     contact_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    # Relative to MEDIA_ROOT; the upload is resized before it is stored.
+    logo_path: Mapped[str | None] = mapped_column(sa.String(255))
+    # {"mon": [["09:00", "17:00"]], ...}: zero or more open intervals per weekday.
+    opening_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime, server_default=sa.func.current_timestamp()
     )
@@ -86,3 +90,30 @@ class VendorMember(db.Model):
 
     vendor: Mapped[Vendor] = relationship(back_populates="members")
     user: Mapped[User] = relationship()
+
+
+class VendorInvitation(db.Model):
+    """An owner's invitation for someone to join the shop as staff, by a link with a token.
+
+    Only a hash of the token is stored: the link itself is shown once, to the owner.
+    """
+
+    __tablename__ = "vendor_invitations"
+    __table_args__ = (sa.Index("idx_vendor_invitations_vendor", "vendor_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    vendor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(sa.String(255))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    invited_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    accepted_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime, server_default=sa.func.current_timestamp()
+    )
+
+    vendor: Mapped[Vendor] = relationship()

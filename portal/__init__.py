@@ -55,11 +55,14 @@ def register_blueprints(app: Flask) -> None:
     from .customers.views import bp as customers_bp
     from .deliveries.views import bp as driver_bp
     from .main.views import bp as main_bp
+    from .media import bp as media_bp
+    from .media import media_url
     from .orders.webhooks import bp as webhooks_bp
     from .vendors.views import bp as vendor_bp
 
     for blueprint in (
         main_bp,
+        media_bp,
         auth_bp,
         admin_bp,
         vendor_bp,
@@ -69,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
         webhooks_bp,
     ):
         app.register_blueprint(blueprint)
+    app.jinja_env.globals["media_url"] = media_url
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -19,6 +19,7 @@ PUBLIC_ENDPOINTS = {
     "auth.signup_choice",
     "auth.signup",
     "static",
+    "media.file",  # shop logos and product photos are public
 }
 
 

@@ -1,0 +1,72 @@
+"""Uploaded images: checked, resized and re-encoded before they are stored under MEDIA_ROOT.
+
+Re-encoding with Pillow drops whatever else the upload carried (metadata, scripts in SVG-like
+payloads); only JPEG, PNG and WebP are accepted.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Blueprint, current_app, send_from_directory, url_for
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+
+bp = Blueprint("media", __name__)
+
+
+class ImageRejected(ValueError):
+    """The upload is not an image we accept; the message says why."""
+
+
+def media_root() -> Path:
+    return Path(current_app.config["MEDIA_ROOT"])
+
+
+def store_image(upload, folder: str, max_pixels: int) -> str:
+    """Save ``upload`` (a file-like object) as a WebP no larger than ``max_pixels`` on its long side.
+
+    Returns the path relative to MEDIA_ROOT, for the database.
+    """
+    try:
+        image = Image.open(upload)
+        image.verify()  # catches truncated and corrupt files
+        upload.seek(0)
+        image = Image.open(upload)
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise ImageRejected(
+            "That file is not an image we can read (use JPEG, PNG or WebP)."
+        ) from error
+    if image.format not in ACCEPTED_FORMATS:
+        raise ImageRejected("Use a JPEG, PNG or WebP image.")
+    image = ImageOps.exif_transpose(image)
+    image.thumbnail((max_pixels, max_pixels))
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    relative = Path(folder) / f"{secrets.token_hex(16)}.webp"
+    target = media_root() / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    image.save(target, "WEBP", quality=85)
+    return relative.as_posix()
+
+
+def delete_media(relative: str | None) -> None:
+    if relative:
+        path = media_root() / relative
+        if path.is_file():
+            os.remove(path)
+
+
+def media_url(relative: str | None) -> str | None:
+    return url_for("media.file", path=relative) if relative else None
+
+
+@bp.route("/media/<path:path>")
+def file(path: str):
+    """Shop logos and product photos are public, like a storefront's."""
+    response = send_from_directory(media_root(), path, max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -10,7 +10,12 @@ from .catalog.models import (  # noqa: F401
     ProductImport,
     VendorProductMapping,
 )
-from .commissions.models import CommissionRecord, CommissionSummary, VendorPlatformFee  # noqa: F401
+from .commissions.models import (  # noqa: F401
+    CommissionRecord,
+    CommissionSummary,
+    VendorCommissionTotal,
+    VendorPlatformFee,
+)  # noqa: F401
 from .customers.models import Customer  # noqa: F401
 from .deliveries.models import DeliveryAssignment, Driver  # noqa: F401
 from .loyalty.models import PointsBalance, PointsTransaction  # noqa: F401

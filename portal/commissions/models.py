@@ -69,6 +69,23 @@ class CommissionRecord(db.Model):
 sa.Index("idx_commission_shop_date", CommissionRecord.shop_id, CommissionRecord.created_at.desc())
 
 
+class VendorCommissionTotal(db.Model):
+    """A shop's commission summed by status, kept by triggers on ``commission_records``.
+
+    The vendor dashboard reads these few rows instead of summing every record a large shop has;
+    a database trigger (migration 0005) keeps them exact whichever code path writes the records.
+    """
+
+    __tablename__ = "vendor_commission_totals"
+
+    shop_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    commission_total: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
+    record_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+
+
 class CommissionSummary(db.Model):
     """A shop's commission for one month, once its records are older than the retention window."""
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import current_app
 
-from ..commissions.models import CommissionRecord, VendorPlatformFee
+from ..commissions.models import VendorCommissionTotal, VendorPlatformFee
 from ..extensions import db
 from .models import ShopTier, VendorMonthlyVolume
 
@@ -81,13 +81,14 @@ def _months_back(day: date, count: int) -> list[tuple[int, int]]:
 
 
 def commission_totals(vendor_id: uuid.UUID) -> dict[str, Decimal]:
+    """Commission by status, from the running totals the database keeps per shop."""
     rows = db.session.execute(
-        sa.select(CommissionRecord.status, sa.func.sum(CommissionRecord.commission_amount))
-        .where(CommissionRecord.shop_id == vendor_id)
-        .group_by(CommissionRecord.status)
+        sa.select(VendorCommissionTotal.status, VendorCommissionTotal.commission_total).where(
+            VendorCommissionTotal.shop_id == vendor_id
+        )
     ).all()
     totals = {"pending": ZERO, "settled": ZERO, "paid": ZERO}
-    totals.update({status: amount or ZERO for status, amount in rows})
+    totals.update(dict(rows))
     return totals
 
 

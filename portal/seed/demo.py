@@ -12,12 +12,15 @@ from decimal import Decimal
 
 from ..auth import services as accounts
 from ..catalog.services import create_product, get_or_create_brand, get_or_create_category
+from ..commissions.services import settle_due_commissions
 from ..customers.services import customer_for_user
 from ..deliveries import services as drivers
 from ..extensions import db
 from ..geo import point
 from ..operations.partitions import ensure_partitions
 from ..orders import services as orders
+from ..tiers.close import run_month_close
+from ..tiers.promotions import grant_promotional_tier
 from ..vendors.services import vendor_for_user
 
 DEMO_PASSWORD = "portal-demo-2026"
@@ -264,7 +267,7 @@ def load_demo(today: date | None = None, seed: int = 2026) -> bool:
     today = today or date.today()
 
     first_month = _months_back(today.replace(day=1), MONTHS_OF_ORDERS - 1)
-    accounts.create_admin(demo_email("admin"), DEMO_PASSWORD)
+    admin = accounts.create_admin(demo_email("admin"), DEMO_PASSWORD)
     # The shops opened well before their first orders, past any new-vendor promotion.
     shops = _open_shops(
         rng, opened=datetime.combine(_months_back(first_month, 6), datetime.min.time())
@@ -273,9 +276,35 @@ def load_demo(today: date | None = None, seed: int = 2026) -> bool:
     _register_drivers(rng)
 
     ensure_partitions(today, since=first_month)
+    now = datetime.combine(today, datetime.min.time()) + timedelta(hours=12)
     _place_orders(rng, shops, customers, first_month, today)
+    _close_finished_months(first_month, today, now)
+    settle_due_commissions(now)
+    _grant_launch_promotion(admin, shops, today)
     db.session.flush()
     return True
+
+
+def _close_finished_months(first_month: date, today: date, now: datetime) -> None:
+    """Close each past month in turn, as the scheduled job would have: tiers follow the sales."""
+    month = first_month
+    while month < today.replace(day=1):
+        run_month_close(month.year, month.month, now=now)
+        month = _months_back(month, -1)
+
+
+def _grant_launch_promotion(admin, shops, today: date) -> None:
+    """One shop on a promotional tier, so the dashboard and the admin pages show one."""
+    vendor, _ = next(
+        (vendor, products) for vendor, products in shops if vendor.name == "Belmont Noodle Bar"
+    )
+    grant_promotional_tier(
+        vendor.id,
+        tier="gold",
+        reason="launch",
+        expires_at=today + timedelta(days=45),
+        granted_by=admin,
+    )
 
 
 def _months_back(month_start: date, months: int) -> date:

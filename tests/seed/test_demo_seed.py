@@ -1,14 +1,13 @@
-from datetime import date
-
 import sqlalchemy as sa
 
 from portal.auth.models import User
 from portal.catalog.models import Product
+from portal.commissions.models import CommissionRecord
 from portal.deliveries.models import Driver
 from portal.extensions import db
 from portal.orders.models import Order, OrderItem
 from portal.seed.demo import DEMO_PASSWORD, demo_accounts
-from portal.tiers.models import ShopTier
+from portal.tiers.models import MonthClose, ShopTier, TierChange
 from portal.vendors.models import Vendor
 
 
@@ -16,7 +15,7 @@ def count(model, *where):
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
-def test_seed_demo_builds_a_marketplace_once(app, db_session):
+def test_seed_demo_builds_a_marketplace_once(app, db_session, client, auth):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed", "demo"])
     assert result.exit_code == 0, result.output
@@ -56,17 +55,18 @@ def test_seed_demo_builds_a_marketplace_once(app, db_session):
     in_default = db.session.scalar(sa.text("SELECT count(*) FROM orders_default"))
     assert in_default == 0
 
+    # Past months were closed, commissions of old completed orders settled, one promotion runs.
+    assert count(MonthClose, MonthClose.status == "done") == 3
+    assert count(CommissionRecord, CommissionRecord.status == "settled") > 0
+    assert count(CommissionRecord) == count(Order, Order.paid_at.is_not(None))
+    assert count(ShopTier, ShopTier.is_promotional.is_(True)) == 1
+    assert count(TierChange, TierChange.reason == "promotion_granted") == 1
+
+    for account in demo_accounts():
+        assert auth.login(account.email, DEMO_PASSWORD).status_code == 302, account
+        auth.logout()
+
     users_before = count(User)
     again = runner.invoke(args=["seed", "demo"])
     assert again.exit_code == 0 and "already loaded" in again.output
     assert count(User) == users_before and count(Order) == orders
-
-
-def test_demo_accounts_can_sign_in(app, db_session, client, auth):
-    from portal.seed.demo import load_demo
-
-    load_demo(today=date.today())
-    for account in demo_accounts():
-        response = auth.login(account.email, DEMO_PASSWORD)
-        assert response.status_code == 302, account
-        auth.logout()

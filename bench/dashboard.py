@@ -26,7 +26,11 @@ from portal.extensions import db
 def bench_app(database_url: str):
     # Sign-in limits and CSRF are not what is measured here.
     return create_app(
-        {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False}
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
+        }
     )
 
 
@@ -46,7 +50,7 @@ def sample_owners(size: int, largest: int, seed: int = 7) -> list[tuple[str, int
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def measure(app, owners, path: str, repeats: int) -> list[float]:
@@ -91,7 +95,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"data: {vendors:,} vendors, {orders:,} orders, {records:,} commission records")
     print(f"sample: {len(owners)} shops, largest with {owners[0][1]:,} orders in the volumes")
     report("vendor dashboard /vendor/", measure(app, owners, "/vendor/", args.repeats))
-    report("statement /vendor/commissions/", measure(app, owners, "/vendor/commissions/", args.repeats))
+    report(
+        "statement /vendor/commissions/", measure(app, owners, "/vendor/commissions/", args.repeats)
+    )
 
 
 if __name__ == "__main__":

@@ -51,13 +51,16 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .catalog.views import bp as products_bp
     from .commissions.views import bp as commissions_bp
     from .customers.views import bp as customers_bp
     from .deliveries.views import bp as driver_bp
     from .main.views import bp as main_bp
     from .media import bp as media_bp
     from .media import media_url
+    from .orders.vendor_views import bp as vendor_orders_bp
     from .orders.webhooks import bp as webhooks_bp
+    from .vendors.shop_views import invitations_bp, shop_bp, staff_bp
     from .vendors.views import bp as vendor_bp
 
     for blueprint in (
@@ -66,10 +69,15 @@ def register_blueprints(app: Flask) -> None:
         auth_bp,
         admin_bp,
         vendor_bp,
+        vendor_orders_bp,
         commissions_bp,
+        products_bp,
         driver_bp,
         customers_bp,
         webhooks_bp,
+        shop_bp,
+        staff_bp,
+        invitations_bp,
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["media_url"] = media_url

@@ -122,6 +122,10 @@ class Config:
     NEW_ORDERS_POLL_SECONDS = _env_int("NEW_ORDERS_POLL_SECONDS", 15)
 
     MEDIA_ROOT = _env("MEDIA_ROOT", os.path.join(os.getcwd(), "media"))
+    # The shop's pickup map. An empty tile URL shows the map without tiles (no internet); another
+    # tile server must also be allowed in the CSP's img-src (portal/security.py).
+    MAP_TILE_URL = _env("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    MAP_TILE_ATTRIBUTION = _env("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
     PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:8000")
 
 
@@ -139,3 +143,4 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     MEDIA_ROOT = _env("TEST_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "test-media"))
+    MAP_TILE_URL = ""  # no internet here: failed tile loads would be console errors

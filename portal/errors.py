@@ -14,6 +14,7 @@ MESSAGES = {
     403: "You do not have access to this page.",
     404: "There is nothing at this address.",
     405: "That action is not allowed here.",
+    413: "That upload is too large.",
     429: "Too many attempts. Please wait a few minutes and try again.",
     500: "Something went wrong on our side. Nothing you saved was lost; please try again.",
 }

@@ -27,7 +27,7 @@ def media_root() -> Path:
 
 
 def store_image(upload, folder: str, max_pixels: int) -> str:
-    """Save ``upload`` (a file-like object) as a WebP no larger than ``max_pixels`` on its long side.
+    """Save ``upload`` (a file-like object) as WebP, at most ``max_pixels`` on its long side.
 
     Returns the path relative to MEDIA_ROOT, for the database.
     """

@@ -15,7 +15,7 @@ from .commissions.models import (  # noqa: F401
     CommissionSummary,
     VendorCommissionTotal,
     VendorPlatformFee,
-)  # noqa: F401
+)
 from .customers.models import Customer  # noqa: F401
 from .deliveries.models import DeliveryAssignment, Driver  # noqa: F401
 from .loyalty.models import PointsBalance, PointsTransaction  # noqa: F401

@@ -1,6 +1,15 @@
 from datetime import date, datetime, time
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from .. import htmx
@@ -13,7 +22,9 @@ from ..tiers.jobs import enqueue_month_close
 from ..tiers.models import MonthClose
 from ..tiers.services import tier_for_shop
 from ..vendors.directory import search_vendors
+from ..vendors.forms import VendorTypeForm
 from ..vendors.models import Vendor
+from ..vendors.profile import VendorTypeError, set_vendor_type
 from .forms import MonthCloseForm, PromotionForm
 from .services import platform_overview
 
@@ -46,12 +57,15 @@ def _vendor_or_404(vendor_id) -> Vendor:
     return vendor
 
 
-def _render_vendor(vendor: Vendor, form: PromotionForm, status: int = 200):
+def _render_vendor(
+    vendor: Vendor, form: PromotionForm, status: int = 200, type_form: VendorTypeForm | None = None
+):
     context = {
         "vendor": vendor,
         "shop_tier": tier_for_shop(vendor.id),
         "history": promotions.tier_history(vendor.id),
         "form": form,
+        "type_form": type_form or VendorTypeForm(formdata=None, vendor_type=vendor.vendor_type),
     }
     return htmx.render(
         "admin/vendor_detail.html", "admin/_promotion.html", status=status, **context
@@ -89,6 +103,26 @@ def grant_promotion(vendor_id):
             response = _render_vendor(vendor, PromotionForm(formdata=None))
             return htmx.trigger(response, "promotion-granted")
     return _render_vendor(vendor, form, status=422)
+
+
+@bp.post("/vendors/<uuid:vendor_id>/vendor-type")
+def change_vendor_type(vendor_id):
+    vendor = _vendor_or_404(vendor_id)
+    form = VendorTypeForm()
+    if form.validate_on_submit():
+        try:
+            previous = set_vendor_type(vendor, form.vendor_type.data, by=current_user)
+        except VendorTypeError as error:
+            form.vendor_type.errors = [*form.vendor_type.errors, str(error)]
+        else:
+            db.session.commit()
+            flash(
+                f"Kind of shop changed from {previous} to {vendor.vendor_type} "
+                f"by {current_user.email}.",
+                "success",
+            )
+            return redirect(url_for("admin.vendor_detail", vendor_id=vendor.id))
+    return _render_vendor(vendor, PromotionForm(formdata=None), status=422, type_form=form)
 
 
 def _previous_month(today: date) -> str:

@@ -279,9 +279,12 @@ def complete_order(order: Order, at: datetime | None = None) -> Order:
 # --- cancellation and refunds --------------------------------------------------------------------
 
 
-def cancel_order(order: Order, at: datetime | None = None) -> Order:
+def cancel_order(order: Order, at: datetime | None = None, reason: str | None = None) -> Order:
     """Cancel: a pending order simply ends; a paid one is refunded whatever is left of it first,
-    so every money effect is reversed. A completed order is refunded, not canceled."""
+    so every money effect is reversed. A completed order is refunded, not canceled.
+
+    ``reason`` (the shop's, or the storefront's) is kept in ``cancel_reason``.
+    """
     at = at or utcnow()
     order = lock_order(order)
     if order.completed_at is not None:
@@ -292,6 +295,8 @@ def cancel_order(order: Order, at: datetime | None = None) -> Order:
         if left > 0 or order.refunded_subtotal < order.subtotal:
             _record_refund(order, left, CANCELLATION_REFUND_REF, "order canceled", at)
     order.canceled_at = at
+    if reason:
+        order.cancel_reason = reason[:255]
     db.session.flush()
     return order
 

@@ -20,6 +20,7 @@ PUBLIC_ENDPOINTS = {
     "auth.signup",
     "static",
     "media.file",  # shop logos and product photos are public
+    "invitations.accept",  # a staff invitation link opens for someone without an account yet
 }
 
 

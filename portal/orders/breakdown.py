@@ -1,0 +1,182 @@
+"""An order's money, as the shop sees it: what it sold, what the marketplace took, what it keeps.
+
+Read from the rows order intake wrote (``commission_records`` and ``vendor_platform_fees``, paired
+by ``refund_id``; NULL for the sale), never recomputed: the page shows what will be paid out. The
+delivery fee and a points discount are the marketplace's (PRODUCT.md, "Money"): the vendor is paid
+on the full merchandise subtotal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..commissions.models import CommissionRecord, VendorPlatformFee
+from ..extensions import db
+from ..tiers.models import ShopTier
+from .models import Order, OrderRefund
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class SaleLine:
+    created_at: datetime
+    order_amount: Decimal
+    commission_rate: Decimal
+    commission: Decimal
+    fee_rate: Decimal
+    fee: Decimal
+    volume_tier: str | None
+    is_promotional_rate: bool
+    vendor_type: str | None
+    status: str
+
+    @property
+    def net(self) -> Decimal:
+        return self.order_amount - self.commission - self.fee
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    refund_id: uuid.UUID
+    created_at: datetime
+    refund_ref: str
+    reason: str | None
+    amount: Decimal  # the customer's money
+    merchandise: Decimal  # its merchandise share: what commission and fee follow
+    commission_reversed: Decimal
+    fee_reversed: Decimal
+
+    @property
+    def net_reversed(self) -> Decimal:
+        return self.merchandise - self.commission_reversed - self.fee_reversed
+
+
+@dataclass(frozen=True)
+class MoneyBreakdown:
+    subtotal: Decimal
+    delivery_fee: Decimal
+    points_discount: Decimal
+    total: Decimal
+    refunded_amount: Decimal
+    refunded_subtotal: Decimal
+    sale: SaleLine | None
+    #: "bronze"/"silver"/"gold" (the tier whose rate it is), "referral", or "custom rate".
+    commission_basis: str | None
+    commission_promotional: bool
+    refunds: list[RefundLine]
+    # Sums over every row (sale and reversals): what the order is worth to each party now.
+    order_amount_after: Decimal
+    commission_after: Decimal
+    fee_after: Decimal
+
+    @property
+    def net_after(self) -> Decimal:
+        return self.order_amount_after - self.commission_after - self.fee_after
+
+    @property
+    def merchandise_kept(self) -> Decimal:
+        return self.subtotal - self.refunded_subtotal
+
+    @property
+    def balances(self) -> bool:
+        """subtotal - refunded merchandise = net + commission + fee, to the cent."""
+        if self.sale is None:
+            return True
+        return self.merchandise_kept == self.net_after + self.commission_after + self.fee_after
+
+
+def commission_basis(order: Order, rate: Decimal) -> tuple[str, bool]:
+    """Which rule the sale's commission rate came from, and whether it was a promotional tier.
+
+    The commission row keeps only the rate. A referred order at the referral rate is "referral";
+    otherwise the shop's tier if its rate matches (promotion included), else the configured tier
+    with that rate; a rate no rule gives any more (changed configuration) is a "custom rate".
+    """
+    config = current_app.config
+    if order.referral_session and rate == config["REFERRAL_COMMISSION_RATE"]:
+        return "referral", False
+    tier = db.session.scalar(sa.select(ShopTier).where(ShopTier.shop_id == order.vendor_id))
+    if tier is not None and tier.commission_rate == rate:
+        return tier.tier, bool(tier.is_promotional)
+    for name, tier_rate in config["TIER_COMMISSION_RATES"].items():
+        if tier_rate == rate:
+            return name, False
+    if rate == config["REFERRAL_COMMISSION_RATE"]:
+        return "referral", False
+    return "custom rate", False
+
+
+def money_breakdown(order: Order) -> MoneyBreakdown:
+    commissions = db.session.scalars(
+        sa.select(CommissionRecord)
+        .where(CommissionRecord.order_id == order.id, CommissionRecord.shop_id == order.vendor_id)
+        .order_by(CommissionRecord.created_at)
+    ).all()
+    fees = db.session.scalars(
+        sa.select(VendorPlatformFee).where(
+            VendorPlatformFee.order_id == order.id, VendorPlatformFee.vendor_id == order.vendor_id
+        )
+    ).all()
+    fee_by_refund = {fee.refund_id: fee for fee in fees}
+    sale_row = next((row for row in commissions if row.refund_id is None), None)
+    sale = basis = None
+    promotional = False
+    if sale_row is not None:
+        sale_fee = fee_by_refund.get(None)
+        sale = SaleLine(
+            created_at=sale_row.created_at,
+            order_amount=sale_row.order_amount,
+            commission_rate=sale_row.commission_rate,
+            commission=sale_row.commission_amount,
+            fee_rate=sale_fee.fee_percentage if sale_fee else ZERO,
+            fee=sale_fee.fee_amount if sale_fee else ZERO,
+            volume_tier=sale_fee.volume_tier if sale_fee else None,
+            is_promotional_rate=bool(sale_fee and sale_fee.is_promotional_rate),
+            vendor_type=sale_fee.vendor_type if sale_fee else None,
+            status=sale_row.status,
+        )
+        basis, promotional = commission_basis(order, sale_row.commission_rate)
+
+    reversal_by_refund = {row.refund_id: row for row in commissions if row.refund_id is not None}
+    refunds = []
+    for refund in db.session.scalars(
+        sa.select(OrderRefund)
+        .where(OrderRefund.order_id == order.id)
+        .order_by(OrderRefund.created_at, OrderRefund.id)
+    ):
+        reversal = reversal_by_refund.get(refund.id)
+        fee = fee_by_refund.get(refund.id)
+        refunds.append(
+            RefundLine(
+                refund_id=refund.id,
+                created_at=refund.created_at,
+                refund_ref=refund.refund_ref,
+                reason=refund.reason,
+                amount=refund.amount,
+                merchandise=refund.subtotal_amount,
+                commission_reversed=-reversal.commission_amount if reversal else ZERO,
+                fee_reversed=-fee.fee_amount if fee else ZERO,
+            )
+        )
+    return MoneyBreakdown(
+        subtotal=order.subtotal,
+        delivery_fee=order.delivery_fee,
+        points_discount=order.points_discount,
+        total=order.total,
+        refunded_amount=order.refunded_amount,
+        refunded_subtotal=order.refunded_subtotal,
+        sale=sale,
+        commission_basis=basis,
+        commission_promotional=promotional,
+        refunds=refunds,
+        order_amount_after=sum((row.order_amount for row in commissions), ZERO),
+        commission_after=sum((row.commission_amount for row in commissions), ZERO),
+        fee_after=sum((fee.fee_amount for fee in fees), ZERO),
+    )

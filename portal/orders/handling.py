@@ -1,0 +1,339 @@
+"""The shop's own handling of its orders: accept, mark ready for pickup, cancel with a reason.
+
+These are the vendor's steps between payment and delivery. They never touch money themselves: a
+cancellation goes through the order-intake service (``services.cancel_order``), which refunds what
+is left of a paid order and reverses its commission and fee. Every step locks the order row first
+(``services.lock_order``), so two clicks, two staff members or a storefront event racing with the
+shop apply one after the other and the second sees the first's result.
+
+Like every service: explicit arguments, domain errors, ``flush()`` and never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from ..deliveries.models import DeliveryAssignment
+from ..extensions import db
+from . import services
+from .models import Order
+from .services import OrderStateConflict, utcnow
+
+#: Statuses in which an order has been paid and is still the shop's to handle.
+OPEN_PAID_STATUSES = ("paid", "partially_refunded")
+#: How far back the "new orders" badge looks when the configuration does not say
+#: (``NEW_ORDERS_WINDOW_DAYS``). Orders are partitioned by ``created_at``: the bound keeps the
+#: poll on the latest partitions and on ``idx_orders_vendor_date``.
+DEFAULT_NEW_ORDERS_WINDOW_DAYS = 30
+
+#: Why a shop cancels: (value, label). "other" needs the free text.
+CANCEL_REASONS = (
+    ("out_of_stock", "Out of stock"),
+    ("cannot_fulfil", "Cannot prepare it in time"),
+    ("shop_closed", "Shop closed"),
+    ("customer_request", "Customer asked to cancel"),
+    ("suspected_fraud", "Suspected fraud"),
+    ("other", "Other"),
+)
+CANCEL_REASON_LABELS = dict(CANCEL_REASONS)
+
+#: The list's status filter: the order's own status, plus the shop's handling steps.
+STATUS_FILTERS = (
+    ("to_accept", "To accept"),
+    ("accepted", "Accepted"),
+    ("ready", "Ready for pickup"),
+    ("pending", "Awaiting payment"),
+    ("paid", "Paid"),
+    ("completed", "Completed"),
+    ("canceled", "Canceled"),
+    ("partially_refunded", "Partially refunded"),
+    ("refunded", "Refunded"),
+)
+
+
+class OrderNotFound(LookupError):
+    """No such order for this shop (another shop's order is "not found" too)."""
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def shop_order(vendor_id: uuid.UUID, order_id: uuid.UUID | str) -> Order:
+    """One of the shop's own orders, or ``OrderNotFound``."""
+    try:
+        order_id = uuid.UUID(str(order_id))
+    except ValueError:
+        raise OrderNotFound(order_id) from None
+    order = db.session.scalar(
+        sa.select(Order)
+        .where(Order.id == order_id, Order.vendor_id == vendor_id)
+        .options(selectinload(Order.items), selectinload(Order.customer))
+    )
+    if order is None:
+        raise OrderNotFound(order_id)
+    return order
+
+
+def awaiting_acceptance():
+    """The SQL condition for "paid and not accepted yet" (the badge and the "to accept" filter)."""
+    return sa.and_(
+        Order.status.in_(OPEN_PAID_STATUSES),
+        Order.paid_at.is_not(None),
+        Order.accepted_at.is_(None),
+        Order.canceled_at.is_(None),
+    )
+
+
+def new_orders_count(vendor_id: uuid.UUID, now: datetime | None = None) -> int:
+    """How many of the shop's recent orders wait for it to accept them (the nav badge).
+
+    Polled by every open vendor page, so it must stay cheap: bounded to the last
+    ``NEW_ORDERS_WINDOW_DAYS`` on the partition key (only the latest partitions are scanned) and
+    served by ``idx_orders_vendor_date (vendor_id, created_at DESC)``.
+    """
+    now = now or utcnow()
+    days = current_app.config.get("NEW_ORDERS_WINDOW_DAYS", DEFAULT_NEW_ORDERS_WINDOW_DAYS)
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Order)
+        .where(
+            Order.vendor_id == vendor_id,
+            Order.created_at >= now - timedelta(days=days),
+            awaiting_acceptance(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    status: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    order: Order
+    delivery_status: str | None
+
+    @property
+    def customer_first_name(self) -> str:
+        return customer_first_name(self.order)
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    rows: list[OrderRow]
+    page: int
+    per_page: int
+    total_rows: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total_rows // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def _status_condition(status: str):
+    handling = sa.and_(
+        Order.status.in_(OPEN_PAID_STATUSES),
+        Order.canceled_at.is_(None),
+        Order.completed_at.is_(None),
+    )
+    if status == "to_accept":
+        return awaiting_acceptance()
+    if status == "accepted":
+        return sa.and_(handling, Order.accepted_at.is_not(None), Order.ready_at.is_(None))
+    if status == "ready":
+        return sa.and_(handling, Order.ready_at.is_not(None))
+    return Order.status == status
+
+
+def order_page(
+    vendor_id: uuid.UUID, filters: OrderFilter, page: int = 1, per_page: int = 20
+) -> OrderPage:
+    """A page of the shop's orders, newest first, with each one's delivery status."""
+    query = sa.select(Order).where(Order.vendor_id == vendor_id)
+    if filters.status:
+        query = query.where(_status_condition(filters.status))
+    # Bounds on created_at, the partition key: PostgreSQL reads only the months asked for.
+    if filters.date_from:
+        query = query.where(
+            Order.created_at >= datetime.combine(filters.date_from, datetime.min.time())
+        )
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time())
+        query = query.where(Order.created_at < end)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    orders = db.session.scalars(
+        query.options(selectinload(Order.items), selectinload(Order.customer))
+        .order_by(Order.created_at.desc(), Order.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    deliveries = delivery_statuses([order.id for order in orders])
+    rows = [OrderRow(order, deliveries.get(order.id)) for order in orders]
+    return OrderPage(rows, page, per_page, total)
+
+
+def delivery_statuses(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The latest delivery assignment's status per order; orders without one are absent."""
+    if not order_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(DeliveryAssignment.order_id, DeliveryAssignment.status)
+        .where(DeliveryAssignment.order_id.in_(order_ids))
+        .order_by(DeliveryAssignment.order_id, DeliveryAssignment.created_at.desc())
+        .distinct(DeliveryAssignment.order_id)
+    ).all()
+    return dict(rows)
+
+
+def delivery_status(order: Order) -> str | None:
+    return delivery_statuses([order.id]).get(order.id)
+
+
+def customer_first_name(order: Order) -> str:
+    """Only the first name leaves the customer's record for the shop (privacy)."""
+    if order.customer is None or not order.customer.full_name.strip():
+        return "—"
+    return order.customer.full_name.split()[0]
+
+
+def handling_step(order: Order) -> str:
+    """Where the order is, in the shop's words (what the list shows as its status)."""
+    if order.canceled_at is not None or order.status == "canceled":
+        return "canceled"
+    if order.status in ("pending", "completed", "refunded", "delivered", "fulfilled"):
+        return order.status
+    if order.ready_at is not None:
+        return "ready"
+    if order.accepted_at is not None:
+        return "accepted"
+    return "to_accept"
+
+
+def can_accept(order: Order) -> bool:
+    return (
+        order.status in OPEN_PAID_STATUSES
+        and order.paid_at is not None
+        and order.canceled_at is None
+        and order.accepted_at is None
+    )
+
+
+def can_mark_ready(order: Order) -> bool:
+    return (
+        order.status in OPEN_PAID_STATUSES
+        and order.accepted_at is not None
+        and order.ready_at is None
+        and order.canceled_at is None
+        and order.completed_at is None
+    )
+
+
+def can_cancel(order: Order) -> bool:
+    return order.status in ("pending", *OPEN_PAID_STATUSES, "fulfilled", "delivered") and (
+        order.completed_at is None and order.canceled_at is None
+    )
+
+
+# --- the shop's steps ----------------------------------------------------------------------------
+
+
+def accept_order(order: Order, at: datetime | None = None) -> Order:
+    """The shop takes the order on: only a paid order it has not accepted, not canceled."""
+    at = at or utcnow()
+    order = services.lock_order(order)
+    if order.accepted_at is not None:
+        raise OrderStateConflict("This order was accepted already.")
+    if order.canceled_at is not None or order.status == "canceled":
+        raise OrderStateConflict("A canceled order cannot be accepted.")
+    if order.paid_at is None or order.status == "pending":
+        raise OrderStateConflict("This order is not paid yet; accept it once it is paid.")
+    if not can_accept(order):
+        raise OrderStateConflict(f"An order that is {_words(order.status)} cannot be accepted.")
+    order.accepted_at = at
+    order.updated_at = at
+    db.session.flush()
+    return order
+
+
+def mark_ready(order: Order, at: datetime | None = None) -> Order:
+    """The order is packed and waits for pickup: only an accepted order, once.
+
+    Then asks for a driver (``request_delivery_dispatch``).
+    """
+    at = at or utcnow()
+    order = services.lock_order(order)
+    if order.ready_at is not None:
+        raise OrderStateConflict("This order is marked ready for pickup already.")
+    if order.canceled_at is not None or order.status == "canceled":
+        raise OrderStateConflict("A canceled order cannot be made ready for pickup.")
+    if order.accepted_at is None:
+        raise OrderStateConflict("Accept the order before marking it ready for pickup.")
+    if not can_mark_ready(order):
+        raise OrderStateConflict(
+            f"An order that is {_words(order.status)} cannot be made ready for pickup."
+        )
+    order.ready_at = at
+    order.updated_at = at
+    db.session.flush()
+    request_delivery_dispatch(order)
+    return order
+
+
+def request_delivery_dispatch(order: Order) -> None:
+    """No-op for now (deliveries issue): offer the ready order to the nearest available driver,
+    or to an external provider.
+
+    Called by ``mark_ready`` inside the same transaction, once per order. When the deliveries
+    issue builds dispatch, it should create the ``delivery_assignments`` row here (or enqueue the
+    dispatch job after the commit); the shop's pages already show that row's status.
+    """
+
+
+def cancel_reason_text(reason: str, note: str | None) -> str:
+    """What is stored in ``orders.cancel_reason``: the reason's label, and the shop's note."""
+    label = CANCEL_REASON_LABELS.get(reason, reason)
+    note = (note or "").strip()
+    return f"{label}: {note}"[:255] if note else label
+
+
+def cancel_by_shop(
+    order: Order, reason: str, note: str | None = None, at: datetime | None = None
+) -> Order:
+    """The shop cancels, with a reason, through order intake: a paid order is refunded in full
+    and its commission and fee reversed. A completed order has to be refunded instead."""
+    if reason not in CANCEL_REASON_LABELS:
+        raise services.InvalidOrder("Choose a reason for the cancellation.")
+    if reason == "other" and not (note or "").strip():
+        raise services.InvalidOrder("Say why the order is canceled.")
+    order = services.lock_order(order)
+    if order.canceled_at is not None or order.status == "canceled":
+        raise OrderStateConflict("This order was canceled already.")
+    if order.completed_at is not None or order.status == "completed":
+        raise OrderStateConflict(
+            "A completed order cannot be canceled; the customer can be refunded instead."
+        )
+    if order.status == "refunded":
+        raise OrderStateConflict("This order was refunded in full already.")
+    return services.cancel_order(order, at, reason=cancel_reason_text(reason, note))
+
+
+def _words(status: str) -> str:
+    return status.replace("_", " ")

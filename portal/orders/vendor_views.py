@@ -1,0 +1,223 @@
+"""The shop's incoming orders: list, detail with its money, and the shop's steps (HTMX)."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from .. import htmx
+from ..extensions import db
+from ..security import restrict_blueprint
+from ..vendors.services import current_vendor, vendor_for_user
+from . import handling
+from .breakdown import money_breakdown
+from .forms import CancelOrderForm, OrderActionForm, OrderFilterForm
+from .services import InvalidOrder, OrderError
+
+bp = Blueprint("vendor_orders", __name__, url_prefix="/vendor/orders")
+restrict_blueprint(bp, "vendor")
+
+ADDRESS_KEYS = (
+    "name",
+    "line1",
+    "line2",
+    "street",
+    "city",
+    "state",
+    "postal_code",
+    "zip",
+    "country",
+)
+DELIVERY_LABELS = {None: "not dispatched"}
+STEP_LABELS = {
+    "to_accept": "To accept",
+    "accepted": "Accepted",
+    "ready": "Ready for pickup",
+    "pending": "Awaiting payment",
+    "completed": "Completed",
+    "canceled": "Canceled",
+    "refunded": "Refunded",
+    "delivered": "Delivered",
+    "fulfilled": "Fulfilled",
+}
+
+
+def format_address(address: dict | None) -> str:
+    if not address:
+        return "—"
+    known = [str(address[key]) for key in ADDRESS_KEYS if address.get(key)]
+    if known:
+        return ", ".join(known)
+    return ", ".join(str(value) for value in address.values() if isinstance(value, str | int))
+
+
+@bp.context_processor
+def helpers() -> dict:
+    return {
+        "format_address": format_address,
+        "handling_step": handling.handling_step,
+        "step_label": lambda order: STEP_LABELS.get(handling.handling_step(order), order.status),
+        "first_name": handling.customer_first_name,
+        "can_accept": handling.can_accept,
+        "can_mark_ready": handling.can_mark_ready,
+        "can_cancel": handling.can_cancel,
+        "blank_cancel_form": lambda: CancelOrderForm(formdata=None),
+    }
+
+
+def _order_or_404(order_id: str):
+    try:
+        return handling.shop_order(current_vendor().id, order_id)
+    except handling.OrderNotFound:
+        abort(404, description="There is no such order in your shop.")
+
+
+# --- list and badge ------------------------------------------------------------------------------
+
+
+@bp.route("/")
+def index():
+    vendor = current_vendor()
+    form = OrderFilterForm(request.args)
+    form.validate()  # errors are shown beside the fields; a bad filter is simply not applied
+    page = request.args.get("page", 1, type=int) or 1
+    result = handling.order_page(vendor.id, form.to_filter(), page=page)
+    return htmx.render(
+        "orders/index.html",
+        "orders/_orders.html",
+        form=form,
+        result=result,
+        params=_filter_params(),
+    )
+
+
+def _filter_params() -> dict:
+    return {
+        key: request.args[key]
+        for key in ("status", "date_from", "date_to")
+        if request.args.get(key)
+    }
+
+
+@bp.route("/badge")
+def badge():
+    """Only the "new orders" badge: polled by the nav of every vendor page, so kept tiny."""
+    vendor = vendor_for_user(current_user)
+    count = handling.new_orders_count(vendor.id) if vendor is not None else 0
+    response = make_response(render_template("orders/_badge.html", count=count))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- detail --------------------------------------------------------------------------------------
+
+
+def _detail_context(order, **extra) -> dict:
+    return {
+        "order": order,
+        "delivery_status": handling.delivery_status(order),
+        "breakdown": money_breakdown(order),
+        "cancel_form": extra.pop("cancel_form", None) or CancelOrderForm(formdata=None),
+        **extra,
+    }
+
+
+@bp.route("/<order_id>")
+def detail(order_id: str):
+    order = _order_or_404(order_id)
+    return htmx.render("orders/detail.html", "orders/_detail.html", **_detail_context(order))
+
+
+# --- the shop's steps ----------------------------------------------------------------------------
+
+
+def _respond(order, *, status: int = 200, message: str | None = None, cancel_form=None):
+    """Answer an action: the row (list) or the detail block (detail page) for HTMX; a redirect or
+    the detail page otherwise. ``message`` explains a refusal right where the click was."""
+    view = request.args.get("view", "list")
+    db.session.expire_all()
+    order = handling.shop_order(order.vendor_id, order.id)
+    if htmx.is_partial_request():
+        if view == "detail":
+            body = render_template(
+                "orders/_detail.html",
+                **_detail_context(order, message=message, cancel_form=cancel_form),
+            )
+        else:
+            body = render_template(
+                "orders/_row.html",
+                order=order,
+                delivery_status=handling.delivery_status(order),
+                message=message,
+                cancel_form=cancel_form or CancelOrderForm(formdata=None),
+                cancel_open=cancel_form is not None and bool(cancel_form.errors),
+            )
+        response = make_response(body, status)
+        response.vary.add("HX-Request")
+        if status < 300:
+            htmx.trigger(response, "order-updated")
+        return response
+    if status >= 300:
+        page = render_template(
+            "orders/detail.html",
+            **_detail_context(order, message=message, cancel_form=cancel_form),
+        )
+        return page, status
+    if view == "detail":
+        return redirect(url_for(".detail", order_id=order.id), 303)
+    return redirect(url_for(".index"), 303)
+
+
+def _step(order_id: str, step, done: str):
+    order = _order_or_404(order_id)
+    form = OrderActionForm()
+    if not form.validate_on_submit():
+        return _respond(order, status=422, message="The form expired; reload the page.")
+    try:
+        step(order)
+    except OrderError as error:
+        db.session.rollback()
+        return _respond(order, status=409, message=str(error))
+    db.session.commit()
+    if not htmx.is_partial_request():
+        flash(done, "success")
+    return _respond(order)
+
+
+@bp.post("/<order_id>/accept")
+def accept(order_id: str):
+    return _step(order_id, handling.accept_order, "Order accepted.")
+
+
+@bp.post("/<order_id>/ready")
+def ready(order_id: str):
+    return _step(order_id, handling.mark_ready, "Order marked ready for pickup.")
+
+
+@bp.post("/<order_id>/cancel")
+def cancel(order_id: str):
+    order = _order_or_404(order_id)
+    form = CancelOrderForm()
+    if not form.validate_on_submit():
+        return _respond(order, status=422, cancel_form=form)
+    try:
+        handling.cancel_by_shop(order, form.reason.data, form.note.data)
+    except InvalidOrder as error:
+        db.session.rollback()
+        return _respond(order, status=422, message=str(error), cancel_form=form)
+    except OrderError as error:
+        db.session.rollback()
+        return _respond(order, status=409, message=str(error))
+    db.session.commit()
+    if not htmx.is_partial_request():
+        flash("Order canceled; the customer is refunded what they paid.", "success")
+    return _respond(order)

@@ -16,11 +16,13 @@ from ..commissions.services import settle_due_commissions
 from ..customers.services import customer_for_user
 from ..deliveries import services as drivers
 from ..extensions import db
-from ..geo import point
 from ..operations.partitions import ensure_partitions
+from ..orders import handling
 from ..orders import services as orders
 from ..tiers.close import run_month_close
 from ..tiers.promotions import grant_promotional_tier
+from ..vendors import staff
+from ..vendors.profile import update_profile
 from ..vendors.services import vendor_for_user
 
 DEMO_PASSWORD = "portal-demo-2026"
@@ -168,6 +170,13 @@ SHOPS = [
     ),
 ]
 
+EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+OPENING_HOURS = {
+    "shop": {day: [["10:00", "19:00"]] for day in EVERY_DAY[:6]},
+    "restaurant": {day: [["11:30", "14:30"], ["17:00", "22:00"]] for day in EVERY_DAY[1:]},
+    "grocery": {day: [["07:00", "21:00"]] for day in EVERY_DAY},
+}
+
 CUSTOMER_NAMES = [
     "Ana Lopez",
     "Ben Carter",
@@ -281,6 +290,7 @@ def load_demo(today: date | None = None, seed: int = 2026) -> bool:
     _close_finished_months(first_month, today, now)
     settle_due_commissions(now)
     _grant_launch_promotion(admin, shops, today)
+    _invite_staff(shops)
     db.session.flush()
     return True
 
@@ -291,6 +301,14 @@ def _close_finished_months(first_month: date, today: date, now: datetime) -> Non
     while month < today.replace(day=1):
         run_month_close(month.year, month.month, now=now)
         month = _months_back(month, -1)
+
+
+def _invite_staff(shops) -> None:
+    """Rose City Books' owner invited a member of staff, who accepted the link."""
+    vendor = next(vendor for vendor, _ in shops if vendor.name == "Rose City Books")
+    owner = next(member.user for member in vendor.members if member.role == "owner")
+    invitation, _token = staff.invite_staff(vendor, demo_email("rose-city-staff"), invited_by=owner)
+    staff.join_with_new_account(invitation, DEMO_PASSWORD)
 
 
 def _grant_launch_promotion(admin, shops, today: date) -> None:
@@ -324,9 +342,17 @@ def _open_shops(rng: random.Random, opened: datetime):
             contact_phone=f"+1 503 555 {rng.randint(1000, 9999)}",
         )
         vendor = vendor_for_user(owner)
-        vendor.pickup_address = _address(street, rng)
-        vendor.location = point(latitude, longitude)
-        vendor.description = f"{name}: a local {vendor_type} in {CITY['name']}."
+        update_profile(
+            vendor,
+            name=name,
+            description=f"{name}: a local {vendor_type} in {CITY['name']}.",
+            pickup_address=_address(street, rng),
+            latitude=latitude,
+            longitude=longitude,
+            opening_hours=OPENING_HOURS[vendor_type],
+            contact_email=owner.email,
+            contact_phone=vendor.contact_phone,
+        )
         vendor.created_at = opened
         listed = []
         for number, (title, brand, category, price) in enumerate(products, start=1):
@@ -428,3 +454,8 @@ def _advance(rng: random.Random, order, placed_at: datetime, now: datetime) -> N
     completed_at = placed_at + timedelta(days=1)
     if completed_at <= now:
         orders.complete_order(order, completed_at)
+    elif rng.random() < 0.5:
+        # Today's orders: the shop has accepted some, and has a few of those ready for pickup.
+        handling.accept_order(order, paid_at + timedelta(minutes=5))
+        if rng.random() < 0.5:
+            handling.mark_ready(order, paid_at + timedelta(minutes=25))

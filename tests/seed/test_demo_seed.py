@@ -8,7 +8,7 @@ from portal.extensions import db
 from portal.orders.models import Order, OrderItem
 from portal.seed.demo import DEMO_PASSWORD, demo_accounts
 from portal.tiers.models import MonthClose, ShopTier, TierChange
-from portal.vendors.models import Vendor
+from portal.vendors.models import Vendor, VendorMember
 
 
 def count(model, *where):
@@ -61,6 +61,10 @@ def test_seed_demo_builds_a_marketplace_once(app, db_session, client, auth):
     assert count(CommissionRecord) == count(Order, Order.paid_at.is_not(None))
     assert count(ShopTier, ShopTier.is_promotional.is_(True)) == 1
     assert count(TierChange, TierChange.reason == "promotion_granted") == 1
+    # Shops have their profiles, one has a member of staff, today's orders are being handled.
+    assert count(Vendor, Vendor.opening_hours.is_not(None), Vendor.location.is_not(None)) == 12
+    assert count(VendorMember, VendorMember.role == "staff") == 1
+    assert count(Order, Order.accepted_at.is_not(None)) > 0
 
     for account in demo_accounts():
         assert auth.login(account.email, DEMO_PASSWORD).status_code == 302, account

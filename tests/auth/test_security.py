@@ -88,3 +88,25 @@ def test_render_gives_fragment_to_htmx_and_page_otherwise(app):
     with app.test_request_context("/", headers={"HX-Request": "true", "HX-Boosted": "true"}):
         response = htmx.render("errors/error.html", "errors/_alert.html", status=200, message="hi")
         assert "<html" in response.get_data(as_text=True)
+
+
+def test_unexpected_error_shows_the_500_page_and_rolls_back():
+    """Outside tests an unexpected exception becomes a 500 page (or alert), never a traceback."""
+    from portal import create_app
+    from portal.config import TestConfig
+
+    class ServerConfig(TestConfig):
+        TESTING = False  # the error handlers a real server has
+
+    app = create_app(ServerConfig)
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("broken on purpose")
+
+    client = app.test_client()
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.get_data(as_text=True)
+    fragment = client.get("/boom", headers={"HX-Request": "true"})
+    assert fragment.status_code == 500 and fragment.headers["HX-Retarget"] == "#alerts"

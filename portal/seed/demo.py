@@ -235,6 +235,9 @@ def demo_accounts() -> list[DemoAccount]:
         DemoAccount(
             "vendor", demo_email("belmont-noodle-bar"), DEMO_PASSWORD, "owner of Belmont Noodle Bar"
         ),
+        DemoAccount(
+            "vendor", demo_email("rose-city-staff"), DEMO_PASSWORD, "staff of Rose City Books"
+        ),
         DemoAccount("driver", demo_email("dana-rivers"), DEMO_PASSWORD, "verified driver"),
         DemoAccount(
             "driver", demo_email("kofi-mensah"), DEMO_PASSWORD, "driver awaiting verification"

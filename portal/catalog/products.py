@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
 from ..media import store_image
+from ..pagination import Paged, clamp_page
 from .aggregates import refresh_for_products
 from .imports import ValueRejected, parse_inventory, parse_price
 from .models import Brand, Product, ProductCategory, ProductImage, VendorProductMapping
@@ -93,25 +94,13 @@ def _uuid_or_none(text: str | None) -> uuid.UUID | None:
 
 
 @dataclass
-class ProductPage:
+class ProductPage(Paged):
     products: list[Product]
     mapped_ids: set[uuid.UUID]
     page: int
     per_page: int
     total_rows: int
     filters: ProductFilter = field(default_factory=ProductFilter)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total_rows // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
 
 
 def _mapped(vendor_id: uuid.UUID):
@@ -147,7 +136,7 @@ def product_page(
     elif filters.mapping == "unmapped":
         query = query.where(~_mapped(vendor_id))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    page = clamp_page(page, total, per_page)
     column = SORTS[filters.sort][0]
     order = column.desc() if filters.descending else column.asc()
     products = list(

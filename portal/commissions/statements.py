@@ -17,6 +17,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..pagination import Paged, clamp_page
 from ..tiers.models import VendorMonthlyVolume
 from .models import CommissionRecord, VendorCommissionTotal, VendorPlatformFee
 
@@ -67,23 +68,11 @@ class StatementRow:
 
 
 @dataclass(frozen=True)
-class StatementPage:
+class StatementPage(Paged):
     rows: list[StatementRow]
     page: int
     per_page: int
     total_rows: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total_rows // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
 
 
 def _statement_query(vendor_id: uuid.UUID, filters: StatementFilter) -> sa.Select:
@@ -150,7 +139,7 @@ def statement_page(
 ) -> StatementPage:
     query = _statement_query(vendor_id, filters)
     total = count_rows(vendor_id, filters)
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    page = clamp_page(page, total, per_page)
     rows = db.session.execute(
         query.order_by(CommissionRecord.created_at.desc(), CommissionRecord.id)
         .limit(per_page)

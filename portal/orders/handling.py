@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from ..deliveries.models import DeliveryAssignment
 from ..extensions import db
+from ..pagination import Paged, clamp_page
 from . import services
 from .models import Order
 from .services import OrderStateConflict, utcnow
@@ -128,23 +129,11 @@ class OrderRow:
 
 
 @dataclass(frozen=True)
-class OrderPage:
+class OrderPage(Paged):
     rows: list[OrderRow]
     page: int
     per_page: int
     total_rows: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total_rows // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
 
 
 def _status_condition(status: str):
@@ -178,7 +167,7 @@ def order_page(
         end = datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time())
         query = query.where(Order.created_at < end)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    page = clamp_page(page, total, per_page)
     orders = db.session.scalars(
         query.options(selectinload(Order.items), selectinload(Order.customer))
         .order_by(Order.created_at.desc(), Order.id)

@@ -7,20 +7,17 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..pagination import Paged, clamp_page
 from ..tiers.models import ShopTier
 from .models import Vendor
 
 
 @dataclass(frozen=True)
-class VendorPage:
+class VendorPage(Paged):
     rows: list[tuple[Vendor, ShopTier | None]]
     page: int
     per_page: int
     total_rows: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total_rows // self.per_page))
 
 
 def search_vendors(text: str = "", page: int = 1, per_page: int = 25) -> VendorPage:
@@ -37,7 +34,7 @@ def search_vendors(text: str = "", page: int = 1, per_page: int = 25) -> VendorP
             )
         )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    page = clamp_page(page, total, per_page)
     rows = db.session.execute(
         query.order_by(ShopTier.monthly_sales.desc().nulls_last(), Vendor.name)
         .limit(per_page)

@@ -104,6 +104,8 @@ class Config:
 
     # Commissions settle once an order is completed and its return window has passed.
     RETURN_WINDOW_DAYS = _env_int("RETURN_WINDOW_DAYS", 7)
+    # A close still "running" after this long lost its worker (the job times out after 30 min).
+    MONTH_CLOSE_STALE_MINUTES = _env_int("MONTH_CLOSE_STALE_MINUTES", 45)
     PROMOTION_MAX_DAYS = _env_int("PROMOTION_MAX_DAYS", 366)
     # Vendor types without a fee schedule of their own pay this one's.
     FALLBACK_VENDOR_TYPE = "shop"

@@ -16,9 +16,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..extensions import db
@@ -121,7 +122,11 @@ def request_month_close(
         .returning(months.c.id)
     ).scalar_one_or_none()
     close = _locked_close_row(year, month)
-    if inserted is None and close.status in ACTIVE_STATUSES:
+    if (
+        inserted is None
+        and close.status in ACTIVE_STATUSES
+        and not _abandoned(close, now or utcnow())
+    ):
         raise MonthCloseBusyError(
             f"The close of {year:04d}-{month:02d} is already {close.status}; wait for it to finish."
         )
@@ -135,6 +140,16 @@ def request_month_close(
     close.requested_by_id = getattr(requested_by, "id", requested_by)
     db.session.flush()
     return close
+
+
+def _abandoned(close: MonthClose, now: datetime) -> bool:
+    """A close still "running" long after any job could (its worker died) may be queued again."""
+    stale_after = timedelta(minutes=current_app.config["MONTH_CLOSE_STALE_MINUTES"])
+    return (
+        close.status == "running"
+        and close.started_at is not None
+        and close.started_at < now - stale_after
+    )
 
 
 def _locked_close_row(year: int, month: int) -> MonthClose:

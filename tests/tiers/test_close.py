@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -373,8 +373,14 @@ def test_request_month_close_queues_and_refuses_while_queued_or_running(admin):
         request_month_close(2026, 10, now=CLOSE_TIME)
     close.status = "running"
     db.session.flush()
+    close.started_at = CLOSE_TIME
     with pytest.raises(MonthCloseBusyError, match="already running"):
         request_month_close(2026, 10, now=CLOSE_TIME)
+    # A close whose worker died long ago may be queued again.
+    stale = request_month_close(2026, 10, now=CLOSE_TIME + timedelta(hours=2))
+    assert stale.status == "queued"
+    close.status = "running"
+    db.session.flush()
 
     done = run_month_close(2026, 10, now=CLOSE_TIME)
     assert done.status == "done"

@@ -130,12 +130,6 @@ def _previous_month(today: date) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def _recent_closes():
-    return db.session.scalars(
-        db.select(MonthClose).order_by(MonthClose.year.desc(), MonthClose.month.desc()).limit(12)
-    ).all()
-
-
 @bp.route("/month-close", methods=["GET", "POST"])
 def month_close_page():
     form = MonthCloseForm(
@@ -154,7 +148,7 @@ def month_close_page():
             enqueue_month_close(close)
     elif request.method == "POST":
         status = 422
-    context = {"form": form, "close": close, "closes": _recent_closes()}
+    context = {"form": form, "close": close, "closes": month_close.recent_closes()}
     return htmx.render(
         "admin/month_close.html", "admin/_month_close_form.html", status=status, **context
     )
@@ -166,7 +160,7 @@ def month_close_progress(close_id):
     if close is None:
         abort(404, description="There is no such month-end close.")
     # Once the close is over, the history table below the form is refreshed with it.
-    closes = _recent_closes() if close.status in ("done", "failed") else None
+    closes = month_close.recent_closes() if close.status in ("done", "failed") else None
     context = {"close": close} if closes is None else {"close": close, "closes": closes}
     response = make_response(render_template("admin/_month_close_progress.html", **context))
     response.vary.add("HX-Request")

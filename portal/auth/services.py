@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 
+from ..clock import utcnow
 from ..customers.services import create_customer_profile
 from ..deliveries.services import create_driver_profile
 from ..extensions import db
@@ -15,10 +14,6 @@ from .models import User
 
 class EmailTaken(ValueError):
     """An account with this email address exists already."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def normalize_email(email: str) -> str:

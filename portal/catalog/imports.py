@@ -334,6 +334,26 @@ class BatchResult:
     product_ids: list[uuid.UUID] = field(default_factory=list)
 
 
+def recent_imports(vendor_id: uuid.UUID, limit: int = 5) -> list[ProductImport]:
+    return list(
+        db.session.scalars(
+            sa.select(ProductImport)
+            .where(ProductImport.vendor_id == vendor_id)
+            .order_by(ProductImport.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def vendor_import(vendor_id: uuid.UUID, import_id: uuid.UUID) -> ProductImport | None:
+    """One of the vendor's imports; None for another shop's id, so it stays unseen."""
+    return db.session.scalar(
+        sa.select(ProductImport).where(
+            ProductImport.id == import_id, ProductImport.vendor_id == vendor_id
+        )
+    )
+
+
 def _ensure_brands(names: set[str]) -> dict[str, uuid.UUID]:
     """Ids of brands by name, creating the missing ones (a brand whose slug exists is reused)."""
     if not names:

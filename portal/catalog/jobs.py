@@ -8,21 +8,17 @@ finds its rows already written and changes nothing; a finished import returns at
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
 
+from ..clock import utcnow
 from ..extensions import db
 from ..queues import enqueue
 from .imports import apply_rows, batches, check_csv
 from .models import ProductImport
 
 IMPORT_JOB_TIMEOUT = 15 * 60
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def enqueue_product_import(product_import: ProductImport):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -28,9 +27,15 @@ from ..vendors.services import current_vendor
 from . import products as svc
 from .forms import ImageForm, ImportForm, ProductForm
 from .gtin import InvalidGtin, normalize_gtin
-from .imports import check_csv, create_import, export_csv, format_csv_attributes
+from .imports import (
+    check_csv,
+    create_import,
+    export_csv,
+    format_csv_attributes,
+    recent_imports,
+    vendor_import,
+)
 from .jobs import enqueue_product_import
-from .models import ProductImport
 
 bp = Blueprint("products", __name__, url_prefix="/vendor/products")
 restrict_blueprint(bp, "vendor")
@@ -254,17 +259,6 @@ def remove_image(product_id, image_id):
 # --- CSV import and export ------------------------------------------------------------------
 
 
-def _recent_imports(vendor_id):
-    return list(
-        db.session.scalars(
-            sa.select(ProductImport)
-            .where(ProductImport.vendor_id == vendor_id)
-            .order_by(ProductImport.created_at.desc())
-            .limit(5)
-        )
-    )
-
-
 @bp.route("/import", methods=["GET", "POST"])
 def import_page():
     vendor = current_vendor()
@@ -294,18 +288,14 @@ def import_page():
                 enqueue_product_import(product_import)
                 context["product_import"] = product_import
                 context["form"] = ImportForm(formdata=None)
-    context["imports"] = _recent_imports(vendor.id)
+    context["imports"] = recent_imports(vendor.id)
     return htmx.render("products/import.html", "products/_import_result.html", status, **context)
 
 
 @bp.get("/import/<uuid:import_id>")
 def import_progress(import_id):
     vendor = current_vendor()
-    product_import = db.session.scalar(
-        sa.select(ProductImport).where(
-            ProductImport.id == import_id, ProductImport.vendor_id == vendor.id
-        )
-    )
+    product_import = vendor_import(vendor.id, import_id)
     if product_import is None:
         abort(404, description="There is no such import.")
     return render_template("products/_import_progress.html", product_import=product_import)

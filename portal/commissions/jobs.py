@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from ..clock import utcnow
 from ..extensions import db
 from .services import settle_due_commissions
 
@@ -11,6 +10,6 @@ from .services import settle_due_commissions
 def settle_commissions_job() -> int:
     """Settle the commissions whose return window has passed. Idempotent: a second run settles
     nothing new, so the daily schedule may run it late or twice."""
-    settled = settle_due_commissions(datetime.now(UTC).replace(tzinfo=None))
+    settled = settle_due_commissions(utcnow())
     db.session.commit()
     return settled

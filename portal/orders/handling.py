@@ -19,12 +19,13 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from ..clock import utcnow
 from ..deliveries.models import DeliveryAssignment
 from ..extensions import db
 from ..pagination import Paged, clamp_page
 from . import services
 from .models import Order
-from .services import OrderStateConflict, utcnow
+from .services import OrderStateConflict
 
 #: Statuses in which an order has been paid and is still the shop's to handle.
 OPEN_PAID_STATUSES = ("paid", "partially_refunded")

@@ -14,12 +14,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from ..clock import utcnow
 from ..commissions import services as commissions
 from ..extensions import db
 from ..money import to_money
@@ -65,10 +66,6 @@ class LineItem:
     unit_price: Decimal
     product_id: uuid.UUID | None = None
     sku: str | None = None
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # --- effects that belong to later issues ---------------------------------------------------------

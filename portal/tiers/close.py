@@ -16,12 +16,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from ..clock import utcnow
 from ..extensions import db
 from .models import MonthClose
 from .promotions import expire_promotions
@@ -78,10 +79,6 @@ class Period:
     @classmethod
     def containing(cls, moment: datetime) -> Period:
         return cls(moment.year, moment.month)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def finished_period(year: int, month: int, now: datetime) -> Period:
@@ -149,6 +146,17 @@ def _abandoned(close: MonthClose, now: datetime) -> bool:
         close.status == "running"
         and close.started_at is not None
         and close.started_at < now - stale_after
+    )
+
+
+def recent_closes(limit: int = 12) -> list[MonthClose]:
+    """The latest months' closes, newest month first, for the admin's history."""
+    return list(
+        db.session.scalars(
+            sa.select(MonthClose)
+            .order_by(MonthClose.year.desc(), MonthClose.month.desc())
+            .limit(limit)
+        )
     )
 
 

@@ -17,6 +17,7 @@ from flask import current_app
 from ..commissions.models import VendorCommissionTotal, VendorPlatformFee
 from ..extensions import db
 from .models import ShopTier, VendorMonthlyVolume
+from .services import tier_for_shop
 
 TIER_ORDER = ("bronze", "silver", "gold")
 ZERO = Decimal("0.00")
@@ -124,7 +125,7 @@ def sales_by_month(vendor_id: uuid.UUID, today: date, months: int = 12) -> list[
 
 
 def vendor_dashboard(vendor_id: uuid.UUID, today: date) -> VendorDashboard:
-    shop_tier = db.session.scalar(sa.select(ShopTier).where(ShopTier.shop_id == vendor_id))
+    shop_tier = tier_for_shop(vendor_id)
     months = sales_by_month(vendor_id, today)
     month_to_date = months[-1].total_sales
     return VendorDashboard(

@@ -6,6 +6,7 @@ commit once. Re-running any of them is harmless: the close and the expiry are id
 
 from __future__ import annotations
 
+from ..clock import utcnow
 from ..extensions import db
 from ..queues import enqueue
 from .close import (
@@ -13,7 +14,6 @@ from .close import (
     MonthCloseError,
     Period,
     run_month_close,
-    utcnow,
 )
 from .models import MonthClose
 from .promotions import expire_promotions

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from ..clock import utcnow
 from ..extensions import db
 from .models import SHOP_TIERS, ShopTier, TierChange
 from .rules import tier_rank, tier_rank_sql, tier_rates_values
@@ -24,10 +25,6 @@ class PromotionError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def as_expiry(value: datetime | date) -> datetime:

@@ -27,21 +27,18 @@ concurrent orders of one vendor serialize on the row and never lose an update.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from ..clock import utcnow
 from ..commissions.rates import fee_schedule
 from ..extensions import db
 from .models import ShopTier, VendorMonthlyVolume
 
 ZERO = Decimal("0")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def volume_for(vendor_id: uuid.UUID, year: int, month: int) -> VendorMonthlyVolume | None:

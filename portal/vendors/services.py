@@ -7,6 +7,7 @@ import secrets
 import unicodedata
 
 import sqlalchemy as sa
+from flask import abort
 from flask_login import current_user
 
 from ..extensions import db
@@ -69,7 +70,5 @@ def vendor_for_user(user) -> Vendor | None:
 def current_vendor() -> Vendor:
     vendor = vendor_for_user(current_user)
     if vendor is None:
-        from flask import abort
-
         abort(403, description="Your account is not attached to a shop.")
     return vendor

@@ -23,7 +23,8 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from ..auth.models import User
-from ..auth.services import create_user, find_user_by_email, normalize_email, utcnow
+from ..auth.services import create_user, find_user_by_email, normalize_email
+from ..clock import utcnow
 from ..extensions import db
 from .models import Vendor, VendorInvitation, VendorMember
 from .services import current_vendor

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from portal.auth.services import utcnow
+from portal.clock import utcnow
 from portal.vendors import staff
 from portal.vendors.models import VendorInvitation, VendorMember
 from portal.vendors.services import vendor_for_user

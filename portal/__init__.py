@@ -100,6 +100,8 @@ def register_commands(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from . import inputs
     from .security import apply_security_headers
 
+    inputs.register(app)
     app.after_request(apply_security_headers)

@@ -119,6 +119,9 @@ class Config:
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_BYTES", 16 * 1024 * 1024)
     LOGO_MAX_PIXELS = _env_int("LOGO_MAX_PIXELS", 512)
     PRODUCT_IMAGE_MAX_PIXELS = _env_int("PRODUCT_IMAGE_MAX_PIXELS", 1600)
+    # An upload declaring more pixels than this is refused before it is decoded (decompression
+    # bombs); 50 MP is above any phone camera's photo.
+    IMAGE_MAX_SOURCE_PIXELS = _env_int("IMAGE_MAX_SOURCE_PIXELS", 50_000_000)
     STAFF_INVITATION_DAYS = _env_int("STAFF_INVITATION_DAYS", 7)
     PRODUCT_IMPORT_MAX_ROWS = _env_int("PRODUCT_IMPORT_MAX_ROWS", 50_000)
     NEW_ORDERS_POLL_SECONDS = _env_int("NEW_ORDERS_POLL_SECONDS", 15)

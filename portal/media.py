@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import warnings
 from pathlib import Path
 
 from flask import Blueprint, current_app, send_from_directory, url_for
@@ -26,20 +27,42 @@ def media_root() -> Path:
     return Path(current_app.config["MEDIA_ROOT"])
 
 
+def _open_checked(upload, max_source_pixels: int) -> Image.Image:
+    """The upload opened (not yet decoded), refused when it declares more pixels than we decode.
+
+    A decompression bomb is a tiny file declaring e.g. 30000 x 30000 pixels; its header is read
+    without decoding, so the size is checked before any pixel memory is allocated. Pillow's own
+    bomb guard (a warning, then ``DecompressionBombError``) is turned into the same refusal.
+    """
+    too_large = ImageRejected(
+        f"That image has too many pixels (at most {max_source_pixels // 1_000_000} megapixels)."
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(upload)
+            if image.width * image.height > max_source_pixels:
+                raise too_large
+            image.verify()  # catches truncated and corrupt files
+            upload.seek(0)
+            image = Image.open(upload)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_large from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        if isinstance(error, ImageRejected):
+            raise
+        raise ImageRejected(
+            "That file is not an image we can read (use JPEG, PNG or WebP)."
+        ) from error
+    return image
+
+
 def store_image(upload, folder: str, max_pixels: int) -> str:
     """Save ``upload`` (a file-like object) as WebP, at most ``max_pixels`` on its long side.
 
     Returns the path relative to MEDIA_ROOT, for the database.
     """
-    try:
-        image = Image.open(upload)
-        image.verify()  # catches truncated and corrupt files
-        upload.seek(0)
-        image = Image.open(upload)
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise ImageRejected(
-            "That file is not an image we can read (use JPEG, PNG or WebP)."
-        ) from error
+    image = _open_checked(upload, current_app.config["IMAGE_MAX_SOURCE_PIXELS"])
     if image.format not in ACCEPTED_FORMATS:
         raise ImageRejected("Use a JPEG, PNG or WebP image.")
     image = ImageOps.exif_transpose(image)

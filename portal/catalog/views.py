@@ -6,7 +6,6 @@ import uuid
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -14,12 +13,12 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
 
 from .. import htmx
+from ..csv_safety import csv_response
 from ..extensions import db
 from ..media import ImageRejected, delete_media
 from ..security import restrict_blueprint
@@ -28,9 +27,10 @@ from . import products as svc
 from .forms import ImageForm, ImportForm, ProductForm
 from .gtin import InvalidGtin, normalize_gtin
 from .imports import (
+    COLUMNS,
     check_csv,
     create_import,
-    export_csv,
+    export_rows,
     format_csv_attributes,
     recent_imports,
     vendor_import,
@@ -304,9 +304,7 @@ def import_progress(import_id):
 @bp.get("/export.csv")
 def export():
     vendor = current_vendor()
-    response = Response(stream_with_context(export_csv(vendor.id)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="products-{vendor.slug}.csv"'
-    return response
+    return csv_response(f"products-{vendor.slug}.csv", COLUMNS, export_rows(vendor.id))
 
 
 @bp.app_template_filter("csv_attributes")

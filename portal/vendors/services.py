@@ -17,9 +17,9 @@ from .models import Vendor, VendorMember
 REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes get read aloud
 
 
-def slugify(text: str) -> str:
+def slugify(text: str, fallback: str = "shop") -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "shop"
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or fallback
 
 
 def unique_slug(name: str) -> str:

@@ -59,6 +59,9 @@ class Config:
     PARTITION_MONTHS_AHEAD = _env_int("PARTITION_MONTHS_AHEAD", 3)
     PARTITION_YEARS_AHEAD = _env_int("PARTITION_YEARS_AHEAD", 1)
 
+    # A job row committed as queued whose RQ job is missing this long is enqueued again.
+    QUEUED_JOB_GRACE_SECONDS = _env_int("QUEUED_JOB_GRACE_SECONDS", 60)
+
     # Commission by shop tier, and the monthly sales that earn each tier.
     TIER_COMMISSION_RATES = {
         "bronze": Decimal(_env("COMMISSION_RATE_BRONZE", "0.1500")),

@@ -6,6 +6,7 @@ from datetime import date
 
 from ..extensions import db
 from .partitions import create_partition, planned_periods
+from .requeue import requeue_lost_jobs
 
 
 def ensure_partitions_each_committed(since: date | None = None) -> list[str]:
@@ -26,3 +27,8 @@ def ensure_partitions_each_committed(since: date | None = None) -> list[str]:
 def ensure_partitions_job() -> list[str]:
     """Create the partitions the coming periods need. Idempotent: safe to run at any interval."""
     return ensure_partitions_each_committed()
+
+
+def requeue_lost_jobs_job() -> list[str]:
+    """Put queued month closes and imports whose RQ job never reached Redis back on the queue."""
+    return requeue_lost_jobs()

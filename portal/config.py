@@ -23,11 +23,24 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def sqlalchemy_database_url(url: str) -> str:
+    """The URL SQLAlchemy needs for PostgreSQL through psycopg 3.
+
+    Hosting providers give ``postgres://`` or ``postgresql://`` URLs; SQLAlchemy reads the first
+    not at all and the second as psycopg2, which the portal doesn't install. Both become
+    ``postgresql+psycopg://``; a URL that names its driver already is left as it is.
+    """
+    scheme, separator, rest = url.strip().partition("://")
+    if separator and scheme.lower() in {"postgres", "postgresql"}:
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
 class Config:
     ENV_NAME = _env("PORTAL_ENV", "development")
     SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-key-change-me")
-    SQLALCHEMY_DATABASE_URI = _env(
-        "DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal"
+    SQLALCHEMY_DATABASE_URI = sqlalchemy_database_url(
+        _env("DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal")
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -58,6 +71,9 @@ class Config:
     # Partitions: how many periods ahead of the current one exist at all times.
     PARTITION_MONTHS_AHEAD = _env_int("PARTITION_MONTHS_AHEAD", 3)
     PARTITION_YEARS_AHEAD = _env_int("PARTITION_YEARS_AHEAD", 1)
+
+    # A job row committed as queued whose RQ job is missing this long is enqueued again.
+    QUEUED_JOB_GRACE_SECONDS = _env_int("QUEUED_JOB_GRACE_SECONDS", 60)
 
     # Commission by shop tier, and the monthly sales that earn each tier.
     TIER_COMMISSION_RATES = {
@@ -137,8 +153,10 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     ENV_NAME = "test"
-    SQLALCHEMY_DATABASE_URI = _env(
-        "TEST_DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_test"
+    SQLALCHEMY_DATABASE_URI = sqlalchemy_database_url(
+        _env(
+            "TEST_DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_test"
+        )
     )
     # A Redis database of its own, so a test run can flush it without touching development data.
     REDIS_URL = _env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -37,6 +37,7 @@ from tests.factories import PASSWORD, make_admin, make_customer, make_driver
 from tests.orders.helpers import paid_order
 
 ROLE_PREFIXES = {
+    "/files": "vendor",  # a shop's private files: its members (and admins)
     "/admin": "admin",
     "/vendor": "vendor",
     "/driver": "driver",
@@ -67,7 +68,7 @@ QUERY_NAMES = (
 )
 # Form names read with request.form.get() rather than through a WTForms form.
 EXTRA_FORM_NAMES = ("value", "gtin", "sku")
-# Valid values for fields a page shows empty (a new product's price), so that the one-field-at-a-time
+# Valid values for fields a page shows empty (a new product's price), so that the field-by-field
 # pass gets past validation to the service.
 VALID_VALUES = {
     "title": "Walked title",
@@ -219,7 +220,9 @@ def world(app, db_session):
         "role": "customer",
         "path": image.path,
     }
-    return {"users": users, "args": args, "vendor": vendor}
+    # Arguments whose seeded value depends on the endpoint.
+    endpoint_args = {"private_files.file": {"path": product_import.file_path.partition("/")[2]}}
+    return {"users": users, "args": args, "endpoint_args": endpoint_args, "vendor": vendor}
 
 
 def _small_png():
@@ -406,11 +409,12 @@ def test_no_hostile_value_gets_a_server_error(app, client, world, rule):
     names = all_form_field_names()
     view = app.view_functions[rule.endpoint]
     sign_in(client, role, world["users"])
+    args = world["args"] | world["endpoint_args"].get(rule.endpoint, {})
     if getattr(view, "reads_raw_body", False):
         RAW_BODY_SENDERS[rule.endpoint](walk, rule, app, world)
     else:
         if "GET" in rule.methods:
-            walk_get(walk, rule, world["args"])
+            walk_get(walk, rule, args)
         if "POST" in rule.methods:
-            walk_form(walk, rule, world["args"], names)
+            walk_form(walk, rule, args, names)
     assert not walk.failures, "\n".join(walk.failures[:40])

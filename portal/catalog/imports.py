@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from ..csv_safety import restore_text
 from ..extensions import db
 from ..inputs import UnsafeInput, fit_integer, fit_numeric
+from ..media import store_private
 from ..vendors.services import slugify
 from .aggregates import refresh_for_products
 from .gtin import InvalidGtin, normalize_gtin
@@ -301,17 +301,10 @@ def _lower_first(message: str) -> str:
 # --- storing and queueing ---------------------------------------------------------------------
 
 
-def import_dir() -> Path:
-    return Path(current_app.config["MEDIA_ROOT"]) / "imports"
-
-
 def create_import(vendor, data: bytes, *, filename: str, rows: int, requested_by=None):
-    """Keep a checked upload under MEDIA_ROOT/imports/ and record it as queued. Flushes only."""
+    """Keep a checked upload in the shop's private files and record it as queued. Flushes only."""
     import_id = uuid.uuid4()
-    relative = f"imports/{import_id}.csv"
-    target = Path(current_app.config["MEDIA_ROOT"]) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    relative = store_private(vendor.id, "imports", f"{import_id}.csv", data)
     product_import = ProductImport(
         id=import_id,
         vendor_id=vendor.id,

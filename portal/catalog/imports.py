@@ -240,8 +240,9 @@ def _check_record(
     if len(record) != len(columns):
         errors.append(RowError(line, f"Expected {len(columns)} fields, found {len(record)}."))
         return None
-    # restore_text: a cell our export prefixed against spreadsheet formulas reads back as it was.
-    values = {name: restore_text(cell).strip() for name, cell in zip(columns, record, strict=True)}
+    # restore_text: a cell our export prefixed against spreadsheet formulas reads back as it was
+    # (after the strip, so a leading tab or CR the quote protected is content and stays).
+    values = {name: restore_text(cell.strip()) for name, cell in zip(columns, record, strict=True)}
     reasons: list[str] = []
     sku, title = values.get("sku", ""), values.get("title", "")
     if not sku:

@@ -58,7 +58,7 @@ def register_blueprints(app: Flask) -> None:
     from .deliveries.views import bp as driver_bp
     from .main.views import bp as main_bp
     from .media import bp as media_bp
-    from .media import media_url
+    from .media import media_url, private_bp, private_url
     from .orders.vendor_views import bp as vendor_orders_bp
     from .orders.webhooks import bp as webhooks_bp
     from .vendors.shop_views import invitations_bp, shop_bp, staff_bp
@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         main_bp,
         media_bp,
+        private_bp,
         auth_bp,
         admin_bp,
         vendor_bp,
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["media_url"] = media_url
+    app.jinja_env.globals["private_url"] = private_url
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -143,6 +143,10 @@ class Config:
     NEW_ORDERS_POLL_SECONDS = _env_int("NEW_ORDERS_POLL_SECONDS", 15)
 
     MEDIA_ROOT = _env("MEDIA_ROOT", os.path.join(os.getcwd(), "media"))
+    # A shop's non-public uploads (CSV imports): outside MEDIA_ROOT, never served as /media.
+    PRIVATE_MEDIA_ROOT = _env(
+        "PRIVATE_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "private-media")
+    )
     # The shop's pickup map. An empty tile URL shows the map without tiles (no internet); another
     # tile server must also be allowed in the CSP's img-src (portal/security.py).
     MAP_TILE_URL = _env("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
@@ -166,4 +170,7 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     MEDIA_ROOT = _env("TEST_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "test-media"))
+    PRIVATE_MEDIA_ROOT = _env(
+        "TEST_PRIVATE_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "test-private-media")
+    )
     MAP_TILE_URL = ""  # no internet here: failed tile loads would be console errors

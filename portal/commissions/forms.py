@@ -1,10 +1,9 @@
-from datetime import datetime
-
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional, Regexp, ValidationError
 
 from ..forms import choices
+from ..periods import Period, PeriodError
 from .statements import STATUSES, StatementFilter
 
 
@@ -26,12 +25,13 @@ class StatementFilterForm(FlaskForm):
     def validate_month(self, field) -> None:
         if field.data:
             try:
-                datetime.strptime(field.data, "%Y-%m")
-            except ValueError:
+                Period.parse(field.data)
+            except PeriodError:
                 raise ValidationError("That month does not exist.") from None
 
     def to_filter(self) -> StatementFilter:
         year = month = None
-        if self.month.data and not self.month.errors:
-            year, month = (int(part) for part in self.month.data.split("-"))
+        if (self.month.data or "").strip() and not self.month.errors:
+            period = Period.parse(self.month.data)
+            year, month = period.year, period.month
         return StatementFilter(year=year, month=month, status=self.status.data or None)

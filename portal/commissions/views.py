@@ -2,7 +2,7 @@ from flask import Blueprint, Response, request, stream_with_context
 
 from .. import htmx
 from ..security import restrict_blueprint
-from ..vendors.services import current_vendor
+from ..vendors.access import current_vendor
 from .forms import StatementFilterForm
 from .statements import statement_csv, statement_months, statement_page
 

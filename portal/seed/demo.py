@@ -23,7 +23,7 @@ from ..periods import Period
 from ..tiers.close import run_month_close
 from ..tiers.promotions import grant_promotional_tier
 from ..vendors import staff
-from ..vendors.profile import update_profile
+from ..vendors.profile import ProfileChanges, save_profile
 from ..vendors.services import vendor_for_user
 
 DEMO_PASSWORD = "portal-demo-2026"
@@ -340,8 +340,7 @@ def _open_shops(rng: random.Random, opened: datetime):
             contact_phone=f"+1 503 555 {rng.randint(1000, 9999)}",
         )
         vendor = vendor_for_user(owner)
-        update_profile(
-            vendor,
+        profile = ProfileChanges(
             name=name,
             description=f"{name}: a local {vendor_type} in {CITY['name']}.",
             pickup_address=_address(street, rng),
@@ -351,6 +350,7 @@ def _open_shops(rng: random.Random, opened: datetime):
             contact_email=owner.email,
             contact_phone=vendor.contact_phone,
         )
+        save_profile(vendor, profile)
         vendor.created_at = opened
         listed = []
         for number, (title, brand, category, price) in enumerate(products, start=1):

@@ -141,16 +141,7 @@ def save_profile(vendor: Vendor, changes: ProfileChanges) -> str | None:
     ``"logo"`` for an image we do not accept) leaves the shop as it was. Returns the replaced
     logo's path, for the caller to delete once the change is committed. Flushes nothing.
     """
-    fields = _checked_fields(
-        name=changes.name,
-        description=changes.description,
-        pickup_address=changes.pickup_address,
-        latitude=changes.latitude,
-        longitude=changes.longitude,
-        opening_hours=changes.opening_hours,
-        contact_email=changes.contact_email,
-        contact_phone=changes.contact_phone,
-    )
+    fields = _checked_fields(changes)
     new_logo = None
     if changes.logo is not None:
         try:
@@ -168,40 +159,22 @@ def save_profile(vendor: Vendor, changes: ProfileChanges) -> str | None:
     return None
 
 
-def update_profile(vendor: Vendor, **fields) -> Vendor:
-    """Replace the shop's profile fields (those of :class:`ProfileChanges` but the logo's);
-    raises ProfileError before changing anything."""
-    for name, value in _checked_fields(**fields).items():
-        setattr(vendor, name, value)
-    return vendor
-
-
-def _checked_fields(
-    *,
-    name: str,
-    description: str | None,
-    pickup_address: dict | None,
-    latitude: float | None,
-    longitude: float | None,
-    opening_hours: dict,
-    contact_email: str | None,
-    contact_phone: str | None,
-) -> dict:
+def _checked_fields(changes: ProfileChanges) -> dict:
     """The vendor's new column values, every rule checked (ProfileError); changes nothing."""
-    name = (name or "").strip()
+    name = (changes.name or "").strip()
     if len(name) < 2:
         raise ProfileError("The shop needs a name of at least 2 characters.", field="name")
-    address = clean_address(pickup_address)
-    position = check_position(latitude, longitude)
-    hours = check_opening_hours(opening_hours)
+    address = clean_address(changes.pickup_address)
+    position = check_position(changes.latitude, changes.longitude)
+    hours = check_opening_hours(changes.opening_hours)
     return {
         "name": name,
-        "description": (description or "").strip() or None,
+        "description": (changes.description or "").strip() or None,
         "pickup_address": address,
         "location": point(position.latitude, position.longitude) if position else None,
         "opening_hours": hours,
-        "contact_email": (contact_email or "").strip().lower() or None,
-        "contact_phone": (contact_phone or "").strip() or None,
+        "contact_email": (changes.contact_email or "").strip().lower() or None,
+        "contact_phone": (changes.contact_phone or "").strip() or None,
     }
 
 

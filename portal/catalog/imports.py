@@ -298,10 +298,6 @@ def _lower_first(message: str) -> str:
 # --- storing and queueing ---------------------------------------------------------------------
 
 
-def import_dir() -> Path:
-    return Path(current_app.config["MEDIA_ROOT"]) / "imports"
-
-
 class ImportRejected(ValueError):
     """An upload with bad rows: nothing was stored; ``errors`` lists each with its line."""
 

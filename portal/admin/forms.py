@@ -3,9 +3,10 @@ from datetime import date
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
-from wtforms.validators import DataRequired, Regexp, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from ..forms import choices
+from ..periods import Period, PeriodError
 
 
 class PromotionForm(FlaskForm):
@@ -31,19 +32,13 @@ class PromotionForm(FlaskForm):
 
 
 class MonthCloseForm(FlaskForm):
-    month = StringField(
-        "Month to close",
-        validators=[DataRequired(), Regexp(r"^\d{4}-\d{2}$", message="Use the form YYYY-MM.")],
-    )
+    month = StringField("Month to close", validators=[DataRequired()])
 
-    def year_month(self) -> tuple[int, int]:
-        year, month = (int(part) for part in self.month.data.split("-"))
-        return year, month
+    def period(self) -> Period:
+        return Period.parse(self.month.data)
 
     def validate_month(self, field) -> None:
         try:
-            _, month = (int(part) for part in field.data.split("-"))
-        except ValueError:
-            raise ValidationError("Use the form YYYY-MM.") from None
-        if not 1 <= month <= 12:
-            raise ValidationError("That month does not exist.")
+            Period.parse(field.data)
+        except PeriodError as error:
+            raise ValidationError(str(error)) from None

@@ -15,6 +15,7 @@ from flask_login import current_user
 from .. import htmx
 from ..extensions import db
 from ..operations.partitions import list_partitions
+from ..periods import Period
 from ..security import restrict_blueprint
 from ..tiers import close as month_close
 from ..tiers import promotions
@@ -125,21 +126,17 @@ def change_vendor_type(vendor_id):
     return _render_vendor(vendor, PromotionForm(formdata=None), status=422, type_form=form)
 
 
-def _previous_month(today: date) -> str:
-    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
-
-
 @bp.route("/month-close", methods=["GET", "POST"])
 def month_close_page():
-    form = MonthCloseForm(
-        data={"month": _previous_month(date.today())} if request.method == "GET" else None
-    )
+    last_month = Period.containing(date.today()).previous()
+    form = MonthCloseForm(data={"month": str(last_month)} if request.method == "GET" else None)
     status, close = 200, None
     if form.validate_on_submit():
-        year, month = form.year_month()
+        period = form.period()
         try:
-            close = month_close.request_month_close(year, month, requested_by=current_user)
+            close = month_close.request_month_close(
+                period.year, period.month, requested_by=current_user
+            )
         except month_close.MonthCloseError as error:
             form.month.errors = [*form.month.errors, str(error)]
             status = 422

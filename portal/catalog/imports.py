@@ -303,6 +303,28 @@ def _lower_first(message: str) -> str:
 # --- storing and queueing ---------------------------------------------------------------------
 
 
+class ImportRejected(ValueError):
+    """An upload with bad rows: nothing was stored; ``errors`` lists each with its line."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} problem(s) in the file")
+        self.errors = errors
+
+
+def submit_import(vendor, data: bytes, *, filename: str, requested_by=None) -> ProductImport:
+    """Check an upload whole and, if it is clean, keep it and record it as queued.
+
+    Raises :class:`ImportRejected` (nothing written) for a file with bad rows. Flushes only: the
+    caller commits, then enqueues the job (``jobs.enqueue_product_import``).
+    """
+    checked = check_csv(data)
+    if not checked.ok:
+        raise ImportRejected(checked.errors)
+    return create_import(
+        vendor, data, filename=filename, rows=len(checked.rows), requested_by=requested_by
+    )
+
+
 def create_import(vendor, data: bytes, *, filename: str, rows: int, requested_by=None):
     """Keep a checked upload in the shop's private files and record it as queued. Flushes only."""
     import_id = uuid.uuid4()

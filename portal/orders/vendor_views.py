@@ -17,7 +17,8 @@ from flask_login import current_user
 from .. import htmx
 from ..extensions import db
 from ..security import restrict_blueprint
-from ..vendors.services import current_vendor, vendor_for_user
+from ..vendors.access import current_vendor
+from ..vendors.services import vendor_for_user
 from . import handling
 from .breakdown import money_breakdown
 from .forms import CancelOrderForm, OrderActionForm, OrderFilterForm

@@ -135,6 +135,23 @@ def waiting_orders(page: int = 1, per_page: int = 50) -> WaitingPage:
     return WaitingPage(rows, page, per_page, total)
 
 
+def is_waiting(order: Order) -> bool:
+    return bool(
+        db.session.scalar(
+            sa.select(waiting_on_auto_completion()).where(
+                Order.id == order.id, Order.created_at == order.created_at
+            )
+        )
+    )
+
+
+def waiting_row(order: Order) -> WaitingOrder | None:
+    """The list's row of one order; None once it no longer waits (completed, canceled...)."""
+    if not is_waiting(order):
+        return None
+    return WaitingOrder(order, order.paid_at + auto_complete_after(), open_hold(order))
+
+
 def find_order(order_id: uuid.UUID) -> Order | None:
     return db.session.scalar(sa.select(Order).where(Order.id == order_id))
 
@@ -153,11 +170,7 @@ def hold_order(order: Order, reason: str, *, held_by, at: datetime | None = None
     if not reason:
         raise HoldError("Say why the order is held.")
     order = _lock(order)
-    if not db.session.scalar(
-        sa.select(waiting_on_auto_completion()).where(
-            Order.id == order.id, Order.created_at == order.created_at
-        )
-    ):
+    if not is_waiting(order):
         raise HoldError(
             f"An order that is {order.status.replace('_', ' ')} does not wait on automatic "
             "completion: there is nothing to hold."

@@ -365,11 +365,7 @@ def refund_order(
     if amount < 0 or (amount == 0 and not named):
         raise InvalidOrder("A refund needs an amount above zero.")
     order = lock_order(order)
-    existing = db.session.scalar(
-        sa.select(OrderRefund).where(
-            OrderRefund.order_id == order.id, OrderRefund.refund_ref == refund_ref
-        )
-    )
+    existing = recorded_refund(order, refund_ref)
     if existing is not None:
         if existing.amount != amount:
             raise OrderStateConflict(f"refund {refund_ref} was recorded with another amount")
@@ -402,6 +398,15 @@ def refund_order(
     return _record_refund(order, share, refund_ref, reason, at, allocation)
 
 
+def recorded_refund(order: Order, refund_ref: str) -> OrderRefund | None:
+    """The order's refund recorded under ``refund_ref``, if any (a refund applies once)."""
+    return db.session.scalar(
+        sa.select(OrderRefund).where(
+            OrderRefund.order_id == order.id, OrderRefund.refund_ref == refund_ref
+        )
+    )
+
+
 def _allocate(order: Order, items: Iterable[RefundItem]) -> list[tuple[OrderItem, int]]:
     """The order's lines the refund names, with how many of each; ``InvalidOrder`` for a line the
     order does not have or more of one than is left to refund."""
@@ -419,8 +424,9 @@ def _allocate(order: Order, items: Iterable[RefundItem]) -> list[tuple[OrderItem
         left = sum(line.quantity_left - taken.get(line.id, 0) for line in lines)
         if wanted > left:
             bought = sum(line.quantity for line in lines)
+            label = lines[0].title if item.order_item_id is not None else item.label
             raise InvalidOrder(
-                f"{item.label}: {wanted} named, but {bought} bought and {left} left to refund"
+                f"{label}: {wanted} named, but {bought} bought and {left} left to refund"
             )
         for line in lines:
             quantity = min(wanted, line.quantity_left - taken.get(line.id, 0))

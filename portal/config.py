@@ -120,6 +120,9 @@ class Config:
 
     # Commissions settle once an order is completed and its return window has passed.
     RETURN_WINDOW_DAYS = _env_int("RETURN_WINDOW_DAYS", 7)
+    # A paid order the storefront never completes counts as completed this long after payment
+    # (unless an admin holds it): portal/orders/completion.py.
+    ORDER_AUTO_COMPLETE_DAYS = _env_int("ORDER_AUTO_COMPLETE_DAYS", 14)
     # A close still "running" after this long lost its worker (the job times out after 30 min).
     MONTH_CLOSE_STALE_MINUTES = _env_int("MONTH_CLOSE_STALE_MINUTES", 45)
     PROMOTION_MAX_DAYS = _env_int("PROMOTION_MAX_DAYS", 366)

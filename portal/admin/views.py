@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from .. import htmx
 from ..extensions import db
+from ..mail import stored_mail, stored_message
 from ..operations.partitions import list_partitions
 from ..security import restrict_blueprint
 from ..tiers import close as month_close
@@ -165,3 +166,18 @@ def month_close_progress(close_id):
     response = make_response(render_template("admin/_month_close_progress.html", **context))
     response.vary.add("HX-Request")
     return response
+
+
+@bp.route("/mail/")
+def sent_mail():
+    """The messages the file mail backend wrote (development and the demo send no real mail)."""
+    messages = stored_mail()
+    return render_template("admin/sent_mail.html", messages=messages)
+
+
+@bp.route("/mail/<message_id>")
+def sent_message(message_id: str):
+    message = stored_message(message_id)
+    if message is None:
+        abort(404, description="There is no such message in the mail folder.")
+    return render_template("admin/sent_mail.html", messages=[message], opened=message)

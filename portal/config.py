@@ -185,7 +185,7 @@ class TestConfig(Config):
     MEDIA_ROOT = _env("TEST_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "test-media"))
     MAP_TILE_URL = ""  # no internet here: failed tile loads would be console errors
     # scrypt costs ~0.1 s a call, most of a database test's time; a few pbkdf2 rounds cost nothing.
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    PASSWORD_HASH_METHOD = _env("TEST_PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
     # Tests run a local SMTP server on loopback (tests/mail_server.py) and point MAIL_PORT at it.
     MAIL_BACKEND = "smtp"
     MAIL_SERVER = "127.0.0.1"

@@ -53,7 +53,10 @@ def send_after_commit(to: str, template: str, **context) -> Outgoing:
         subject=subject_line.removeprefix("Subject:").strip(),
         body=body.lstrip("\n"),
     )
-    db.session.info.setdefault(_OUTBOX, []).append(outgoing)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so the commit (or rollback) that decides this mail fires its event
+    session.info.setdefault(_OUTBOX, []).append(outgoing)
     return outgoing
 
 
@@ -68,9 +71,12 @@ def _enqueue_outbox(session) -> None:
             log.exception("could not queue mail %s to %s", outgoing.message_id, outgoing.to)
 
 
-@sa.event.listens_for(db.session, "after_rollback")
-def _drop_outbox(session) -> None:
-    session.info.pop(_OUTBOX, None)
+@sa.event.listens_for(db.session, "after_soft_rollback")
+def _drop_outbox(session, previous_transaction) -> None:
+    # Only the outermost transaction's rollback: a savepoint rolled back inside a request that
+    # goes on to commit keeps the mail the rest of the request composed.
+    if previous_transaction.parent is None:
+        session.info.pop(_OUTBOX, None)
 
 
 def deliver(outgoing: dict) -> None:

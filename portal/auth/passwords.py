@@ -10,8 +10,6 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 #: The marker of an account without a password (never a valid hash, so nothing matches it).
 UNUSABLE = "!"
-#: How many of the most common passwords are refused (zxcvbn ships 30,000, most common first).
-COMMON_PASSWORDS_REFUSED = 10_000
 
 
 def hash_password(password: str) -> str:
@@ -37,7 +35,8 @@ def check(password_hash: str | None, password: str) -> bool:
 
 @cache
 def _common_passwords() -> frozenset[str]:
-    return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_PASSWORDS_REFUSED])
+    # The 30,000 most common passwords of leaked password lists, as zxcvbn ships them.
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 def problem(password: str, email: str | None = None) -> str | None:

@@ -83,3 +83,7 @@ def test_create_admin_command(app, db_session):
     assert again.exit_code != 0 and "exists already" in again.output
     short = runner.invoke(args=["users", "create-admin", "x@example.com", "--password", "short"])
     assert short.exit_code != 0 and "at least" in short.output
+    common = runner.invoke(
+        args=["users", "create-admin", "y@example.com", "--password", "1234567890"]
+    )
+    assert common.exit_code != 0 and "most common" in common.output

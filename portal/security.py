@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, redirect, url_for
+from flask import Response, abort, current_app, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 from .extensions import login_manager
@@ -51,6 +51,15 @@ def restrict_blueprint(blueprint, *roles: str) -> None:
 
 def redirect_to_dashboard() -> Response:
     return redirect(dashboard_url_for(current_user))
+
+
+def token_page(template: str, status: int = 200, **context) -> Response:
+    """A page whose address carries a secret token (an invitation, a mailed link)."""
+    response = make_response(render_template(template, **context), status)
+    # Keep the token out of caches and other sites' referrer logs.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def apply_security_headers(response: Response) -> Response:

@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from .. import htmx
 from ..extensions import db
+from ..mail import stored_mail, stored_message
 from ..operations.partitions import list_partitions
 from ..orders import completion, refund_desk
 from ..orders.breakdown import money_breakdown
@@ -307,3 +308,18 @@ def release_order_hold(order_id):
         return _waiting_row_response(order, 422, str(error))
     db.session.commit()
     return _waiting_row_response(order, message="Hold released.")
+
+
+@bp.route("/mail/")
+def sent_mail():
+    """The messages the file mail backend wrote (development and the demo send no real mail)."""
+    messages = stored_mail()
+    return render_template("admin/sent_mail.html", messages=messages)
+
+
+@bp.route("/mail/<message_id>")
+def sent_message(message_id: str):
+    message = stored_message(message_id)
+    if message is None:
+        abort(404, description="There is no such message in the mail folder.")
+    return render_template("admin/sent_mail.html", messages=[message], opened=message)

@@ -11,7 +11,6 @@ The service flushes; the caller commits (or rolls back).
 from __future__ import annotations
 
 import dataclasses
-import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -203,12 +202,12 @@ HANDLERS = {
 def customer_for_order(email: str, name: str | None):
     """The customer profile of the account with this email, created when there is none.
 
-    A new buyer gets a customer account whose password is the hash of a random secret nobody
-    knows: it cannot sign in until sign-up lets the owner of the address claim it.
+    A new buyer gets a customer account with the unusable password marker: it cannot sign in
+    until the owner of the address claims it (sign-up or password reset mails the claim link).
     """
     user = accounts.find_user_by_email(email)
     if user is None:
-        user = accounts.create_user(email, secrets.token_urlsafe(32), "customer")
+        user = accounts.create_user(email, None, "customer")
     customer = customer_for_user(user)
     if customer is None:
         # Also for a vendor's, driver's or admin's address buying as a customer: the order keeps

@@ -13,16 +13,15 @@ from wtforms import (
     EmailField,
     Form,
     FormField,
-    PasswordField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..auth.forms import PHONE, _min_password_length
+from ..auth.forms import PHONE, PasswordFields
 from ..forms import choices
 from .profile import (
     ADDRESS_FIELDS,
@@ -169,13 +168,9 @@ class InvitationForm(FlaskForm):
     submit = SubmitField("Create invitation link")
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(PasswordFields):
     """A new account for an invited person: the email is the invitation's."""
 
-    password = PasswordField("Password", validators=[DataRequired(), _min_password_length])
-    confirm = PasswordField(
-        "Repeat password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
-    )
     submit = SubmitField("Create my account and join")
 
 

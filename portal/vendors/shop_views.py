@@ -6,9 +6,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    make_response,
     redirect,
-    render_template,
     request,
     url_for,
 )
@@ -20,7 +18,7 @@ from ..auth.services import EmailTaken, find_user_by_email
 from ..errors import _render_error
 from ..extensions import db
 from ..media import delete_media, media_url
-from ..security import dashboard_url_for, restrict_blueprint
+from ..security import dashboard_url_for, restrict_blueprint, token_page
 from . import profile as profiles
 from . import staff as staffing
 from .access import current_owner_vendor, current_vendor
@@ -184,11 +182,7 @@ invitations_bp = Blueprint("invitations", __name__, url_prefix="/invitations")
 
 
 def _invitation_page(status: int = 200, **context):
-    response = make_response(render_template("vendors/shop/invitation.html", **context), status)
-    # The token is in the address: keep it out of caches and other sites' referrer logs.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return token_page("vendors/shop/invitation.html", status, **context)
 
 
 @invitations_bp.route("/<token>", methods=["GET", "POST"])

@@ -12,8 +12,10 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
+import psycopg
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from portal.customers.models import Customer
 from portal.deliveries.models import DeliveryAssignment
@@ -24,6 +26,7 @@ from portal.operations.jobs import ensure_partitions_job
 from portal.operations.partitions import ensure_partitions
 from portal.orders import services as orders
 from portal.vendors.services import vendor_for_user
+from tests.database import empty_all_tables
 from tests.factories import make_customer, make_vendor
 
 TODAY = date(2041, 3, 14)
@@ -216,3 +219,40 @@ def test_the_command_creates_and_moves_then_has_nothing_left_to_do(app, april_or
     assert partitions_holding("orders", "id", april_orders) == {"orders_2041_04"}
     again = runner.invoke(args=["partitions", "ensure"])
     assert again.output.strip() == "Every partition already exists."
+
+
+@pytest.fixture
+def committed_order(app):
+    """An order of April 2077 committed to the default partition; every table emptied after."""
+    with app.app_context():
+        vendor = vendor_for_user(make_vendor())
+        order = orders.place_order(
+            vendor_id=vendor.id,
+            items=[orders.LineItem(title="Far", quantity=1, unit_price=Decimal("3.00"))],
+            placed_at=datetime(2077, 4, 2),
+        )
+        order_id = order.id
+        db.session.commit()
+        db.session.close()  # no open transaction of ours may hold a lock the move waits for
+        yield order_id
+        db.session.rollback()
+        empty_all_tables()
+
+
+def test_intake_waits_while_a_move_is_under_way(app, committed_order):
+    dsn = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+    dsn = dsn.render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as mover, psycopg.connect(dsn) as intake:
+        mover.execute("SELECT * FROM portal_create_partition('orders', 'month', '2077-04-01')")
+        intake.execute("SET lock_timeout = '200ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            # What orders.services.lock_order does before a refund.
+            intake.execute(
+                "SELECT id FROM orders WHERE id = %s FOR UPDATE", (committed_order,)
+            ).fetchall()
+        mover.rollback()  # nothing of the move stays
+        intake.rollback()
+        still = intake.execute(
+            "SELECT tableoid::regclass::text FROM orders WHERE id = %s", (committed_order,)
+        ).fetchone()
+    assert still == ("orders_default",)

@@ -14,7 +14,7 @@ pg_partman's ``create_parent``). The table list below is this revision's snapsho
 manager's.
 
 Revision ID: cae532a1000a
-Revises: 5e7b3c2d9a05
+Revises: c8c3108f0008
 Create Date: 2026-12-02 05:40:00
 
 """
@@ -23,7 +23,7 @@ from flask import current_app
 
 # revision identifiers, used by Alembic.
 revision = 'cae532a1000a'
-down_revision = '5e7b3c2d9a05'
+down_revision = 'c8c3108f0008'
 branch_labels = None
 depends_on = None
 

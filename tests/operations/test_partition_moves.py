@@ -25,9 +25,10 @@ from portal.operations import partitions
 from portal.operations.jobs import ensure_partitions_job
 from portal.operations.partitions import ensure_partitions
 from portal.orders import services as orders
+from portal.orders.completion import hold_order
 from portal.vendors.services import vendor_for_user
 from tests.database import empty_all_tables
-from tests.factories import make_customer, make_vendor
+from tests.factories import make_admin, make_customer, make_vendor
 
 TODAY = date(2041, 3, 14)
 APRIL = datetime(2041, 4, 10, 9, 30)
@@ -50,6 +51,7 @@ FIGURES = {
         "SELECT count(*), sum(customer_delivery_fee) FROM delivery_assignments "
         "WHERE order_id IN {ids}"
     ),
+    "order_holds": "SELECT count(*) FROM order_holds WHERE order_id IN {ids}",
     "points_transactions": (
         "SELECT count(*), sum(amount) FROM points_transactions WHERE order_id IN {ids}"
     ),
@@ -111,12 +113,18 @@ def sell(vendor_id, customer_id, *, refund: str | None = None, external_id: str 
     return order
 
 
+def held(order):
+    """An admin's hold on the order (order_holds references orders too)."""
+    hold_order(order, "customer dispute", held_by=make_admin(), at=datetime(2041, 4, 20))
+    return order
+
+
 @pytest.fixture
 def april_orders(db_session):
     vendor = vendor_for_user(make_vendor())
     customer = db.session.scalar(sa.select(Customer).where(Customer.user_id == make_customer().id))
     return [
-        sell(vendor.id, customer.id),
+        held(sell(vendor.id, customer.id)),
         sell(vendor.id, customer.id, refund="10.00", external_id=f"ext-{uuid.uuid4().hex}"),
         sell(vendor.id, customer.id, refund="42.48"),  # all of it: subtotal + delivery
     ]
@@ -147,6 +155,7 @@ def test_default_rows_move_with_everything_that_references_them(april_orders):
     assert before["orders"][0] == 3
     assert before["order_refunds"] == (2, Decimal("52.48"))
     assert before["commission_records"][2] == 2  # the reversal rows point at their refunds
+    assert before["order_holds"] == (1,)
     assert partitions_holding("orders", "id", april_orders) == {"orders_default"}
     assert partitions_holding("commission_records", "order_id", april_orders) == {
         "commission_records_default"

@@ -288,10 +288,12 @@ class Walk:
             status = response.status_code
         except Exception as error:  # testing mode propagates what would be a 500
             db.session.rollback()
-            self.failures.append(f"{method} {path} {what}: {type(error).__name__}: {error!s:.200}")
+            self.failures.append(
+                f"{method} {path:.120} {what}: {type(error).__name__}: {error!s:.200}"
+            )
             return
         if status >= 500:
-            self.failures.append(f"{method} {path} {what}: {status}")
+            self.failures.append(f"{method} {path:.120} {what}: {status}")
 
 
 def walk_get(walk: Walk, rule, args: dict) -> None:

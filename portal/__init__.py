@@ -59,11 +59,12 @@ def check_production_secrets(config) -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every model registered on the metadata)
-    from .extensions import csrf, db, limiter, login_manager, mail, migrate
+    from .extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
+    htmx.init_app(app)
     limiter.init_app(app)
     mail.init_app(app)
     login_manager.init_app(app)
@@ -81,7 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from .deliveries.views import bp as driver_bp
     from .main.views import bp as main_bp
     from .media import bp as media_bp
-    from .media import media_url
+    from .media import media_url, private_bp, private_url
     from .orders.vendor_views import bp as vendor_orders_bp
     from .orders.webhooks import bp as webhooks_bp
     from .vendors.shop_views import invitations_bp, shop_bp, staff_bp
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         main_bp,
         media_bp,
+        private_bp,
         auth_bp,
         admin_bp,
         vendor_bp,
@@ -105,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["media_url"] = media_url
+    app.jinja_env.globals["private_url"] = private_url
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -124,6 +127,8 @@ def register_commands(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from . import inputs
     from .security import apply_security_headers
 
+    inputs.register(app)
     app.after_request(apply_security_headers)

@@ -23,6 +23,19 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def sqlalchemy_database_url(url: str) -> str:
+    """The URL SQLAlchemy needs for PostgreSQL through psycopg 3.
+
+    Hosting providers give ``postgres://`` or ``postgresql://`` URLs; SQLAlchemy reads the first
+    not at all and the second as psycopg2, which the portal doesn't install. Both become
+    ``postgresql+psycopg://``; a URL that names its driver already is left as it is.
+    """
+    scheme, separator, rest = url.strip().partition("://")
+    if separator and scheme.lower() in {"postgres", "postgresql"}:
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
 # Secrets with a development default. Production refuses to start while any of them is unset or
 # still equal to its default (portal/__init__.py: check_production_secrets); later features add
 # theirs here.
@@ -39,8 +52,8 @@ def _secret(name: str) -> str:
 class Config:
     ENV_NAME = _env("PORTAL_ENV", "development")
     SECRET_KEY = _secret("SECRET_KEY")
-    SQLALCHEMY_DATABASE_URI = _env(
-        "DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal"
+    SQLALCHEMY_DATABASE_URI = sqlalchemy_database_url(
+        _env("DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal")
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -72,6 +85,9 @@ class Config:
     # Partitions: how many periods ahead of the current one exist at all times.
     PARTITION_MONTHS_AHEAD = _env_int("PARTITION_MONTHS_AHEAD", 3)
     PARTITION_YEARS_AHEAD = _env_int("PARTITION_YEARS_AHEAD", 1)
+
+    # A job row committed as queued whose RQ job is missing this long is enqueued again.
+    QUEUED_JOB_GRACE_SECONDS = _env_int("QUEUED_JOB_GRACE_SECONDS", 60)
 
     # Commission by shop tier, and the monthly sales that earn each tier.
     TIER_COMMISSION_RATES = {
@@ -118,6 +134,9 @@ class Config:
 
     # Commissions settle once an order is completed and its return window has passed.
     RETURN_WINDOW_DAYS = _env_int("RETURN_WINDOW_DAYS", 7)
+    # A paid order the storefront never completes counts as completed this long after payment
+    # (unless an admin holds it): portal/orders/completion.py.
+    ORDER_AUTO_COMPLETE_DAYS = _env_int("ORDER_AUTO_COMPLETE_DAYS", 14)
     # A close still "running" after this long lost its worker (the job times out after 30 min).
     MONTH_CLOSE_STALE_MINUTES = _env_int("MONTH_CLOSE_STALE_MINUTES", 45)
     PROMOTION_MAX_DAYS = _env_int("PROMOTION_MAX_DAYS", 366)
@@ -133,11 +152,18 @@ class Config:
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_BYTES", 16 * 1024 * 1024)
     LOGO_MAX_PIXELS = _env_int("LOGO_MAX_PIXELS", 512)
     PRODUCT_IMAGE_MAX_PIXELS = _env_int("PRODUCT_IMAGE_MAX_PIXELS", 1600)
+    # An upload declaring more pixels than this is refused before it is decoded (decompression
+    # bombs); 50 MP is above any phone camera's photo.
+    IMAGE_MAX_SOURCE_PIXELS = _env_int("IMAGE_MAX_SOURCE_PIXELS", 50_000_000)
     STAFF_INVITATION_DAYS = _env_int("STAFF_INVITATION_DAYS", 7)
     PRODUCT_IMPORT_MAX_ROWS = _env_int("PRODUCT_IMPORT_MAX_ROWS", 50_000)
     NEW_ORDERS_POLL_SECONDS = _env_int("NEW_ORDERS_POLL_SECONDS", 15)
 
     MEDIA_ROOT = _env("MEDIA_ROOT", os.path.join(os.getcwd(), "media"))
+    # A shop's non-public uploads (CSV imports): outside MEDIA_ROOT, never served as /media.
+    PRIVATE_MEDIA_ROOT = _env(
+        "PRIVATE_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "private-media")
+    )
     # The shop's pickup map. An empty tile URL shows the map without tiles (no internet); another
     # tile server must also be allowed in the CSP's img-src (portal/security.py).
     MAP_TILE_URL = _env("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
@@ -172,8 +198,10 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     ENV_NAME = "test"
-    SQLALCHEMY_DATABASE_URI = _env(
-        "TEST_DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_test"
+    SQLALCHEMY_DATABASE_URI = sqlalchemy_database_url(
+        _env(
+            "TEST_DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_test"
+        )
     )
     # A Redis database of its own, so a test run can flush it without touching development data.
     REDIS_URL = _env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -183,6 +211,9 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     MEDIA_ROOT = _env("TEST_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "test-media"))
+    PRIVATE_MEDIA_ROOT = _env(
+        "TEST_PRIVATE_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "test-private-media")
+    )
     MAP_TILE_URL = ""  # no internet here: failed tile loads would be console errors
     # scrypt costs ~0.1 s a call, most of a database test's time; a few pbkdf2 rounds cost nothing.
     PASSWORD_HASH_METHOD = _env("TEST_PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")

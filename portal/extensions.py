@@ -7,6 +7,7 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -30,6 +31,8 @@ db = SQLAlchemy(model_class=Base, session_options={"join_transaction_mode": "cre
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# request.htmx: the HX-* request headers, read in portal/htmx.py.
+htmx = Htmx()
 mail = Mail()  # SMTP settings: MAIL_SERVER and friends (portal/config.py, portal/mail.py)
 # Storage and limits come from config (RATELIMIT_STORAGE_URI etc.); nothing is limited by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -1,7 +1,11 @@
 """The one place that knows how HTMX talks to us.
 
-A view renders the whole page, or only its fragment when HTMX asked for it; every response that can
-differ on that carries ``Vary: HX-Request`` so caches keep the two apart.
+Request headers come from htmx-flask (``request.htmx``, set up in ``portal.extensions``). The
+response side stays ours: htmx-flask's ``make_response(trigger=...)`` replaces ``HX-Trigger``,
+where :func:`trigger` merges events into it.
+
+A view renders the whole page, or only its fragment when HTMX asked for it; every response that
+can differ on that carries ``Vary: HX-Request`` so caches keep the two apart.
 """
 
 from __future__ import annotations
@@ -12,13 +16,13 @@ from flask import Response, make_response, render_template, request
 
 
 def is_partial_request() -> bool:
-    """True for an HTMX request that wants a fragment (not boosted, not a history restore)."""
-    headers = request.headers
-    return (
-        headers.get("HX-Request") == "true"
-        and headers.get("HX-Boosted") != "true"
-        and headers.get("HX-History-Restore-Request") != "true"
-    )
+    """True for an HTMX request that wants a fragment (not boosted, not a history restore).
+
+    The headers are read by htmx-flask (``request.htmx``); a boosted link or a history restore
+    after a cache miss wants the whole page.
+    """
+    hx = request.htmx
+    return bool(hx) and not hx.boosted and not hx.history_restore_request
 
 
 def render(page: str, partial: str, status: int = 200, **context) -> Response:

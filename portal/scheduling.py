@@ -1,8 +1,9 @@
 """A small periodic-job scheduler on top of RQ.
 
-Every periodic job has a cadence (hourly, daily, weekly, monthly) and a start time inside its
-period. Time is cut into *slots*, one per period (``2026-11-25`` for a daily job); a slot is *due*
-from its start time until the period ends. ``tick(now)`` enqueues each due job once per slot:
+Every periodic job has a cadence (minutely, hourly, daily, weekly, monthly) and a start time
+inside its period. Time is cut into *slots*, one per period (``2026-11-25`` for a daily job); a
+slot is *due* from its start time until the period ends. ``tick(now)`` enqueues each due job
+once per slot:
 
 * a Redis ``SET NX`` marker per job and slot, with a TTL of two periods, makes several schedulers
   (or one that restarted) agree that the slot was already handled;
@@ -35,13 +36,14 @@ from .queues import enqueue, get_queue, get_redis
 
 log = logging.getLogger(__name__)
 
-Cadence = Literal["hourly", "daily", "weekly", "monthly"]
-CADENCES: tuple[str, ...] = ("hourly", "daily", "weekly", "monthly")
+Cadence = Literal["minutely", "hourly", "daily", "weekly", "monthly"]
+CADENCES: tuple[str, ...] = ("minutely", "hourly", "daily", "weekly", "monthly")
 _NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 #: How long a slot's marker lives, per cadence: two periods, so a slot can never be seen as new
 #: again while it is still current.
 MARKER_TTL = {
+    "minutely": timedelta(minutes=2),
     "hourly": timedelta(hours=2),
     "daily": timedelta(days=2),
     "weekly": timedelta(days=14),
@@ -54,7 +56,7 @@ class PeriodicJob:
     """One periodic job: run ``func_path`` once per period, from ``hour:minute`` (UTC) on.
 
     ``weekday`` (0 = Monday) is used by weekly jobs, ``day`` (1-31, clamped to the month's last day)
-    by monthly ones; hourly jobs use only ``minute``.
+    by monthly ones; hourly jobs use only ``minute``, minutely jobs none of them.
     """
 
     name: str
@@ -101,6 +103,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         minute=5,
     ),
     PeriodicJob(
+        "requeue-lost-jobs",
+        "portal.operations.jobs.requeue_lost_jobs_job",
+        every="minutely",
+        queue="high",
+    ),
+    PeriodicJob(
         "close-previous-month",
         "portal.tiers.jobs.close_previous_month_job",
         every="monthly",
@@ -125,6 +133,9 @@ def utcnow() -> datetime:
 def period_bounds(job: PeriodicJob, now: datetime) -> tuple[datetime, datetime]:
     """Start and end (exclusive) of the period that contains ``now``."""
     now = _as_utc(now)
+    if job.every == "minutely":
+        start = now.replace(second=0, microsecond=0)
+        return start, start + timedelta(minutes=1)
     if job.every == "hourly":
         start = now.replace(minute=0, second=0, microsecond=0)
         return start, start + timedelta(hours=1)
@@ -140,8 +151,11 @@ def period_bounds(job: PeriodicJob, now: datetime) -> tuple[datetime, datetime]:
 
 
 def period_key(job: PeriodicJob, now: datetime) -> str:
-    """The slot ``now`` belongs to: ``2026-11-25T13``, ``2026-11-25``, ``2026-W48``, ``2026-11``."""
+    """The slot ``now`` belongs to: ``2026-11-25T1340``, ``2026-11-25T13``, ``2026-11-25``,
+    ``2026-W48``, ``2026-11``."""
     start, _ = period_bounds(job, now)
+    if job.every == "minutely":
+        return start.strftime("%Y-%m-%dT%H%M")  # no ":": RQ job ids allow [A-Za-z0-9_-] only
     if job.every == "hourly":
         return start.strftime("%Y-%m-%dT%H")
     if job.every == "daily":
@@ -155,6 +169,8 @@ def period_key(job: PeriodicJob, now: datetime) -> str:
 def slot_start(job: PeriodicJob, now: datetime) -> datetime:
     """When the slot containing ``now`` becomes due."""
     start, _ = period_bounds(job, now)
+    if job.every == "minutely":
+        return start
     if job.every == "hourly":
         return start + timedelta(minutes=job.minute)
     at = timedelta(hours=job.hour, minutes=job.minute)

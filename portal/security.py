@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from flask import Response, abort, current_app, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -45,22 +42,6 @@ def check_role(*roles: str) -> Response | None:
     if current_user.role not in roles:
         abort(403, description="Your account cannot open this page.")
     return None
-
-
-def role_required(*roles: str) -> Callable:
-    """Decorator form of :func:`check_role` for single views."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            refusal = check_role(*roles)
-            if refusal is not None:
-                return refusal
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def restrict_blueprint(blueprint, *roles: str) -> None:

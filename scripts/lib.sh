@@ -97,16 +97,26 @@ venv_works() {
 
 file_hash() { sha256sum "$@" | sha256sum | cut -c1-16; }
 
-# psql against the server as the app connects (the URL without SQLAlchemy's "+psycopg").
-libpq_url() { printf '%s' "${1/+psycopg/}"; }
-maintenance_url() { # the same server, database "postgres"
-    local url
+# psql against the server as the app connects. DATABASE_URL may be SQLAlchemy's form
+# (postgresql+psycopg://) or a provider's (postgres://, postgresql://); libpq gets postgresql://.
+libpq_url() {
+    local scheme="${1%%://*}"
+    scheme="${scheme%%+*}"
+    [ "$scheme" = "postgres" ] && scheme="postgresql"
+    printf '%s://%s' "$scheme" "${1#*://}"
+}
+maintenance_url() { # the same server, database "postgres", with the same query (sslmode, ...)
+    local url query=""
     url="$(libpq_url "$DATABASE_URL")"
-    printf '%s/postgres' "${url%/*}"
+    if [[ "$url" == *\?* ]]; then
+        query="?${url#*\?}"
+        url="${url%%\?*}"
+    fi
+    printf '%s/postgres%s' "${url%/*}" "$query"
 }
 database_name() {
-    local name="${DATABASE_URL##*/}"
-    printf '%s' "${name%%\?*}"
+    local name="${DATABASE_URL%%\?*}"
+    printf '%s' "${name##*/}"
 }
 
 # --- system packages ------------------------------------------------------------------------

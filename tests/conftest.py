@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import threading
 
 import psycopg
@@ -158,3 +159,12 @@ def committed(app):
     """An app context whose changes are committed (and emptied again by ``live_server``)."""
     with app.app_context():
         yield db.session
+
+
+@pytest.fixture
+def restore_signals():
+    # The worker installs its own SIGINT/SIGTERM handlers in this process; put pytest's back.
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 from datetime import UTC, datetime
 
 import pytest
@@ -74,6 +73,7 @@ def jobs_app(app, monkeypatch):
 @pytest.mark.parametrize(
     ("job", "moment", "slot"),
     [
+        (PeriodicJob("m", "x.y", every="minutely"), "2026-11-25T13:40:59", "2026-11-25T1340"),
         (HOURLY, "2026-11-25T13:40:00", "2026-11-25T13"),
         (DAILY, "2026-11-25T00:30:00", "2026-11-25"),
         (DAILY, "2026-11-25T23:59:59", "2026-11-25"),
@@ -229,15 +229,6 @@ def test_enqueue_with_the_same_id_while_queued_returns_the_queued_job(jobs_app):
 def test_enqueue_rejects_an_unknown_queue(jobs_app):
     with pytest.raises(ValueError, match="unknown queue"):
         queues.enqueue(noop, queue="urgent")
-
-
-@pytest.fixture
-def restore_signals():
-    # The worker installs its own SIGINT/SIGTERM handlers in this process; put pytest's back.
-    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    yield
-    for signum, handler in saved.items():
-        signal.signal(signum, handler)
 
 
 def test_the_worker_runs_jobs_inside_the_app_context(jobs_app, restore_signals):

@@ -4,7 +4,7 @@ Signing out deletes the browser's ``user_sessions`` row, so a copied session coo
 in; a sign-up is a ``signup_requests`` row until its address's owner opens the mailed link.
 
 Revision ID: c7b20f8e0007
-Revises: 5e7b3c2d9a05
+Revises: c6a10e7d0006
 Create Date: 2026-12-02 05:40:00
 
 """
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'c7b20f8e0007'
-down_revision = '5e7b3c2d9a05'
+down_revision = 'c6a10e7d0006'
 branch_labels = None
 depends_on = None
 

@@ -13,23 +13,26 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from ..csv_safety import restore_text
 from ..extensions import db
-from ..money import to_money
+from ..inputs import UnsafeInput, fit_integer, fit_numeric
+from ..media import store_private
 from ..vendors.services import slugify
 from .aggregates import refresh_for_products
 from .gtin import InvalidGtin, normalize_gtin
 from .models import PRODUCT_STATUSES, Brand, Product, ProductCategory, ProductImport
+from .services import ensure_brands
 
 COLUMNS = (
     "sku",
@@ -44,7 +47,6 @@ COLUMNS = (
     "attributes",
 )
 REQUIRED_COLUMNS = ("sku", "title", "price")
-MAX_PRICE = Decimal("99999999.99")  # NUMERIC(10, 2)
 MAX_TEXT = 255
 BATCH_SIZE = 1000
 
@@ -97,14 +99,14 @@ def parse_price(text: str | None) -> Decimal:
         value = Decimal(raw)
     except InvalidOperation:
         raise ValueRejected(f"{raw!r} is not a price.") from None
-    if not value.is_finite():
-        raise ValueRejected(f"{raw!r} is not a price.")
-    if value < 0:
+    if value.is_finite() and value < 0:
         raise ValueRejected("The price cannot be negative.")
-    value = to_money(value)
-    if value > MAX_PRICE:
-        raise ValueRejected("The price is too large.")
-    return value
+    try:
+        return fit_numeric(value, Product.price)
+    except UnsafeInput as error:
+        raise ValueRejected(
+            f"The price is {error}." if value.is_finite() else f"{raw!r} is not a price."
+        ) from None
 
 
 def parse_inventory(text: str | None, *, empty_is_zero: bool = False) -> int:
@@ -113,15 +115,16 @@ def parse_inventory(text: str | None, *, empty_is_zero: bool = False) -> int:
         if empty_is_zero:
             return 0
         raise ValueRejected("Enter a quantity.")
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueRejected(f"Inventory must be a whole number, not {raw!r}.") from None
+    if not re.fullmatch(r"[+-]?\d+", raw):
+        raise ValueRejected(f"Inventory must be a whole number, not {raw!r}.")
+    # Python refuses to convert more than 4300 digits; anything that long is too large anyway.
+    value = int(raw) if len(raw) <= 4000 else int(raw[0].replace("+", "") + "9" * 4000)
     if value < 0:
         raise ValueRejected("Inventory cannot be negative.")
-    if value > 2_147_483_647:
-        raise ValueRejected("Inventory is too large.")
-    return value
+    try:
+        return fit_integer(value, Product.inventory)
+    except UnsafeInput as error:
+        raise ValueRejected(f"Inventory is {error}.") from None
 
 
 def parse_csv_attributes(text: str | None) -> dict[str, str] | None:
@@ -237,7 +240,9 @@ def _check_record(
     if len(record) != len(columns):
         errors.append(RowError(line, f"Expected {len(columns)} fields, found {len(record)}."))
         return None
-    values = {name: cell.strip() for name, cell in zip(columns, record, strict=True)}
+    # restore_text: a cell our export prefixed against spreadsheet formulas reads back as it was
+    # (after the strip, so a leading tab or CR the quote protected is content and stays).
+    values = {name: restore_text(cell.strip()) for name, cell in zip(columns, record, strict=True)}
     reasons: list[str] = []
     sku, title = values.get("sku", ""), values.get("title", "")
     if not sku:
@@ -298,17 +303,32 @@ def _lower_first(message: str) -> str:
 # --- storing and queueing ---------------------------------------------------------------------
 
 
-def import_dir() -> Path:
-    return Path(current_app.config["MEDIA_ROOT"]) / "imports"
+class ImportRejected(ValueError):
+    """An upload with bad rows: nothing was stored; ``errors`` lists each with its line."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} problem(s) in the file")
+        self.errors = errors
+
+
+def submit_import(vendor, data: bytes, *, filename: str, requested_by=None) -> ProductImport:
+    """Check an upload whole and, if it is clean, keep it and record it as queued.
+
+    Raises :class:`ImportRejected` (nothing written) for a file with bad rows. Flushes only: the
+    caller commits, then enqueues the job (``jobs.enqueue_product_import``).
+    """
+    checked = check_csv(data)
+    if not checked.ok:
+        raise ImportRejected(checked.errors)
+    return create_import(
+        vendor, data, filename=filename, rows=len(checked.rows), requested_by=requested_by
+    )
 
 
 def create_import(vendor, data: bytes, *, filename: str, rows: int, requested_by=None):
-    """Keep a checked upload under MEDIA_ROOT/imports/ and record it as queued. Flushes only."""
+    """Keep a checked upload in the shop's private files and record it as queued. Flushes only."""
     import_id = uuid.uuid4()
-    relative = f"imports/{import_id}.csv"
-    target = Path(current_app.config["MEDIA_ROOT"]) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    relative = store_private(vendor.id, "imports", f"{import_id}.csv", data)
     product_import = ProductImport(
         id=import_id,
         vendor_id=vendor.id,
@@ -354,26 +374,6 @@ def vendor_import(vendor_id: uuid.UUID, import_id: uuid.UUID) -> ProductImport |
     )
 
 
-def _ensure_brands(names: set[str]) -> dict[str, uuid.UUID]:
-    """Ids of brands by name, creating the missing ones (a brand whose slug exists is reused)."""
-    if not names:
-        return {}
-    slugs = {name: slugify(name) for name in names}
-    db.session.execute(
-        pg_insert(Brand.__table__)
-        .values([{"name": n, "slug": s} for n, s in slugs.items()])
-        .on_conflict_do_nothing()
-    )
-    rows = db.session.execute(
-        sa.select(Brand.id, Brand.name, Brand.slug).where(
-            sa.or_(Brand.name.in_(names), Brand.slug.in_(set(slugs.values())))
-        )
-    ).all()
-    by_name = {row.name: row.id for row in rows}
-    by_slug = {row.slug: row.id for row in rows}
-    return {name: by_name.get(name) or by_slug[slug] for name, slug in slugs.items()}
-
-
 def _ensure_categories(names: set[str]) -> dict[str, uuid.UUID]:
     if not names:
         return {}
@@ -417,7 +417,7 @@ def apply_rows(
     result = BatchResult()
     if not rows:
         return result
-    brands = _ensure_brands({r.brand for r in rows if r.brand}) if "brand" in columns else {}
+    brands = ensure_brands({r.brand for r in rows if r.brand}) if "brand" in columns else {}
     categories = (
         _ensure_categories({r.category for r in rows if r.category})
         if "category" in columns
@@ -474,19 +474,8 @@ def batches(rows: Sequence[ImportRow], size: int = BATCH_SIZE) -> Iterator[Seque
 # --- export -------------------------------------------------------------------------------------
 
 
-def export_csv(vendor_id: uuid.UUID) -> Iterator[str]:
-    """Every product of the vendor (archived too) in the import format, streamed."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(COLUMNS)
-    yield flush()
+def export_rows(vendor_id: uuid.UUID) -> Iterator[list]:
+    """Every product of the vendor (archived too) in the import format (cells, for csv_safety)."""
     query = (
         sa.select(
             Product.sku,
@@ -506,11 +495,6 @@ def export_csv(vendor_id: uuid.UUID) -> Iterator[str]:
         .order_by(Product.sku, Product.id)
         .execution_options(yield_per=1000)
     )
-    for n, row in enumerate(db.session.execute(query), 1):
+    for row in db.session.execute(query):
         *head, attributes = row
-        writer.writerow(
-            ["" if v is None else v for v in head] + [format_csv_attributes(attributes)]
-        )
-        if n % 500 == 0:
-            yield flush()
-    yield flush()
+        yield ["" if v is None else v for v in head] + [format_csv_attributes(attributes)]

@@ -28,6 +28,8 @@ class Brand(db.Model):
         sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
     )
     name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    # The name normalised (catalog.services.brand_key): "MOLESKINE" and "Moleskine" are one brand.
+    name_key: Mapped[str] = mapped_column(sa.String(255), unique=True)
     slug: Mapped[str] = mapped_column(sa.String(255), unique=True)
 
     def __repr__(self) -> str:

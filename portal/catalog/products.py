@@ -13,9 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
+from ..inputs import constraint_of
 from ..media import store_image
 from ..pagination import Paged, clamp_page
 from .aggregates import refresh_for_products
@@ -23,6 +25,7 @@ from .imports import ValueRejected, parse_inventory, parse_price
 from .models import Brand, Product, ProductCategory, ProductImage, VendorProductMapping
 from .services import get_or_create_brand, get_or_create_category
 
+SKU_CONSTRAINT = "unique_vendor_sku"
 PER_PAGE = 25
 MAX_IMAGES = 6
 SORTS = {
@@ -254,25 +257,37 @@ class ProductData:
 
 
 def save_product(vendor, data: ProductData, product: Product | None = None) -> Product:
-    """Create (``product`` None) or update a product from the form's cleaned data."""
+    """Create (``product`` None) or update a product from the form's cleaned data.
+
+    The SKU check runs first for a clear message; the unique index decides a race (two requests
+    saving one SKU at once): the loser's savepoint is rolled back and it gets the same message.
+    """
+    sku_message = (
+        f"You already have a product with SKU {data.sku!r}; SKUs are unique within a shop."
+    )
     if data.sku and sku_taken(vendor.id, data.sku, product.id if product else None):
-        raise ProductError(
-            f"You already have a product with SKU {data.sku!r}; SKUs are unique within a shop.",
-            "sku",
-        )
-    if product is None:
-        product = Product(vendor_id=vendor.id, status="active")
-        db.session.add(product)
-    product.title = data.title
-    product.description = data.description
-    product.sku = data.sku
-    product.gtin = data.gtin
-    product.price = data.price
-    product.inventory = data.inventory
-    product.attributes = data.attributes
-    product.brand_id = get_or_create_brand(data.brand).id if data.brand else None
-    product.category_id = get_or_create_category(data.category).id if data.category else None
-    db.session.flush()
+        raise ProductError(sku_message, "sku")
+    try:
+        with db.session.begin_nested():
+            if product is None:
+                product = Product(vendor_id=vendor.id, status="active")
+                db.session.add(product)
+            product.title = data.title
+            product.description = data.description
+            product.sku = data.sku
+            product.gtin = data.gtin
+            product.price = data.price
+            product.inventory = data.inventory
+            product.attributes = data.attributes
+            product.brand_id = get_or_create_brand(data.brand).id if data.brand else None
+            product.category_id = (
+                get_or_create_category(data.category).id if data.category else None
+            )
+            db.session.flush()
+    except IntegrityError as error:
+        if constraint_of(error) == SKU_CONSTRAINT:
+            raise ProductError(sku_message, "sku") from None
+        raise
     refresh_for_products([product.id])
     return product
 

@@ -1,10 +1,9 @@
-from datetime import datetime
-
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
-from wtforms.validators import Optional, Regexp, ValidationError
+from wtforms.validators import Optional, ValidationError
 
 from ..forms import choices
+from ..inputs import UnsafeInput, parse_month, strip_filter
 from .statements import STATUSES, StatementFilter
 
 
@@ -14,9 +13,7 @@ class StatementFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    month = StringField(
-        "Month", validators=[Optional(), Regexp(r"^\d{4}-\d{2}$", message="Use the form YYYY-MM.")]
-    )
+    month = StringField("Month", filters=[strip_filter], validators=[Optional()])
     status = SelectField(
         "Status",
         choices=choices([("", "Any status"), *((s, s.title()) for s in STATUSES)]),
@@ -24,14 +21,15 @@ class StatementFilterForm(FlaskForm):
     )
 
     def validate_month(self, field) -> None:
-        if field.data:
-            try:
-                datetime.strptime(field.data, "%Y-%m")
-            except ValueError:
-                raise ValidationError("That month does not exist.") from None
+        try:
+            parse_month(field.data)
+        except UnsafeInput as error:
+            raise ValidationError(str(error)) from None
 
     def to_filter(self) -> StatementFilter:
-        year = month = None
-        if self.month.data and not self.month.errors:
-            year, month = (int(part) for part in self.month.data.split("-"))
-        return StatementFilter(year=year, month=month, status=self.status.data or None)
+        """Only the filters that validated are applied; the others are shown with their error."""
+        first = None if self.month.errors else parse_month(self.month.data)
+        status = None if self.status.errors else self.status.data or None
+        return StatementFilter(
+            year=first.year if first else None, month=first.month if first else None, status=status
+        )

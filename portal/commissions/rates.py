@@ -3,7 +3,7 @@
 Both are read once, at payment, and copied onto the sale's rows; a refund reverses with the sale's
 rates, never with whatever is in force on the day of the refund. Every number comes from the app
 config (``TIER_COMMISSION_RATES``, ``REFERRAL_*``, ``PLATFORM_FEE_SCHEDULES``,
-``NEW_VENDOR_PROMO_*``).
+``NEW_VENDOR_PROMO_*``); the tier and fee-schedule rules themselves live in ``tiers.rules``.
 """
 
 from __future__ import annotations
@@ -17,13 +17,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
+from ..periods import Period
 from ..referrals.models import ShopReferral
 from ..tiers.models import ShopTier, VendorMonthlyVolume
-
-#: The schedule used for a vendor type that has none of its own.
-
-# (tier name, sales below which the tier applies or None for the last, rate)
-FeeSchedule = tuple[tuple[str, Decimal | None, Decimal], ...]
+from ..tiers.rules import BASE_TIER, fee_rate, first_fee_tier, tier_rate
 
 
 @dataclass(frozen=True)
@@ -32,6 +29,8 @@ class CommissionRate:
     #: "referral" (the shop brought the customer) or "tier" (the shop's tier, promotions included).
     basis: str
     tier: str | None = None
+    #: The shop's tier is a promotion an admin granted (stored as basis "promotional_tier").
+    promotional: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,40 +41,7 @@ class PlatformFeeRate:
     is_promotional: bool
 
 
-# --- the fee schedule ----------------------------------------------------------------------------
-
-
-def fee_schedule(vendor_type: str) -> FeeSchedule:
-    """The vendor type's schedule; an unknown type pays the fallback type's (``shop``)."""
-    schedules = current_app.config["PLATFORM_FEE_SCHEDULES"]
-    return schedules.get(vendor_type) or schedules[current_app.config["FALLBACK_VENDOR_TYPE"]]
-
-
-def first_fee_tier(vendor_type: str) -> str:
-    return fee_schedule(vendor_type)[0][0]
-
-
-def fee_tier_for_sales(vendor_type: str, total_sales: Decimal) -> str:
-    """The tier a month's sales fall in: the first tier whose bound the sales are below."""
-    for name, below, _rate in fee_schedule(vendor_type):
-        if below is None or total_sales < below:
-            return name
-    return fee_schedule(vendor_type)[-1][0]
-
-
-def fee_rate_for_tier(vendor_type: str, tier_name: str) -> Decimal:
-    for name, _below, rate in fee_schedule(vendor_type):
-        if name == tier_name:
-            return rate
-    # A tier name from an older schedule: the first tier's rate, as for a vendor without history.
-    return fee_schedule(vendor_type)[0][2]
-
-
 # --- what is in force at a moment ----------------------------------------------------------------
-
-
-def previous_month(moment: datetime) -> tuple[int, int]:
-    return (moment.year, moment.month - 1) if moment.month > 1 else (moment.year - 1, 12)
 
 
 def has_referral_attribution(shop_id: uuid.UUID, session_id: str | None, at: datetime) -> bool:
@@ -103,18 +69,22 @@ def tier_commission_rate(shop_id: uuid.UUID, at: datetime) -> CommissionRate:
     A promotion whose expiry has passed pays the earned tier's rate even before the expiry job
     has run: at expiry the earned tier returns.
     """
-    rates = current_app.config["TIER_COMMISSION_RATES"]
     shop_tier = db.session.scalar(sa.select(ShopTier).where(ShopTier.shop_id == shop_id))
     if shop_tier is None:
-        return CommissionRate(rates["bronze"], "tier", "bronze")
+        return CommissionRate(tier_rate(BASE_TIER), "tier", BASE_TIER)
     promotion_over = (
         shop_tier.is_promotional
         and shop_tier.promotional_expires_at is not None
         and shop_tier.promotional_expires_at <= at
     )
     if promotion_over:
-        return CommissionRate(rates[shop_tier.earned_tier], "tier", shop_tier.earned_tier)
-    return CommissionRate(shop_tier.commission_rate, "tier", shop_tier.tier)
+        return CommissionRate(tier_rate(shop_tier.earned_tier), "tier", shop_tier.earned_tier)
+    return CommissionRate(
+        shop_tier.commission_rate,
+        "tier",
+        shop_tier.tier,
+        promotional=bool(shop_tier.is_promotional),
+    )
 
 
 def commission_rate_in_force(
@@ -128,12 +98,12 @@ def commission_rate_in_force(
 
 def volume_tier_in_force(vendor_id: uuid.UUID, vendor_type: str, at: datetime) -> str:
     """The fee tier of the previous calendar month's volume; the first tier without one."""
-    year, month = previous_month(at)
+    previous = Period.containing(at).previous()
     tier = db.session.scalar(
         sa.select(VendorMonthlyVolume.fee_tier).where(
             VendorMonthlyVolume.vendor_id == vendor_id,
-            VendorMonthlyVolume.year == year,
-            VendorMonthlyVolume.month == month,
+            VendorMonthlyVolume.year == previous.year,
+            VendorMonthlyVolume.month == previous.month,
         )
     )
     return tier or first_fee_tier(vendor_type)
@@ -155,5 +125,5 @@ def platform_fee_rate_in_force(vendor, at: datetime) -> PlatformFeeRate:
     if is_new_vendor(vendor.created_at, at):
         rate = current_app.config["NEW_VENDOR_PROMO_FEE_RATE"]
         return PlatformFeeRate(rate, vendor.vendor_type, volume_tier, is_promotional=True)
-    rate = fee_rate_for_tier(vendor.vendor_type, volume_tier)
+    rate = fee_rate(vendor.vendor_type, volume_tier)
     return PlatformFeeRate(rate, vendor.vendor_type, volume_tier, is_promotional=False)

@@ -6,8 +6,6 @@ Each commission record is paired with the platform-fee row of the same sale or r
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..pagination import Paged, clamp_page
+from ..periods import Period
 from ..tiers.models import VendorMonthlyVolume
 from .models import CommissionRecord, VendorCommissionTotal, VendorPlatformFee
 
@@ -45,9 +44,8 @@ class StatementFilter:
     def bounds(self) -> tuple[datetime, datetime] | None:
         if self.year is None or self.month is None:
             return None
-        start = datetime(self.year, self.month, 1)
-        end = datetime(self.year + self.month // 12, self.month % 12 + 1, 1)
-        return start, end
+        period = Period(self.year, self.month)
+        return period.start, period.end
 
 
 @dataclass(frozen=True)
@@ -148,39 +146,25 @@ def statement_page(
     return StatementPage([StatementRow(*row) for row in rows], page, per_page, total)
 
 
-def statement_csv(vendor_id: uuid.UUID, filters: StatementFilter) -> Iterator[str]:
-    """The same rows as the page, all of them, as CSV lines (streamed, oldest first)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        value = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return value
-
-    writer.writerow(CSV_HEADER)
-    yield flush()
+def statement_csv_rows(vendor_id: uuid.UUID, filters: StatementFilter) -> Iterator[list]:
+    """The same rows as the page, all of them, as CSV cells (oldest first; amounts stay numbers)."""
     query = _statement_query(vendor_id, filters).order_by(
         CommissionRecord.created_at, CommissionRecord.id
     )
     for row in db.session.execute(query.execution_options(yield_per=1000)):
         line = StatementRow(*row)
-        writer.writerow(
-            [
-                line.created_at.strftime("%Y-%m-%d %H:%M"),
-                line.order_id,
-                "refund" if line.is_refund else "sale",
-                line.amount,
-                line.commission_rate,
-                line.commission,
-                "" if line.fee_rate is None else line.fee_rate,
-                line.fee,
-                line.net,
-                line.status,
-            ]
-        )
-        yield flush()
+        yield [
+            line.created_at.strftime("%Y-%m-%d %H:%M"),
+            line.order_id,
+            "refund" if line.is_refund else "sale",
+            line.amount,
+            line.commission_rate,
+            line.commission,
+            "" if line.fee_rate is None else line.fee_rate,
+            line.fee,
+            line.net,
+            line.status,
+        ]
 
 
 def statement_months(vendor_id: uuid.UUID) -> list[tuple[int, int]]:

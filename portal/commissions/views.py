@@ -1,10 +1,11 @@
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, request
 
 from .. import htmx
+from ..csv_safety import csv_response
 from ..security import restrict_blueprint
-from ..vendors.services import current_vendor
+from ..vendors.access import current_vendor
 from .forms import StatementFilterForm
-from .statements import statement_csv, statement_months, statement_page
+from .statements import CSV_HEADER, statement_csv_rows, statement_months, statement_page
 
 bp = Blueprint("commissions", __name__, url_prefix="/vendor/commissions")
 restrict_blueprint(bp, "vendor")
@@ -36,8 +37,6 @@ def export_csv():
     vendor = current_vendor()
     filters = _filters().to_filter()
     suffix = f"-{filters.year}-{filters.month:02d}" if filters.year else ""
-    response = Response(stream_with_context(statement_csv(vendor.id, filters)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="commissions-{vendor.slug}{suffix}.csv"'
+    return csv_response(
+        f"commissions-{vendor.slug}{suffix}.csv", CSV_HEADER, statement_csv_rows(vendor.id, filters)
     )
-    return response

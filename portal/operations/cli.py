@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from ..extensions import db
-from .partitions import ensure_partitions, list_partitions
+from .jobs import ensure_partitions_each_committed
+from .partitions import list_partitions
 
 partitions_cli = AppGroup("partitions", help="Create and inspect table partitions.")
 
@@ -18,9 +18,8 @@ partitions_cli = AppGroup("partitions", help="Create and inspect table partition
     help="Also create every period from this month (YYYY-MM) on, before back-filling history.",
 )
 def ensure_command(since) -> None:
-    """Create the partitions for the current period and the configured periods ahead."""
-    created = ensure_partitions(since=since.date() if since else None)
-    db.session.commit()
+    """Create the partitions for the current period and the periods ahead (moving default rows)."""
+    created = ensure_partitions_each_committed(since=since.date() if since else None)
     for name in created:
         click.echo(f"created {name}")
     if not created:

@@ -1,14 +1,14 @@
 """The partition manager: keeps a partition ready for every period a row may be written to.
 
 ``orders`` and ``commission_records`` are partitioned by month, ``points_transactions`` by year,
-all on ``created_at``. The migration creates each table with a DEFAULT partition only
-(``<table>_default``), so a row is never rejected; the periods themselves (``orders_2026_11``,
-``points_transactions_2026``) are created ahead of time by :func:`ensure_partitions`, run by
-``flask partitions ensure`` at deploy and by a scheduled job.
+all on ``created_at``, each with a DEFAULT partition (``<table>_default``) so a row is never
+rejected. The periods themselves (``orders_2026_11``, ``points_transactions_2026``) are made ahead
+of time: by ``flask db upgrade`` (migration 2026_12_02_0010), ``flask partitions ensure`` and a
+scheduled job, all through one SQL function, ``portal_create_partition``.
 
 A period whose rows already sit in the default partition (written before its partition existed) is
-skipped with a warning: PostgreSQL would refuse to create the partition, and the rows are safe where
-they are. Moving them is a manual step described in docs/schema.md.
+not skipped: the function moves those rows, and every row that references them, into the new
+partition in the same transaction.
 """
 
 from __future__ import annotations
@@ -23,14 +23,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
+from ..periods import Period as MonthPeriod
 
 logger = logging.getLogger(__name__)
 
 Period = Literal["month", "year"]
-
-# Serialises concurrent runs (deploy command and scheduled job): two sessions racing on the same
-# CREATE TABLE IF NOT EXISTS can still collide in the catalog. Arbitrary, used nowhere else.
-ADVISORY_LOCK_KEY = 7_261_120_001
 
 # Below this many rows (as estimated by the planner) list_partitions counts exactly.
 EXACT_COUNT_BELOW = 10_000
@@ -52,13 +49,7 @@ class PartitionedTable:
         """The start of the period ``periods`` after the one starting at ``start``."""
         if self.period == "year":
             return start.replace(year=start.year + periods)
-        years, month_index = divmod(start.month - 1 + periods, 12)
-        return date(start.year + years, month_index + 1, 1)
-
-    def partition_name(self, start: date) -> str:
-        if self.period == "year":
-            return f"{self.name}_{start:%Y}"
-        return f"{self.name}_{start:%Y_%m}"
+        return MonthPeriod.containing(start).shift(periods).first_day
 
     def periods(self, first: date, last: date) -> list[date]:
         """Starts of every period from the one holding ``first`` to the one holding ``last``."""
@@ -103,51 +94,72 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
-def ensure_partitions(today: date | None = None, *, since: date | None = None) -> list[str]:
-    """Create the missing partitions for the current period and the configured periods ahead.
+@dataclass(frozen=True)
+class CreatedPartition:
+    name: str
+    moved_rows: int  # rows of the parent taken out of the default partition into this one
 
-    ``PARTITION_MONTHS_AHEAD`` / ``PARTITION_YEARS_AHEAD`` say how many periods after the current
-    one must exist. With ``since``, every period from the one holding ``since`` is created too (run
-    it before back-filling history). Idempotent; returns the names of the partitions it created, in
-    creation order. Flushes, never commits: the caller owns the transaction.
+
+def planned_periods(
+    today: date | None = None, *, since: date | None = None
+) -> list[tuple[PartitionedTable, date]]:
+    """Each table with the start of every period that must have a partition, in creation order.
+
+    The current period and ``PARTITION_MONTHS_AHEAD`` / ``PARTITION_YEARS_AHEAD`` periods after it;
+    with ``since``, also every period from the one holding ``since``.
     """
     today = today or utc_today()
     ahead: dict[Period, int] = {
         "month": current_app.config["PARTITION_MONTHS_AHEAD"],
         "year": current_app.config["PARTITION_YEARS_AHEAD"],
     }
-    db.session.flush()  # rows pending in this session count when checking the default partition
-    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
+    first = min(since, today) if since else today
+    return [
+        (table, start)
+        for table in PARTITIONED_TABLES
+        for start in table.periods(
+            first, table.shift(table.period_start(today), ahead[table.period])
+        )
+    ]
 
-    created: list[str] = []
-    for table in PARTITIONED_TABLES:
-        existing = _partition_names(table.name)
-        first = min(since, today) if since else today
-        last = table.shift(table.period_start(today), ahead[table.period])
-        for start in table.periods(first, last):
-            name = table.partition_name(start)
-            if name in existing:
-                continue
-            end = table.shift(start, 1)
-            if table.default_partition in existing and _default_holds_rows(table, start, end):
-                logger.warning(
-                    "Not creating %s: %s already holds rows from %s to %s; they stay there.",
-                    name,
-                    table.default_partition,
-                    start,
-                    end,
-                )
-                continue
-            # Identifiers and bounds come from the fixed table list and dates, never from input;
-            # DDL takes no bind parameters.
-            db.session.execute(
-                sa.text(
-                    f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {table.name} "
-                    f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
-                )
-            )
-            created.append(name)
+
+def create_partition(table: PartitionedTable, start: date) -> CreatedPartition | None:
+    """Create the partition of ``table`` for the period starting at ``start``, unless it exists.
+
+    Rows of that period already in the default partition are moved into the new one together with
+    every row that references them, by the SQL function ``portal_create_partition`` (installed by
+    migration 2026_12_02_0010, which calls it too: one definition of names, bounds and the move).
+    Flushes, never commits; commit after each call so a period's move is one transaction.
+    """
+    db.session.flush()  # rows pending in this session count when checking the default partition
+    row = db.session.execute(
+        sa.text("SELECT * FROM portal_create_partition(CAST(:parent AS regclass), :period, :day)"),
+        {"parent": table.name, "period": table.period, "day": start},
+    ).first()
+    if row is None:
+        return None
+    created = CreatedPartition(row.partition_name, row.moved_rows)
+    if created.moved_rows:
+        logger.warning(
+            "Created %s and moved %s rows of %s (with the rows referencing them) into it from %s.",
+            created.name,
+            created.moved_rows,
+            table.name,
+            table.default_partition,
+        )
     return created
+
+
+def ensure_partitions(today: date | None = None, *, since: date | None = None) -> list[str]:
+    """Create every missing partition of :func:`planned_periods`; return their names, in order.
+
+    Idempotent. Flushes, never commits: the caller owns the transaction (the job and the command
+    use :func:`portal.operations.jobs.ensure_partitions_each_committed` instead, one per period).
+    """
+    created = (
+        create_partition(table, start) for table, start in planned_periods(today, since=since)
+    )
+    return [partition.name for partition in created if partition]
 
 
 def list_partitions() -> list[PartitionInfo]:
@@ -186,28 +198,3 @@ def list_partitions() -> list[PartitionInfo]:
             PartitionInfo(row.table_name, row.partition_name, row.bounds, count, rows_exact=exact)
         )
     return partitions
-
-
-def _partition_names(table: str) -> set[str]:
-    return set(
-        db.session.scalars(
-            sa.text(
-                "SELECT child.relname FROM pg_inherits "
-                "JOIN pg_class child ON child.oid = pg_inherits.inhrelid "
-                "WHERE pg_inherits.inhparent = CAST(:table AS regclass)"
-            ),
-            {"table": table},
-        )
-    )
-
-
-def _default_holds_rows(table: PartitionedTable, start: date, end: date) -> bool:
-    return bool(
-        db.session.scalar(
-            sa.text(
-                f"SELECT EXISTS (SELECT 1 FROM {table.default_partition} "
-                "WHERE created_at >= :start AND created_at < :end)"
-            ),
-            {"start": start, "end": end},
-        )
-    )

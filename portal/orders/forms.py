@@ -3,6 +3,7 @@ from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import choices
+from ..inputs import DateInRange
 from .handling import CANCEL_REASONS, STATUS_FILTERS, OrderFilter
 
 
@@ -17,8 +18,8 @@ class OrderFilterForm(FlaskForm):
         choices=choices([("", "All orders"), *STATUS_FILTERS]),
         validators=[Optional()],
     )
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    date_from = DateField("From", validators=[Optional(), DateInRange()])
+    date_to = DateField("To", validators=[Optional(), DateInRange()])
 
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

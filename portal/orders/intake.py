@@ -10,6 +10,7 @@ The service flushes; the caller commits (or rolls back).
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +27,7 @@ from ..extensions import db
 from ..vendors.models import Vendor
 from . import services
 from .models import Order, OrderEvent
-from .services import InvalidOrder, LineItem, OrderStateConflict
+from .services import InvalidOrder, LineItem, OrderStateConflict, RefundItem
 
 ORDER_EVENT_TYPES = (
     "order.placed",
@@ -35,15 +36,6 @@ ORDER_EVENT_TYPES = (
     "order.canceled",
     "order.refunded",
 )
-
-
-@dataclass(frozen=True)
-class IncomingItem:
-    title: str
-    quantity: int
-    unit_price: Decimal
-    product_id: uuid.UUID | None = None
-    sku: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +48,7 @@ class IncomingOrder:
     customer_email: str
     customer_name: str | None
     currency: str
-    items: tuple[IncomingItem, ...]
+    items: tuple[LineItem, ...]
     subtotal: Decimal
     delivery_fee: Decimal
     points_discount: Decimal
@@ -70,6 +62,9 @@ class IncomingRefund:
     refund_id: str
     amount: Decimal
     reason: str | None = None
+    # What the refund names (docs/webhooks.md); naming nothing spreads it pro rata.
+    items: tuple[RefundItem, ...] = ()
+    delivery_amount: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -179,8 +174,15 @@ def _refund(event: IncomingEvent) -> Order:
     if event.refund is None:
         raise InvalidOrder("order.refunded needs data.refund")
     order = _existing_order(event)
+    refund = event.refund
     services.refund_order(
-        order, event.refund.amount, event.refund.refund_id, event.refund.reason, event.occurred_at
+        order,
+        refund.amount,
+        refund.refund_id,
+        refund.reason,
+        event.occurred_at,
+        items=refund.items,
+        delivery_amount=refund.delivery_amount,
     )
     return order
 
@@ -214,7 +216,7 @@ def customer_for_order(email: str, name: str | None):
     return customer
 
 
-def _line_item(vendor_id: uuid.UUID, item: IncomingItem) -> LineItem:
+def _line_item(vendor_id: uuid.UUID, item: LineItem) -> LineItem:
     """A line linked to the vendor's product: by the portal's product id, else by SKU if known."""
     product_id = item.product_id
     if product_id is not None:
@@ -228,10 +230,4 @@ def _line_item(vendor_id: uuid.UUID, item: IncomingItem) -> LineItem:
         product_id = db.session.scalar(
             sa.select(Product.id).where(Product.vendor_id == vendor_id, Product.sku == item.sku)
         )
-    return LineItem(
-        title=item.title,
-        quantity=item.quantity,
-        unit_price=item.unit_price,
-        product_id=product_id,
-        sku=item.sku,
-    )
+    return dataclasses.replace(item, product_id=product_id)

@@ -23,9 +23,11 @@ from psycopg import errors as pg_errors
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import csrf, db
+from ..inputs import UnsafeInput, fit_integer, load_json, reads_raw_body
 from . import intake
-from .intake import IncomingEvent, IncomingItem, IncomingOrder, IncomingRefund
-from .services import InvalidOrder, OrderStateConflict
+from .intake import IncomingEvent, IncomingOrder, IncomingRefund
+from .models import OrderItem
+from .services import InvalidOrder, LineItem, OrderStateConflict, RefundItem
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -104,10 +106,10 @@ def parse_event(raw: bytes, *, source: str = SOURCE, now: float | None = None) -
     """The event in a request body, or ``MalformedEvent`` naming the first problem."""
     try:
         # parse_float keeps JSON numbers with fractions apart (as Decimal) so money can refuse them.
-        body = json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
+        body = load_json(raw, parse_float=Decimal, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as error:
-        if isinstance(error, MalformedEvent):
-            raise
+        if isinstance(error, MalformedEvent | UnsafeInput):
+            raise MalformedEvent(str(error)) from None
         raise MalformedEvent("body is not valid JSON") from None
     if not isinstance(body, dict):
         raise MalformedEvent("body must be a JSON object")
@@ -132,7 +134,7 @@ def parse_event(raw: bytes, *, source: str = SOURCE, now: float | None = None) -
         external_id=external_id,
         order=order,
         refund=refund,
-        payload=json.loads(raw),  # the log keeps the body as sent
+        payload=json.loads(raw),  # the log keeps the body as sent (already checked above)
     )
 
 
@@ -179,19 +181,11 @@ def _placed_order(data: dict, source: str) -> IncomingOrder:
     )
 
 
-def _item(item: Any, where: str) -> IncomingItem:
+def _item(item: Any, where: str) -> LineItem:
     if not isinstance(item, dict):
         raise MalformedEvent(f"{where} must be an object")
-    quantity = item.get("quantity")
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise MalformedEvent(f"{where}.quantity must be a whole number above zero")
-    product_id = (
-        _uuid(item, "product_id", f"{where}.product_id") if item.get("product_id") else None
-    )
-    sku = _optional_text(item, "sku", f"{where}.sku")
-    if product_id is None and sku is None:
-        raise MalformedEvent(f"{where} needs a product_id or a sku")
-    return IncomingItem(
+    quantity, product_id, sku = _item_reference(item, where)
+    return LineItem(
         title=_text(item, "title", f"{where}.title"),
         quantity=quantity,
         unit_price=_money(item, "unit_price", f"{where}.unit_price"),
@@ -200,15 +194,55 @@ def _item(item: Any, where: str) -> IncomingItem:
     )
 
 
+def _item_reference(item: dict, where: str) -> tuple[int, uuid.UUID | None, str | None]:
+    """An item's ``quantity`` and its ``product_id`` or ``sku`` (order lines and refund lines)."""
+    quantity = item.get("quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        raise MalformedEvent(f"{where}.quantity must be a whole number above zero")
+    try:
+        fit_integer(quantity, OrderItem.quantity)
+    except UnsafeInput as error:
+        raise MalformedEvent(f"{where}.quantity is {error}") from None
+    product_id = (
+        _uuid(item, "product_id", f"{where}.product_id") if item.get("product_id") else None
+    )
+    sku = _optional_text(item, "sku", f"{where}.sku")
+    if product_id is None and sku is None:
+        raise MalformedEvent(f"{where} needs a product_id or a sku")
+    return quantity, product_id, sku
+
+
 def _refund(data: dict) -> IncomingRefund:
+    items = data.get("items")
+    if items is not None and not isinstance(items, list):
+        raise MalformedEvent("data.refund.items must be a list")
+    named = tuple(
+        _refund_item(item, f"data.refund.items[{n}]") for n, item in enumerate(items or ())
+    )
+    delivery = (
+        _money(data, "delivery_amount", "data.refund.delivery_amount")
+        if data.get("delivery_amount") is not None
+        else None
+    )
     amount = _money(data, "amount", "data.refund.amount")
-    if amount <= 0:
+    # Lines the points discount paid in full are refunded for 0.00; a refund naming nothing
+    # returns some money.
+    if amount <= 0 and not named:
         raise MalformedEvent("data.refund.amount must be above zero")
     return IncomingRefund(
         refund_id=_text(data, "id", "data.refund.id"),
         amount=amount,
         reason=_optional_text(data, "reason", "data.refund.reason"),
+        items=named,
+        delivery_amount=delivery,
     )
+
+
+def _refund_item(item: Any, where: str) -> RefundItem:
+    if not isinstance(item, dict):
+        raise MalformedEvent(f"{where} must be an object")
+    quantity, product_id, sku = _item_reference(item, where)
+    return RefundItem(quantity=quantity, product_id=product_id, sku=sku)
 
 
 def _object(parent: dict, key: str, where: str) -> dict:
@@ -266,16 +300,35 @@ def _money(parent: dict, key: str, where: str) -> Decimal:
 # --- the endpoint -------------------------------------------------------------------------------
 
 
+def read_body(limit: int) -> bytes | None:
+    """The request body, or None when it is longer than ``limit`` bytes.
+
+    Counted on the bytes actually read, so a chunked body (no Content-Length) or a wrong
+    Content-Length cannot get past the limit; a declared length above it is refused unread.
+    """
+    if (request.content_length or 0) > limit:
+        return None
+    stream, chunks, size = request.stream, [], 0
+    while size <= limit:
+        chunk = stream.read(min(64 * 1024, limit + 1 - size))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+    return None
+
+
 def _error(status: int, reason: str):
     return jsonify(error=reason), status
 
 
 @bp.post("/orders")
 @csrf.exempt
+@reads_raw_body
 def receive_order_event():
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return _error(413, "body too large")
-    raw = request.get_data()
+    raw = read_body(MAX_BODY_BYTES)
+    if raw is None:
+        return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
     config = current_app.config
     try:
         verify_signature(

@@ -2,44 +2,41 @@
 
 from __future__ import annotations
 
-import re
-
 import click
 from flask.cli import AppGroup
 
 from ..extensions import db
+from ..periods import Period, PeriodError
 from .close import CommittedProgress, MonthCloseError
 from .jobs import close_month_and_commit
 from .promotions import expire_promotions
 
 money_cli = AppGroup("money", help="Month-end close and promotional tiers.")
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
 
-
-def parse_month(text: str) -> tuple[int, int]:
-    match = _MONTH.fullmatch(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise click.BadParameter(f"{text!r} is not a month; use YYYY-MM, e.g. 2026-10.")
-    return int(match.group(1)), int(match.group(2))
+def parse_month(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except PeriodError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @money_cli.command("close-month")
 @click.argument("month", metavar="YYYY-MM")
 def close_month_command(month: str) -> None:
     """Close a finished month now (synchronously) and print what it changed."""
-    year, month_number = parse_month(month)
-    record_progress = CommittedProgress(year, month_number)
+    period = parse_month(month)
+    record_progress = CommittedProgress(period.year, period.month)
 
     def progress(percent: int, step: str) -> None:
         record_progress(percent, step)
         click.echo(f"{percent:>3}%  {step}", err=True)
 
     try:
-        close = close_month_and_commit(year, month_number, progress=progress)
+        close = close_month_and_commit(period.year, period.month, progress=progress)
     except MonthCloseError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"Closed {year:04d}-{month_number:02d} (run {close.runs}).")
+    click.echo(f"Closed {period} (run {close.runs}).")
     for key, value in close.summary.items():
         click.echo(f"  {key.replace('_', ' ')}: {value}")
 

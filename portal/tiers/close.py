@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -24,15 +23,20 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..clock import utcnow
 from ..extensions import db
-from .models import MonthClose
+from ..failures import failure_message
+from ..orders.models import Order
+from ..periods import Period, PeriodError
+from ..vendors.models import Vendor
+from .models import MonthClose, ShopTier, TierChange, VendorMonthlyVolume
 from .promotions import expire_promotions
-from .rules import (
-    earned_tier_case,
-    fee_schedule_values,
-    fee_tier_sql,
-    tier_rank_sql,
-    tier_rates_values,
-)
+from .rules import earned_tier_rule, fee_tier_sql, tier_rank_sql, tier_rate_sql
+from .volumes import average_order_value_sql, monthly_sales_sql
+
+orders = Order.__table__
+vendors = Vendor.__table__
+volumes = VendorMonthlyVolume.__table__
+shop_tiers = ShopTier.__table__
+tier_changes = TierChange.__table__
 
 #: Serialises closes (job, CLI): two at once would only wait on each other's rows. Arbitrary.
 CLOSE_LOCK_KEY = 7_261_120_002
@@ -55,40 +59,15 @@ class MonthCloseBusyError(MonthCloseError):
     pass
 
 
-@dataclass(frozen=True)
-class Period:
-    """A calendar month as the half-open range of naive UTC timestamps ``[start, end)``."""
-
-    year: int
-    month: int
-
-    @property
-    def start(self) -> datetime:
-        return datetime(self.year, self.month, 1)
-
-    @property
-    def end(self) -> datetime:
-        return self.following().start
-
-    def following(self) -> Period:
-        return Period(self.year + self.month // 12, self.month % 12 + 1)
-
-    def label(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
-    @classmethod
-    def containing(cls, moment: datetime) -> Period:
-        return cls(moment.year, moment.month)
-
-
 def finished_period(year: int, month: int, now: datetime) -> Period:
     """The month, if it has ended by ``now``; :class:`MonthCloseError` otherwise."""
-    if not 1 <= month <= 12 or not 1 <= year <= 9998:
-        raise MonthCloseError(f"{year}-{month:02d} is not a month.")
-    period = Period(year, month)
+    try:
+        period = Period(year, month)
+    except PeriodError:
+        raise MonthCloseError(f"{year}-{month:02d} is not a month.") from None
     if period.end > now:
         raise MonthNotFinishedError(
-            f"{period.label()} has not finished yet: it can be closed from "
+            f"{period} has not finished yet: it can be closed from "
             f"{period.end:%Y-%m-%d} 00:00 UTC on."
         )
     return period
@@ -96,7 +75,7 @@ def finished_period(year: int, month: int, now: datetime) -> Period:
 
 def month_close_job_id(year: int, month: int) -> str:
     """The RQ job id of a month's close: one close of a month can be queued at a time."""
-    return f"month-close-{year:04d}-{month:02d}"
+    return f"month-close-{Period(year, month)}"
 
 
 # --- requesting a close (the admin page) ---------------------------------------------------------
@@ -110,7 +89,7 @@ def request_month_close(
     Refused (:class:`MonthCloseBusyError`) while a close of that month is queued or running. The
     caller commits, then enqueues the job (``tiers.jobs.enqueue_month_close``). Flushes only.
     """
-    finished_period(year, month, now or utcnow())
+    period = finished_period(year, month, now or utcnow())
     months = MonthClose.__table__
     inserted = db.session.execute(
         pg_insert(months)
@@ -125,7 +104,7 @@ def request_month_close(
         and not _abandoned(close, now or utcnow())
     ):
         raise MonthCloseBusyError(
-            f"The close of {year:04d}-{month:02d} is already {close.status}; wait for it to finish."
+            f"The close of {period} is already {close.status}; wait for it to finish."
         )
     close.status = "queued"
     close.progress = 0
@@ -201,7 +180,10 @@ def run_month_close(
             summary = _close(period, now, report)
     except Exception as error:
         _record_result(
-            period, status="failed", started_at=started_at, error=f"{type(error).__name__}: {error}"
+            period,
+            status="failed",
+            started_at=started_at,
+            error=failure_message(error, f"month close {year:04d}-{month:02d}"),
         )
         raise
     summary["duration_ms"] = round((time.monotonic() - clock) * 1000)
@@ -215,16 +197,12 @@ def _close(period: Period, now: datetime, report: Progress) -> dict:
     report(10, "Rebuilding the month's volumes")
     volumes_rebuilt = rebuild_month_volumes(period)
     vendors_with_volume = db.session.scalar(
-        sa.text(
-            "SELECT count(*) FROM vendor_monthly_volumes "
-            "WHERE year = :year AND month = :month AND total_sales > 0"
-        ),
-        {"year": period.year, "month": period.month},
+        sa.select(sa.func.count()).where(_month_rows(period), volumes.c.total_sales > 0)
     )
 
     # The tiers in force come from the latest finished month; re-closing an older month only
     # corrects its volumes.
-    tiers_applied = period.following() == Period.containing(now)
+    tiers_applied = period.next() == Period.containing(now)
     upgrades = downgrades = 0
     if tiers_applied:
         report(50, "Setting earned tiers")
@@ -247,62 +225,64 @@ def _close(period: Period, now: datetime, report: Progress) -> dict:
     }
 
 
+def _month_rows(period: Period) -> sa.ColumnElement[bool]:
+    return sa.and_(volumes.c.year == period.year, volumes.c.month == period.month)
+
+
 def rebuild_month_volumes(period: Period) -> int:
     """Make the month's volume rows exactly what its orders say; return how many rows were written.
 
     Rows already right are left alone, so a second run writes nothing. Flushes, never commits.
     """
-    params = {"year": period.year, "month": period.month, "start": period.start, "end": period.end}
     # Wait for incremental updates already holding the month's rows (a late refund, say) and
     # keep new ones out until commit: the totals below then include every committed order, and
     # a later increment lands on top of them instead of being overwritten.
-    db.session.execute(
-        sa.text(
-            "SELECT 1 FROM vendor_monthly_volumes WHERE year = :year AND month = :month FOR UPDATE"
-        ),
-        params,
+    db.session.execute(sa.select(sa.literal(1)).where(_month_rows(period)).with_for_update())
+
+    # The volume rule (tiers/volumes.py), over the month's paid orders.
+    merchandise_left = orders.c.refunded_subtotal < orders.c.subtotal
+    sales = (
+        sa.select(
+            orders.c.vendor_id,
+            sa.func.sum(orders.c.subtotal - orders.c.refunded_subtotal).label("total_sales"),
+            sa.func.count().filter(merchandise_left).label("total_orders"),
+        )
+        .where(
+            orders.c.created_at >= period.start,
+            orders.c.created_at < period.end,
+            orders.c.paid_at.is_not(None),
+        )
+        .group_by(orders.c.vendor_id)
+        .cte("sales")
     )
-    schedule_sql, schedule_params = fee_schedule_values()
-    result = db.session.execute(
-        sa.text(
-            f"""
-            WITH fee_schedule AS (SELECT * FROM {schedule_sql}),
-            sales AS (
-                SELECT vendor_id,
-                       sum(subtotal - refunded_subtotal) AS total_sales,
-                       count(*) FILTER (WHERE refunded_subtotal < subtotal) AS total_orders
-                FROM orders
-                WHERE created_at >= :start AND created_at < :end AND paid_at IS NOT NULL
-                GROUP BY vendor_id
-            ),
-            rebuilt AS (
-                SELECT vendor_id, total_sales, total_orders FROM sales
-                UNION ALL
-                -- a row whose sales went away (refunded, say) is reset, never left stale
-                SELECT v.vendor_id, 0, 0 FROM vendor_monthly_volumes v
-                WHERE v.year = :year AND v.month = :month
-                  AND NOT EXISTS (SELECT 1 FROM sales s WHERE s.vendor_id = v.vendor_id)
-            )
-            INSERT INTO vendor_monthly_volumes AS volume
-                (vendor_id, year, month, total_sales, total_orders, average_order_value, fee_tier)
-            SELECT r.vendor_id, :year, :month, r.total_sales, r.total_orders,
-                   CASE WHEN r.total_orders > 0 THEN round(r.total_sales / r.total_orders, 2) END,
-                   {fee_tier_sql("vendors.vendor_type", "r.total_sales")}
-            FROM rebuilt r JOIN vendors ON vendors.id = r.vendor_id
-            ON CONFLICT (vendor_id, year, month) DO UPDATE
-            SET total_sales = EXCLUDED.total_sales,
-                total_orders = EXCLUDED.total_orders,
-                average_order_value = EXCLUDED.average_order_value,
-                fee_tier = EXCLUDED.fee_tier
-            WHERE (volume.total_sales, volume.total_orders, volume.average_order_value,
-                   volume.fee_tier)
-                  IS DISTINCT FROM (EXCLUDED.total_sales, EXCLUDED.total_orders,
-                                    EXCLUDED.average_order_value, EXCLUDED.fee_tier)
-            """
+    # A row whose sales went away (refunded, say) is reset, never left stale.
+    gone = sa.select(
+        volumes.c.vendor_id,
+        sa.cast(sa.literal(0), volumes.c.total_sales.type),
+        sa.cast(sa.literal(0), sa.BigInteger),
+    ).where(_month_rows(period), ~sa.exists().where(sales.c.vendor_id == volumes.c.vendor_id))
+    rebuilt = sa.union_all(sa.select(sales), gone).subquery("rebuilt")
+
+    rows = sa.select(
+        rebuilt.c.vendor_id,
+        sa.literal(period.year, sa.Integer),
+        sa.literal(period.month, sa.Integer),
+        rebuilt.c.total_sales,
+        rebuilt.c.total_orders,
+        average_order_value_sql(rebuilt.c.total_sales, rebuilt.c.total_orders),
+        fee_tier_sql(vendors.c.vendor_type, rebuilt.c.total_sales),
+    ).join_from(rebuilt, vendors, vendors.c.id == rebuilt.c.vendor_id)
+    columns = ("total_sales", "total_orders", "average_order_value", "fee_tier")
+    insert = pg_insert(volumes).from_select(["vendor_id", "year", "month", *columns], rows)
+    upsert = insert.on_conflict_do_update(
+        index_elements=["vendor_id", "year", "month"],
+        set_={name: insert.excluded[name] for name in columns},
+        where=sa.or_(
+            *(volumes.c[name].is_distinct_from(insert.excluded[name]) for name in columns)
         ),
-        params | schedule_params,
     )
-    return result.rowcount
+    # SQLAlchemy keeps an INSERT's rowcount only when asked to.
+    return db.session.execute(upsert.execution_options(preserve_rowcount=True)).rowcount
 
 
 def apply_earned_tiers(closed: Period, now: datetime) -> tuple[int, int]:
@@ -312,66 +292,93 @@ def apply_earned_tiers(closed: Period, now: datetime) -> tuple[int, int]:
     its tier until the promotion ends. A shop without a volume row earned the base tier. Every
     change of tier or rate of a non-promotional shop is a ``month_close`` history row.
     """
-    case_sql, case_params = earned_tier_case("COALESCE(v.total_sales, 0)")
-    rates_sql, rates_params = tier_rates_values()
+    closed_sales = sa.func.coalesce(volumes.c.total_sales, 0)
+    earned = (
+        sa.select(
+            shop_tiers.c.id,
+            shop_tiers.c.tier.label("previous_tier"),
+            earned_tier_rule().sql(closed_sales).label("earned_tier"),
+        )
+        .outerjoin(
+            volumes, sa.and_(volumes.c.vendor_id == shop_tiers.c.shop_id, _month_rows(closed))
+        )
+        .cte("earned")
+    )
+    earned_rate = tier_rate_sql(earned.c.earned_tier)
+    promotional = shop_tiers.c.is_promotional
+    changed = (
+        sa.update(shop_tiers)
+        .where(
+            shop_tiers.c.id == earned.c.id,
+            sa.or_(
+                shop_tiers.c.earned_tier != earned.c.earned_tier,
+                sa.and_(
+                    ~promotional,
+                    sa.or_(
+                        shop_tiers.c.tier != earned.c.earned_tier,
+                        shop_tiers.c.commission_rate != earned_rate,
+                    ),
+                ),
+            ),
+        )
+        .values(
+            earned_tier=earned.c.earned_tier,
+            tier=sa.case((promotional, shop_tiers.c.tier), else_=earned.c.earned_tier),
+            commission_rate=sa.case((promotional, shop_tiers.c.commission_rate), else_=earned_rate),
+            updated_at=now,
+        )
+        .returning(
+            shop_tiers.c.shop_id,
+            shop_tiers.c.is_promotional,
+            earned.c.previous_tier,
+            shop_tiers.c.tier,
+            shop_tiers.c.commission_rate,
+        )
+        .cte("changed")
+    )
+    logged = (
+        sa.insert(tier_changes)
+        .from_select(
+            [
+                "vendor_id",
+                "from_tier",
+                "to_tier",
+                "commission_rate",
+                "reason",
+                "is_promotional",
+                "period_year",
+                "period_month",
+                "created_at",
+            ],
+            sa.select(
+                changed.c.shop_id,
+                changed.c.previous_tier,
+                changed.c.tier,
+                changed.c.commission_rate,
+                sa.literal("month_close"),
+                sa.false(),
+                sa.literal(closed.year, sa.Integer),
+                sa.literal(closed.month, sa.Integer),
+                sa.literal(now, tier_changes.c.created_at.type),
+            ).where(~changed.c.is_promotional),  # a promotional shop's tier did not move
+        )
+        .returning(tier_changes.c.from_tier, tier_changes.c.to_tier)
+        .cte("logged")
+    )
+    moved = tier_rank_sql(logged.c.to_tier) - tier_rank_sql(logged.c.from_tier)
     row = db.session.execute(
-        sa.text(
-            f"""
-            WITH earned AS (
-                SELECT st.id, st.tier AS previous_tier, {case_sql} AS earned_tier
-                FROM shop_tiers st
-                LEFT JOIN vendor_monthly_volumes v
-                       ON v.vendor_id = st.shop_id AND v.year = :year AND v.month = :month
-            ),
-            changed AS (
-                UPDATE shop_tiers st
-                SET earned_tier = e.earned_tier,
-                    tier = CASE WHEN st.is_promotional THEN st.tier ELSE e.earned_tier END,
-                    commission_rate = CASE WHEN st.is_promotional THEN st.commission_rate
-                                           ELSE tier_rates.rate END,
-                    updated_at = :now
-                FROM earned e, {rates_sql}
-                WHERE st.id = e.id AND tier_rates.tier = e.earned_tier
-                  AND (st.earned_tier <> e.earned_tier
-                       OR (NOT st.is_promotional
-                           AND (st.tier <> e.earned_tier OR st.commission_rate <> tier_rates.rate)))
-                RETURNING st.shop_id, st.is_promotional, e.previous_tier, st.tier,
-                          st.commission_rate
-            ),
-            logged AS (
-                INSERT INTO tier_changes (vendor_id, from_tier, to_tier, commission_rate, reason,
-                                          is_promotional, period_year, period_month, created_at)
-                SELECT shop_id, previous_tier, tier, commission_rate, 'month_close', false,
-                       :year, :month, :now
-                FROM changed
-                WHERE NOT is_promotional  -- a promotional shop's tier did not move
-                RETURNING from_tier, to_tier
-            )
-            SELECT
-                count(*) FILTER (WHERE {tier_rank_sql("to_tier")} > {tier_rank_sql("from_tier")}),
-                count(*) FILTER (WHERE {tier_rank_sql("to_tier")} < {tier_rank_sql("from_tier")})
-            FROM logged
-            """
-        ),
-        {"year": closed.year, "month": closed.month, "now": now} | case_params | rates_params,
+        sa.select(sa.func.count().filter(moved > 0), sa.func.count().filter(moved < 0))
     ).one()
     return row[0], row[1]
 
 
 def update_monthly_sales(current: Period, now: datetime) -> int:
     """Set ``shop_tiers.monthly_sales`` to the running month's volume (0 without one)."""
+    sales = monthly_sales_sql(current)
     return db.session.execute(
-        sa.text(
-            """
-            UPDATE shop_tiers st
-            SET monthly_sales = COALESCE(v.total_sales, 0), updated_at = :now
-            FROM shop_tiers s
-            LEFT JOIN vendor_monthly_volumes v
-                   ON v.vendor_id = s.shop_id AND v.year = :year AND v.month = :month
-            WHERE st.id = s.id AND st.monthly_sales <> COALESCE(v.total_sales, 0)
-            """
-        ),
-        {"year": current.year, "month": current.month, "now": now},
+        sa.update(shop_tiers)
+        .where(shop_tiers.c.monthly_sales != sales)
+        .values(monthly_sales=sales, updated_at=now)
     ).rowcount
 
 

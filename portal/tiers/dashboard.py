@@ -12,14 +12,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app
 
 from ..commissions.models import VendorCommissionTotal, VendorPlatformFee
 from ..extensions import db
+from ..periods import Period
 from .models import ShopTier, VendorMonthlyVolume
+from .rules import earned_tier, next_tier, tier_threshold
 from .services import tier_for_shop
 
-TIER_ORDER = ("bronze", "silver", "gold")
 ZERO = Decimal("0.00")
 
 
@@ -33,14 +33,13 @@ class TierProgress:
 
 @dataclass(frozen=True)
 class MonthSales:
-    year: int
-    month: int
+    period: Period
     total_sales: Decimal
     total_orders: int
 
     @property
     def label(self) -> str:
-        return date(self.year, self.month, 1).strftime("%b %Y")
+        return self.period.label
 
 
 @dataclass(frozen=True)
@@ -55,30 +54,15 @@ class VendorDashboard:
 
 def tier_progress(sales: Decimal) -> TierProgress:
     """How far this month's sales are from earning the next tier for next month."""
-    thresholds = current_app.config["TIER_SALES_THRESHOLDS"]
-    earned = "bronze"
-    for tier in TIER_ORDER[1:]:
-        if sales >= thresholds[tier]:
-            earned = tier
-    position = TIER_ORDER.index(earned)
-    if position == len(TIER_ORDER) - 1:
+    earned = earned_tier(sales)
+    upcoming = next_tier(earned)
+    if upcoming is None:
         return TierProgress(None, None, ZERO, 100)
-    next_tier = TIER_ORDER[position + 1]
-    threshold = thresholds[next_tier]
-    floor = thresholds[earned] if earned in thresholds else Decimal("0")
+    threshold, floor = tier_threshold(upcoming), tier_threshold(earned)
     percent = int((sales - floor) * 100 / (threshold - floor)) if threshold > floor else 0
     return TierProgress(
-        next_tier, threshold, max(threshold - sales, ZERO), max(0, min(percent, 100))
+        upcoming, threshold, max(threshold - sales, ZERO), max(0, min(percent, 100))
     )
-
-
-def _month_start(day: date) -> datetime:
-    return datetime(day.year, day.month, 1)
-
-
-def _months_back(day: date, count: int) -> list[tuple[int, int]]:
-    index = day.year * 12 + day.month - 1
-    return [divmod(i, 12) for i in range(index - count + 1, index + 1)]
 
 
 def commission_totals(vendor_id: uuid.UUID) -> dict[str, Decimal]:
@@ -103,8 +87,7 @@ def fees_since(vendor_id: uuid.UUID, since: datetime) -> Decimal:
 
 
 def sales_by_month(vendor_id: uuid.UUID, today: date, months: int = 12) -> list[MonthSales]:
-    wanted = _months_back(today, months)
-    first_year, first_month0 = wanted[0]
+    wanted = Period.containing(today).last(months)
     rows = db.session.execute(
         sa.select(
             VendorMonthlyVolume.year,
@@ -114,14 +97,11 @@ def sales_by_month(vendor_id: uuid.UUID, today: date, months: int = 12) -> list[
         ).where(
             VendorMonthlyVolume.vendor_id == vendor_id,
             sa.tuple_(VendorMonthlyVolume.year, VendorMonthlyVolume.month)
-            >= (first_year, first_month0 + 1),
+            >= (wanted[0].year, wanted[0].month),
         )
     ).all()
-    found = {(year, month): (sales, orders) for year, month, sales, orders in rows}
-    return [
-        MonthSales(year, month0 + 1, *found.get((year, month0 + 1), (ZERO, 0)))
-        for year, month0 in wanted
-    ]
+    found = {Period(year, month): (sales, orders) for year, month, sales, orders in rows}
+    return [MonthSales(period, *found.get(period, (ZERO, 0))) for period in wanted]
 
 
 def vendor_dashboard(vendor_id: uuid.UUID, today: date) -> VendorDashboard:
@@ -133,6 +113,6 @@ def vendor_dashboard(vendor_id: uuid.UUID, today: date) -> VendorDashboard:
         month_to_date_sales=month_to_date,
         progress=tier_progress(month_to_date),
         commission_by_status=commission_totals(vendor_id),
-        fees_this_month=fees_since(vendor_id, _month_start(today)),
+        fees_this_month=fees_since(vendor_id, Period.containing(today).start),
         sales_by_month=months,
     )

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from ..clock import utcnow
 from ..extensions import db
+from ..periods import Period
 from ..queues import enqueue
-from .close import (
-    CommittedProgress,
-    MonthCloseError,
-    Period,
-    run_month_close,
-)
+from .close import CommittedProgress, MonthCloseError, run_month_close
 from .models import MonthClose
 from .promotions import expire_promotions
 
@@ -30,7 +26,7 @@ def enqueue_month_close(close: MonthClose):
         close.month,
         job_id=close.job_id,
         job_timeout=CLOSE_JOB_TIMEOUT,
-        description=f"month-end close {close.year:04d}-{close.month:02d}",
+        description=f"month-end close {Period(close.year, close.month)}",
     )
 
 
@@ -57,10 +53,7 @@ def close_month_job(year: int, month: int) -> dict:
 
 def close_previous_month_job() -> dict:
     """The scheduled close, early on the 1st: close the month that just ended."""
-    today = Period.containing(utcnow())
-    previous = (
-        Period(today.year - 1, 12) if today.month == 1 else Period(today.year, today.month - 1)
-    )
+    previous = Period.containing(utcnow()).previous()
     return close_month_job(previous.year, previous.month)
 
 

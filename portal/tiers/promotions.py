@@ -16,7 +16,7 @@ from flask import current_app
 from ..clock import utcnow
 from ..extensions import db
 from .models import SHOP_TIERS, ShopTier, TierChange
-from .rules import tier_rank, tier_rank_sql, tier_rates_values
+from .rules import tier_rank, tier_rank_sql, tier_rate, tier_rate_sql
 
 
 class PromotionError(ValueError):
@@ -84,7 +84,7 @@ def grant_promotional_tier(
 
     previous_tier = shop_tier.tier
     shop_tier.tier = tier
-    shop_tier.commission_rate = current_app.config["TIER_COMMISSION_RATES"][tier]
+    shop_tier.commission_rate = tier_rate(tier)
     shop_tier.is_promotional = True
     shop_tier.promotional_reason = reason
     shop_tier.promotional_expires_at = expires_at
@@ -115,39 +115,61 @@ def expire_promotions(now: datetime | None = None) -> int:
     Shared by the daily job and the month-end close; flushes, never commits.
     """
     now = now or utcnow()
-    rates_sql, params = tier_rates_values()
     db.session.flush()
-    ended = db.session.execute(
-        sa.text(
-            f"""
-            WITH due AS (
-                SELECT id, tier AS promotional_tier, promotional_reason FROM shop_tiers
-                WHERE is_promotional
-                  AND (promotional_expires_at <= :now
-                       OR {tier_rank_sql("earned_tier")} >= {tier_rank_sql("tier")})
+    shop_tiers, tier_changes = ShopTier.__table__, TierChange.__table__
+    due = (
+        sa.select(
+            shop_tiers.c.id,
+            shop_tiers.c.tier.label("promotional_tier"),
+            shop_tiers.c.promotional_reason,
+        )
+        .where(
+            shop_tiers.c.is_promotional,
+            sa.or_(
+                shop_tiers.c.promotional_expires_at <= now,
+                tier_rank_sql(shop_tiers.c.earned_tier) >= tier_rank_sql(shop_tiers.c.tier),
             ),
-            ended AS (
-                UPDATE shop_tiers st
-                SET tier = st.earned_tier, commission_rate = tier_rates.rate,
-                    is_promotional = false, promotional_reason = NULL,
-                    promotional_expires_at = NULL, updated_at = :now
-                FROM due, {rates_sql}
-                -- is_promotional again: re-checked on the latest row if another run got there first
-                WHERE st.id = due.id AND st.is_promotional AND tier_rates.tier = st.earned_tier
-                RETURNING st.shop_id, due.promotional_tier, due.promotional_reason,
-                          st.tier, st.commission_rate
-            )
-            INSERT INTO tier_changes (vendor_id, from_tier, to_tier, commission_rate, reason,
-                                      is_promotional, promotional_reason, created_at)
-            SELECT shop_id, promotional_tier, tier, commission_rate, 'promotion_expired',
-                   false, promotional_reason, :now
-            FROM ended
-            """
-        ),
-        {"now": now, **params},
+        )
+        .cte("due")
     )
+    ended = (
+        sa.update(shop_tiers)
+        # is_promotional again: re-checked on the latest row if another run got there first
+        .where(shop_tiers.c.id == due.c.id, shop_tiers.c.is_promotional)
+        .values(
+            tier=shop_tiers.c.earned_tier,
+            commission_rate=tier_rate_sql(shop_tiers.c.earned_tier),
+            is_promotional=False,
+            promotional_reason=None,
+            promotional_expires_at=None,
+            updated_at=now,
+        )
+        .returning(
+            shop_tiers.c.shop_id,
+            due.c.promotional_tier,
+            due.c.promotional_reason,
+            shop_tiers.c.tier,
+            shop_tiers.c.commission_rate,
+        )
+        .cte("ended")
+    )
+    history = sa.select(
+        ended.c.shop_id,
+        ended.c.promotional_tier,
+        ended.c.tier,
+        ended.c.commission_rate,
+        sa.literal("promotion_expired"),
+        sa.false(),
+        ended.c.promotional_reason,
+        sa.literal(now, tier_changes.c.created_at.type),
+    )
+    columns = ["vendor_id", "from_tier", "to_tier", "commission_rate", "reason"]
+    columns += ["is_promotional", "promotional_reason", "created_at"]
+    insert = sa.insert(tier_changes).from_select(columns, history).add_cte(ended)
+    # SQLAlchemy keeps an INSERT's rowcount only when asked to.
+    result = db.session.execute(insert.execution_options(preserve_rowcount=True))
     db.session.expire_all()  # the shop tiers changed behind the ORM's back
-    return ended.rowcount
+    return result.rowcount
 
 
 def tier_history(vendor_id: uuid.UUID, limit: int = 50) -> list[TierChange]:

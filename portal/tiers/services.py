@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from ..extensions import db
 from .models import ShopTier
-
-STARTING_TIER = "bronze"
-
-
-def commission_rate_for(tier: str):
-    return current_app.config["TIER_COMMISSION_RATES"][tier]
+from .rules import BASE_TIER, tier_rate
 
 
 def start_shop_tier(vendor) -> ShopTier:
-    """Every new shop starts at bronze with bronze's configured rate."""
-    shop_tier = ShopTier(
-        shop_id=vendor.id, tier=STARTING_TIER, commission_rate=commission_rate_for(STARTING_TIER)
-    )
+    """Every new shop starts at the base tier with its configured rate."""
+    shop_tier = ShopTier(shop_id=vendor.id, tier=BASE_TIER, commission_rate=tier_rate(BASE_TIER))
     db.session.add(shop_tier)
     return shop_tier
 

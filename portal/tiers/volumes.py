@@ -13,7 +13,8 @@ month and whose ``paid_at IS NOT NULL``:
 * ``average_order_value`` = round half-up (``total_sales`` / ``total_orders``, 2), NULL when
   ``total_orders`` is 0;
 * ``fee_tier`` = the name of the tier of ``PLATFORM_FEE_SCHEDULES[vendor_type]`` (the ``shop``
-  schedule for an unknown type) whose bound ``total_sales`` is below, the last tier otherwise.
+  schedule for an unknown type) whose bound ``total_sales`` is below, the last tier otherwise
+  (``tiers.rules.fee_tier``, whose SQL form both paths use).
 
 ``shop_tiers.monthly_sales`` = the ``total_sales`` of the current calendar month (UTC) for that
 vendor, 0 when the month has no row.
@@ -34,34 +35,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from ..clock import utcnow
-from ..commissions.rates import fee_schedule
 from ..extensions import db
+from ..periods import Period
 from .models import ShopTier, VendorMonthlyVolume
+from .rules import fee_tier_sql
 
 ZERO = Decimal("0")
-
-
-def volume_for(vendor_id: uuid.UUID, year: int, month: int) -> VendorMonthlyVolume | None:
-    """The stored volume of a vendor's month, fresh from the database (None without sales)."""
-    return db.session.scalar(
-        sa.select(VendorMonthlyVolume)
-        .where(
-            VendorMonthlyVolume.vendor_id == vendor_id,
-            VendorMonthlyVolume.year == year,
-            VendorMonthlyVolume.month == month,
-        )
-        .execution_options(populate_existing=True)
-    )
-
-
-def fee_tier_sql(vendor_type: str, total_sales: sa.ColumnElement) -> sa.ColumnElement:
-    """The rule's ``fee_tier`` as a SQL expression of ``total_sales`` (bounds as parameters)."""
-    schedule = fee_schedule(vendor_type)
-    bounded = [(total_sales < below, name) for name, below, _rate in schedule if below is not None]
-    last = schedule[-1][0]
-    if not bounded:
-        return sa.literal(last)
-    return sa.case(*bounded, else_=sa.literal(last))
 
 
 def average_order_value_sql(total_sales: sa.ColumnElement, total_orders: sa.ColumnElement):
@@ -73,7 +52,7 @@ def average_order_value_sql(total_sales: sa.ColumnElement, total_orders: sa.Colu
 
 
 def add_to_volume(
-    vendor_id: uuid.UUID, vendor_type: str, year: int, month: int, sales: Decimal, orders: int
+    vendor_id: uuid.UUID, vendor_type: str, period: Period, sales: Decimal, orders: int
 ) -> None:
     """Add ``sales`` and ``orders`` (either may be negative) to a vendor's month, atomically."""
     table = VendorMonthlyVolume.__table__
@@ -81,8 +60,8 @@ def add_to_volume(
     orders_param = sa.literal(orders, sa.Integer)
     statement = insert(table).values(
         vendor_id=vendor_id,
-        year=year,
-        month=month,
+        year=period.year,
+        month=period.month,
         total_sales=sales_param,
         total_orders=orders_param,
         fee_tier=fee_tier_sql(vendor_type, sales_param),
@@ -103,23 +82,29 @@ def add_to_volume(
     refresh_monthly_sales(vendor_id)
 
 
-def refresh_monthly_sales(vendor_id: uuid.UUID, now: datetime | None = None) -> None:
-    """``shop_tiers.monthly_sales`` := this calendar month's ``total_sales`` (0 without a row)."""
-    now = now or utcnow()
-    current_month_sales = (
-        sa.select(VendorMonthlyVolume.total_sales)
+def monthly_sales_sql(period: Period) -> sa.ColumnElement:
+    """The rule's ``shop_tiers.monthly_sales``: the shop's ``total_sales`` of ``period``, else 0."""
+    volumes = VendorMonthlyVolume.__table__
+    period_sales = (
+        sa.select(volumes.c.total_sales)
         .where(
-            VendorMonthlyVolume.vendor_id == vendor_id,
-            VendorMonthlyVolume.year == now.year,
-            VendorMonthlyVolume.month == now.month,
+            volumes.c.vendor_id == ShopTier.__table__.c.shop_id,
+            volumes.c.year == period.year,
+            volumes.c.month == period.month,
         )
         .scalar_subquery()
     )
+    return sa.func.coalesce(period_sales, ZERO)
+
+
+def refresh_monthly_sales(vendor_id: uuid.UUID, now: datetime | None = None) -> None:
+    """``shop_tiers.monthly_sales`` := this calendar month's ``total_sales`` (0 without a row)."""
+    now = now or utcnow()
+    shop_tiers = ShopTier.__table__
     db.session.execute(
-        sa.update(ShopTier)
-        .where(ShopTier.shop_id == vendor_id)
-        .values(monthly_sales=sa.func.coalesce(current_month_sales, ZERO), updated_at=now)
-        .execution_options(synchronize_session=False)
+        sa.update(shop_tiers)
+        .where(shop_tiers.c.shop_id == vendor_id)
+        .values(monthly_sales=monthly_sales_sql(Period.containing(now)), updated_at=now)
     )
     # Objects already loaded would otherwise keep the old value for the rest of the session.
     for shop_tier in [o for o in db.session.identity_map.values() if isinstance(o, ShopTier)]:
@@ -133,8 +118,7 @@ def record_paid_order(order) -> None:
     add_to_volume(
         order.vendor_id,
         order.vendor.vendor_type,
-        order.created_at.year,
-        order.created_at.month,
+        Period.containing(order.created_at),
         order.subtotal - order.refunded_subtotal,
         counts,
     )
@@ -156,8 +140,7 @@ def record_refunded_merchandise(
     add_to_volume(
         order.vendor_id,
         order.vendor.vendor_type,
-        order.created_at.year,
-        order.created_at.month,
+        Period.containing(order.created_at),
         -merchandise,
         -1 if left_the_count else 0,
     )

@@ -7,8 +7,6 @@ import secrets
 import unicodedata
 
 import sqlalchemy as sa
-from flask import abort
-from flask_login import current_user
 
 from ..extensions import db
 from ..tiers.services import start_shop_tier
@@ -17,9 +15,9 @@ from .models import Vendor, VendorMember
 REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes get read aloud
 
 
-def slugify(text: str) -> str:
+def slugify(text: str, fallback: str = "shop") -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "shop"
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or fallback
 
 
 def unique_slug(name: str) -> str:
@@ -65,10 +63,3 @@ def vendor_for_user(user) -> Vendor | None:
         .join(VendorMember, VendorMember.vendor_id == Vendor.id)
         .where(VendorMember.user_id == user.id)
     )
-
-
-def current_vendor() -> Vendor:
-    vendor = vendor_for_user(current_user)
-    if vendor is None:
-        abort(403, description="Your account is not attached to a shop.")
-    return vendor

@@ -141,18 +141,16 @@ def test_since_back_fills_every_period_up_to_now(db_session):
     )
 
 
-def test_a_period_whose_rows_sit_in_the_default_is_skipped_and_reported(db_session, caplog):
+def test_a_period_whose_rows_sit_in_the_default_is_created_and_the_rows_moved(db_session, caplog):
     early = place_order(datetime(2041, 4, 10, 9, 30))  # before its partition exists
 
     with caplog.at_level(logging.WARNING, logger=partitions.__name__):
         created = ensure_partitions(TODAY)
 
-    assert "orders_2041_04" not in created
-    assert {"orders_2041_03", "orders_2041_05", "commission_records_2041_04"} <= set(created)
-    assert partition_holding(early) == "orders_default"
-    assert any("orders_2041_04" in record.getMessage() for record in caplog.records)
-    # Its neighbours work as usual.
-    assert partition_holding(place_order(datetime(2041, 5, 2))) == "orders_2041_05"
+    assert {"orders_2041_03", "orders_2041_04", "orders_2041_05"} <= set(created)
+    assert partition_holding(early) == "orders_2041_04"
+    assert any("moved 1 rows" in record.getMessage() for record in caplog.records)
+    assert partition_holding(place_order(datetime(2041, 4, 2))) == "orders_2041_04"
 
 
 def test_list_partitions_shows_bounds_and_rows(db_session):

@@ -36,9 +36,6 @@ def test_sign_in_never_redirects_to_another_site(client, target):
     response = client.post(
         f"/login?next={target}", data={"email": "next@example.com", "password": PASSWORD}
     )
-    if "%00" in target:  # a NUL byte in the query string is refused first (portal/inputs.py)
-        assert response.status_code == 400 and "Location" not in response.headers
-        return
     assert response.status_code == 302
     assert response.headers["Location"] == "/account/"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Flask, g
+from flask import Flask, request
 from flask_login import current_user
 
 
@@ -76,8 +76,9 @@ class ShopMembership:
 
 
 def current_membership() -> ShopMembership | None:
-    """The signed-in vendor's shop name and role, read once per request."""
-    if "shell_membership" not in g:
+    """The signed-in vendor's shop name and role, read once per request (kept on the request,
+    not on ``g``: an app context can outlive one request)."""
+    if not hasattr(request, "shell_membership"):
         from .vendors.models import Vendor, VendorMember
 
         row = None
@@ -89,13 +90,15 @@ def current_membership() -> ShopMembership | None:
                 .join(VendorMember, VendorMember.vendor_id == Vendor.id)
                 .where(VendorMember.user_id == current_user.id)
             ).first()
-        g.shell_membership = ShopMembership(row.name, row.role) if row else None
-    return g.shell_membership
+        request.shell_membership = ShopMembership(row.name, row.role) if row else None
+    return request.shell_membership
 
 
 def nav_sections(role: str) -> list[NavSection]:
     """The role's sections, without the links this user may not open."""
     membership = current_membership() if role == "vendor" else None
+    if role == "vendor" and membership is None:
+        return []  # removed from the shop: every vendor link would answer 403
     is_owner = membership is not None and membership.role == "owner"
     sections = []
     for section in NAV.get(role, ()):
@@ -119,9 +122,17 @@ def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     return f"{count:,} {word}"
 
 
+def month_label(year: int, month: int) -> str:
+    """A month in words, as every page names it: ``Sep 2026``."""
+    from .periods import Period
+
+    return Period(year, month).label
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_shell_context)
     app.jinja_env.filters["plural"] = plural
+    app.jinja_env.globals["month_label"] = month_label
 
 
 def toast(response, message: str, tone: str = "success"):

@@ -46,7 +46,7 @@ def test_no_page_is_wider_than_the_screen(app, walker, size):
     failures = []
     for visit in walk.all_visits(app, walker.world, size):
         page = walker.open(visit, size)
-        excess = walk.overflow(page)
+        excess = walk.overflow(page, size)
         if excess > 0:
             failures.append(
                 f"{visit.role} {visit.name} {visit.path}: {excess} px too wide at {size} px"

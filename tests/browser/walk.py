@@ -272,9 +272,17 @@ def axe_violations(page) -> list[str]:
     return page.evaluate(AXE_RUN)
 
 
-def overflow(page) -> int:
-    """How many pixels the document is wider than the viewport (0 when it fits)."""
-    return page.evaluate(
-        "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
-        " - window.innerWidth"
+def overflow(page, size: str) -> int:
+    """How many pixels the document is wider than the screen (0 when it fits).
+
+    Measured against the device's width, not ``window.innerWidth``: a mobile browser widens its
+    layout viewport to fit content that is too wide, so innerWidth would grow with the fault.
+    """
+    width = SIZES[size]["viewport"]["width"]
+    return (
+        page.evaluate(
+            "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth,"
+            " window.innerWidth)"
+        )
+        - width
     )

@@ -108,6 +108,9 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.jinja_env.globals["media_url"] = media_url
     app.jinja_env.globals["private_url"] = private_url
+    from . import shell
+
+    shell.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -16,7 +16,6 @@ from flask_login import current_user
 from .. import htmx
 from ..extensions import db
 from ..mail import stored_mail, stored_message
-from ..operations.partitions import list_partitions
 from ..orders import completion, refund_desk
 from ..orders.breakdown import money_breakdown
 from ..orders.forms import OrderActionForm
@@ -34,7 +33,7 @@ from ..vendors.forms import VendorTypeForm
 from ..vendors.models import Vendor
 from ..vendors.profile import VendorTypeError, set_vendor_type
 from .forms import MonthCloseForm, OrderHoldForm, OrderRefundForm, PromotionForm
-from .services import platform_overview
+from .overview import marketplace_numbers, needs_attention, partition_rows
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 restrict_blueprint(bp, "admin")
@@ -42,11 +41,16 @@ restrict_blueprint(bp, "admin")
 
 @bp.route("/")
 def dashboard():
+    today = date.today()
+    numbers = marketplace_numbers(today)
     return render_template(
-        "admin/dashboard.html",
-        overview=platform_overview(date.today()),
-        partitions=list_partitions(),
+        "admin/dashboard.html", numbers=numbers, attention=needs_attention(today, numbers)
     )
+
+
+@bp.route("/operations")
+def operations():
+    return render_template("admin/operations.html", partitions=partition_rows())
 
 
 @bp.route("/vendors/")

@@ -5,6 +5,7 @@ from flask import Blueprint, render_template
 from ..security import restrict_blueprint
 from ..tiers.dashboard import vendor_dashboard
 from .access import current_vendor
+from .onboarding import onboarding_steps
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 restrict_blueprint(bp, "vendor")
@@ -19,4 +20,11 @@ def dashboard():
         "values": [str(month.total_sales) for month in summary.sales_by_month],
         "label": "Sales ($)",
     }
-    return render_template("vendors/dashboard.html", vendor=vendor, summary=summary, chart=chart)
+    steps = onboarding_steps(vendor)
+    return render_template(
+        "vendors/dashboard.html",
+        vendor=vendor,
+        summary=summary,
+        chart=chart,
+        steps=steps if not all(step.done for step in steps) else None,
+    )

@@ -20,3 +20,52 @@ document.addEventListener("htmx:sendError", () => {
     alerts.innerHTML = '<p class="alert alert-warning" role="alert">No connection. Your changes were not sent; try again when you are back online.</p>';
   }
 });
+
+// The phone's menu button (vendor, admin) opens the sidebar: a disclosure, so aria-expanded tells
+// screen readers, and Escape or following a link closes it.
+const menuButton = document.querySelector("[data-menu-toggle]");
+function setMenu(open) {
+  if (!menuButton) return;
+  menuButton.setAttribute("aria-expanded", String(open));
+  document.body.classList.toggle("menu-open", open);
+}
+if (menuButton) {
+  menuButton.addEventListener("click", () => {
+    setMenu(menuButton.getAttribute("aria-expanded") !== "true");
+  });
+  document.getElementById("sidebar")?.addEventListener("click", (event) => {
+    if (event.target.closest("a")) setMenu(false);
+  });
+}
+
+// Menus built on <details> (the account menu, row actions) close on Escape and on a click elsewhere.
+document.addEventListener("click", (event) => {
+  document.querySelectorAll("details.user-menu[open], details.row-menu[open]").forEach((menu) => {
+    if (!menu.contains(event.target)) menu.removeAttribute("open");
+  });
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  setMenu(false);
+  document.querySelectorAll("details.user-menu[open], details.row-menu[open], details.confirm[open]").forEach((menu) => {
+    menu.removeAttribute("open");
+    menu.querySelector("summary")?.focus();
+  });
+});
+
+// Toasts: a response says `HX-Trigger: {"toast": {"message": "…", "tone": "success"}}` (see
+// portal/shell.py: toast()); the message shows where the user looks, then fades.
+function showToast(message, tone) {
+  const region = document.getElementById("toasts");
+  if (!region || !message) return;
+  const toast = document.createElement("p");
+  toast.className = `toast toast-${tone || "success"}`;
+  toast.textContent = message;
+  region.appendChild(toast);
+  setTimeout(() => toast.classList.add("leaving"), 4000);
+  setTimeout(() => toast.remove(), 4400);
+}
+document.body.addEventListener("toast", (event) => {
+  const detail = event.detail || {};
+  showToast(typeof detail.value === "string" ? detail.value : detail.message, detail.tone);
+});

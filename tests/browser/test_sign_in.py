@@ -6,7 +6,7 @@ from tests.factories import MAKERS, PASSWORD
 pytestmark = pytest.mark.browser
 
 EXPECTED = {
-    "admin": ("/admin/", "Operations overview", LAPTOP),
+    "admin": ("/admin/", "Marketplace overview", LAPTOP),
     "vendor": ("/vendor/", "Bronze", LAPTOP),
     "driver": ("/driver/", "Verification pending", PHONE),
     "customer": ("/account/", "Hello, Casey", PHONE),
@@ -33,6 +33,7 @@ def test_each_role_signs_in_and_sees_its_dashboard(live_server, committed, page_
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), role
         page.screenshot(path=f"test-artifacts/dashboard-{role}.png", full_page=True)
 
+        page.click(".user-menu summary")  # the account menu holds sign-out
         page.click("text=Sign out")
         page.wait_for_url(f"{live_server}/login")
 

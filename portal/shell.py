@@ -1,0 +1,154 @@
+"""What the page shell shows around every signed-in page: the role's navigation and the shop.
+
+The navigation is data, not markup, so the sidebar, the phone's tab bar and the browser tests that
+walk every page read one definition. A link may name a ``count`` endpoint: a tiny fragment the
+sidebar loads and polls (the vendor's "orders to accept" reuses the orders badge, a bounded query
+on the newest partitions); later counts (matches waiting, drivers to verify, failed jobs) are one
+more ``count`` here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Flask, request
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavLink:
+    endpoint: str
+    label: str
+    icon: str  # a key of the inline SVG sprite in templates/components/_icons.html
+    count: str | None = None  # endpoint of a small count fragment
+    owner_only: bool = False
+
+
+@dataclass(frozen=True)
+class NavSection:
+    title: str
+    links: tuple[NavLink, ...]
+
+
+NAV: dict[str, tuple[NavSection, ...]] = {
+    "vendor": (
+        NavSection(
+            "Sell",
+            (
+                NavLink("vendor.dashboard", "My shop", "home"),
+                NavLink("vendor_orders.index", "Orders", "inbox", count="vendor_orders.badge"),
+                NavLink("products.index", "Products", "box"),
+            ),
+        ),
+        NavSection("Money", (NavLink("commissions.statement", "Commissions", "coins"),)),
+        NavSection(
+            "Shop",
+            (
+                NavLink("shop.profile", "Shop profile", "store"),
+                NavLink("staff.index", "Staff", "people", owner_only=True),
+            ),
+        ),
+    ),
+    "admin": (
+        NavSection(
+            "Marketplace",
+            (
+                NavLink("admin.dashboard", "Overview", "home"),
+                NavLink("admin.vendors", "Vendors", "store"),
+            ),
+        ),
+        NavSection(
+            "Money",
+            (
+                NavLink("admin.month_close_page", "Month-end close", "coins"),
+                NavLink("admin.orders_waiting", "Orders waiting", "inbox"),
+            ),
+        ),
+        NavSection(
+            "System",
+            (
+                NavLink("admin.operations", "Operations", "gear"),
+                NavLink("admin.sent_mail", "Sent mail", "inbox"),
+            ),
+        ),
+    ),
+    "driver": (NavSection("Work", (NavLink("driver.dashboard", "Deliveries", "truck"),)),),
+    "customer": (NavSection("Shopping", (NavLink("customer.dashboard", "My account", "home"),)),),
+}
+
+# Roles whose phone navigation is a bottom tab bar (one hand); the others open the sidebar.
+TAB_BAR_ROLES = frozenset({"driver", "customer"})
+
+
+@dataclass(frozen=True)
+class ShopMembership:
+    name: str
+    role: str
+
+
+def current_membership() -> ShopMembership | None:
+    """The signed-in vendor's shop name and role, read once per request (kept on the request,
+    not on ``g``: an app context can outlive one request)."""
+    if not hasattr(request, "shell_membership"):
+        from .vendors.models import Vendor, VendorMember
+
+        row = None
+        if current_user.is_authenticated and current_user.role == "vendor":
+            from .extensions import db
+
+            row = db.session.execute(
+                sa.select(Vendor.name, VendorMember.role)
+                .join(VendorMember, VendorMember.vendor_id == Vendor.id)
+                .where(VendorMember.user_id == current_user.id)
+            ).first()
+        request.shell_membership = ShopMembership(row.name, row.role) if row else None
+    return request.shell_membership
+
+
+def nav_sections(role: str) -> list[NavSection]:
+    """The role's sections, without the links this user may not open."""
+    membership = current_membership() if role == "vendor" else None
+    if role == "vendor" and membership is None:
+        return []  # removed from the shop: every vendor link would answer 403
+    is_owner = membership is not None and membership.role == "owner"
+    sections = []
+    for section in NAV.get(role, ()):
+        links = tuple(link for link in section.links if is_owner or not link.owner_only)
+        if links:
+            sections.append(NavSection(section.title, links))
+    return sections
+
+
+def _shell_context() -> dict:
+    return {
+        "nav_sections": nav_sections,
+        "shop_membership": current_membership,
+        "tab_bar_roles": TAB_BAR_ROLES,
+    }
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """``1 product``, ``2 products``; irregular nouns pass their plural (``1 delivery``)."""
+    word = noun if count == 1 else (plural_form or noun + "s")
+    return f"{count:,} {word}"
+
+
+def month_label(year: int, month: int) -> str:
+    """A month in words, as every page names it: ``Sep 2026``."""
+    from .periods import Period
+
+    return Period(year, month).label
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(_shell_context)
+    app.jinja_env.filters["plural"] = plural
+    app.jinja_env.globals["month_label"] = month_label
+
+
+def toast(response, message: str, tone: str = "success"):
+    """Ask the page to show a toast: an ``HX-Trigger`` event merged with any others."""
+    from . import htmx
+
+    return htmx.trigger(response, "toast", {"message": message, "tone": tone})

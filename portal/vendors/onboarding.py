@@ -1,0 +1,47 @@
+"""A new shop's first steps, ticked off by what the shop has done (not by clicks on the list).
+
+Each step is an indexed existence check or a kept aggregate, so the dashboard pays three index
+probes at most: the profile's own row, ``unique_vendor_sku (vendor_id, sku)`` for a first product,
+and ``vendor_monthly_volumes`` (kept by order intake) for a first paid order. The payouts and
+referrals issues add their steps here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..catalog.models import Product
+from ..extensions import db
+from ..tiers.models import VendorMonthlyVolume
+from .models import Vendor
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    label: str
+    endpoint: str
+    done: bool
+
+
+def profile_complete(vendor: Vendor) -> bool:
+    """Customers and drivers can find the shop: a description and a pickup place on the map."""
+    return bool(vendor.description and vendor.description.strip()) and vendor.location is not None
+
+
+def onboarding_steps(vendor: Vendor) -> list[Step]:
+    has_product, has_order = db.session.execute(
+        sa.select(
+            sa.exists().where(Product.vendor_id == vendor.id),
+            sa.exists().where(
+                VendorMonthlyVolume.vendor_id == vendor.id, VendorMonthlyVolume.total_orders > 0
+            ),
+        )
+    ).one()
+    return [
+        Step("profile", "Complete your shop's profile", "shop.profile", profile_complete(vendor)),
+        Step("product", "Add your first product", "products.new", bool(has_product)),
+        Step("order", "Receive your first paid order", "vendor_orders.index", bool(has_order)),
+    ]

@@ -42,6 +42,7 @@ ROLE_PREFIXES = {
     "/vendor": "vendor",
     "/driver": "driver",
     "/account": "customer",
+    "/security": "customer",  # every role's own security page (auth)
 }
 SKIPPED = {
     "static": "serves files from static/; no input reaches a form, a query or the database",
@@ -219,6 +220,7 @@ def world(app, db_session):
         "field": "price",
         "role": "customer",
         "path": image.path,
+        "message_id": "20261202000000-abcdef012345",  # a mail-folder message (none written)
     }
     # Arguments whose seeded value depends on the endpoint.
     endpoint_args = {"private_files.file": {"path": product_import.file_path.partition("/")[2]}}
@@ -383,6 +385,7 @@ def test_the_walker_knows_how_to_reach_every_endpoint():
         "field",
         "role",
         "path",
+        "message_id",
     }
     unknown = []
     for rule in RULES:

@@ -42,7 +42,7 @@ def test_sign_in_never_redirects_to_another_site(client, target):
     assert response.headers.get("Location", "/account/") == "/account/"
 
 
-@pytest.mark.parametrize("target", ["/account/", "/account/?tab=orders", "/security"])
+@pytest.mark.parametrize("target", ["/account/", "/account/?tab=orders", "/security/"])
 def test_sign_in_follows_a_local_next(client, target):
     make_customer(email="local@example.com")
     response = client.post(

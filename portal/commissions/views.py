@@ -1,6 +1,7 @@
 from flask import Blueprint, Response, request, stream_with_context
 
 from .. import htmx
+from ..pagination import PageRequest
 from ..security import restrict_blueprint
 from ..vendors.services import current_vendor
 from .forms import StatementFilterForm
@@ -20,8 +21,7 @@ def _filters() -> StatementFilterForm:
 def statement():
     vendor = current_vendor()
     form = _filters()
-    page = request.args.get("page", 1, type=int) or 1
-    result = statement_page(vendor.id, form.to_filter(), page=page)
+    result = statement_page(vendor.id, form.to_filter(), PageRequest.from_args(request.args))
     return htmx.render(
         "commissions/statement.html",
         "commissions/_statement_rows.html",

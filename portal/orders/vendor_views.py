@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from .. import htmx
 from ..extensions import db
+from ..pagination import PageRequest
 from ..security import restrict_blueprint
 from ..vendors.services import current_vendor, vendor_for_user
 from . import handling
@@ -89,8 +90,8 @@ def index():
     vendor = current_vendor()
     form = OrderFilterForm(request.args)
     form.validate()  # errors are shown beside the fields; a bad filter is simply not applied
-    page = request.args.get("page", 1, type=int) or 1
-    result = handling.order_page(vendor.id, form.to_filter(), page=page)
+    at = PageRequest.from_args(request.args)
+    result = handling.order_page(vendor.id, form.to_filter(), at)
     return htmx.render(
         "orders/index.html",
         "orders/_orders.html",

@@ -130,7 +130,7 @@ def served(app: str, workers: Workers, env: dict[str, str], cwd: Path):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn for {app} did not start") from None
                 time.sleep(0.2)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -173,7 +173,16 @@ UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 def under_load(url: str, cookie: str | None, connections: int, seconds: int) -> tuple[float, float]:
     """(requests per second, p99 in ms) of ``wrk`` on ``url``; refuses a run with errors."""
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        url,
+    ]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     output = subprocess.run(
@@ -195,6 +204,36 @@ def migrate(database_url: str) -> None:
         upgrade()
 
 
+@contextmanager
+def profiled(pid: int, output: str | None, seconds: int):
+    """py-spy sampling every gunicorn worker of ``pid`` meanwhile, into ``output`` (collapsed
+    stacks, one line per stack with its sample count), when ``output`` is given."""
+    if output is None:
+        yield
+        return
+    spy = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "py-spy"),
+            "record",
+            "--pid",
+            str(pid),
+            "--subprocesses",
+            "--format",
+            "raw",
+            "--duration",
+            str(max(1, seconds - 1)),
+            "--output",
+            output,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        spy.wait(timeout=60)
+
+
 def measure(args, workers: Workers) -> dict:
     migrate(args.database_url)
     email, shop, orders = largest_shop_owner(args.database_url)
@@ -205,8 +244,8 @@ def measure(args, workers: Workers) -> dict:
         "SESSION_COOKIE_SECURE": "0",
     }
     with (
-        served("portal:create_app()", workers, env, Path(args.portal_dir)) as portal,
-        served("bench.hello:app", workers, {}, ROOT) as hello,
+        served("portal:create_app()", workers, env, Path(args.portal_dir)) as (portal, pid),
+        served("bench.hello:app", workers, {}, ROOT) as (hello, _),
     ):
         session = sign_in(portal, email)
         older = OLDER_LINK.search(session.get(portal + PAGES["orders"]).text)
@@ -216,11 +255,12 @@ def measure(args, workers: Workers) -> dict:
         targets["hello-world"] = (requests.Session(), hello + "/")
         cookie = "; ".join(f"{key}={value}" for key, value in session.cookies.items())
         sequential, loaded = [], []
-        for _ in range(args.repeats):
+        for run in range(args.repeats):
             sequential.append(one_at_a_time(targets, args.requests))
-            dashboard = under_load(
-                portal + PAGES["dashboard"], cookie, args.connections, args.seconds
-            )
+            with profiled(pid, args.profile if run == 0 else None, args.seconds):
+                dashboard = under_load(
+                    portal + PAGES["dashboard"], cookie, args.connections, args.seconds
+                )
             baseline = under_load(hello + "/", None, args.connections, args.seconds)
             loaded.append((dashboard, baseline))
     return {
@@ -302,6 +342,9 @@ def main(argv: list[str] | None = None) -> None:
         "--portal-dir", default=str(ROOT), help="serve the portal from another checkout (a before)"
     )
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    parser.add_argument(
+        "--profile", help="py-spy the portal's workers during the first dashboard load, to a file"
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")

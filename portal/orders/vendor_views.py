@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -71,8 +72,16 @@ def helpers() -> dict:
         "can_accept": handling.can_accept,
         "can_mark_ready": handling.can_mark_ready,
         "can_cancel": handling.can_cancel,
-        "blank_cancel_form": lambda: CancelOrderForm(formdata=None),
+        "blank_cancel_form": _blank_cancel_form,
     }
+
+
+def _blank_cancel_form() -> CancelOrderForm:
+    # One empty form per request serves every row of the list: it is only rendered, never
+    # filled, and each row passes its own field ids.
+    if "blank_cancel_form" not in g:
+        g.blank_cancel_form = CancelOrderForm(formdata=None)
+    return g.blank_cancel_form
 
 
 def _order_or_404(order_id: str):

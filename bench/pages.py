@@ -168,11 +168,15 @@ def one_at_a_time(targets: dict[str, tuple[requests.Session, str]], rounds: int)
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
 WRK_P99 = re.compile(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 WRK_ERRORS = re.compile(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*")
+WRK_DONE = re.compile(r"(\d+) requests in")
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def under_load(url: str, cookie: str | None, connections: int, seconds: int) -> tuple[float, float]:
-    """(requests per second, p99 in ms) of ``wrk`` on ``url``; refuses a run with errors."""
+def under_load(
+    url: str, cookie: str | None, connections: int, seconds: int, server: ServerCpu
+) -> Load:
+    """``wrk`` on ``url``: requests per second, p99, and the server's CPU time per request;
+    refuses a run with errors."""
     command = [
         "wrk",
         "-t2",
@@ -185,13 +189,63 @@ def under_load(url: str, cookie: str | None, connections: int, seconds: int) -> 
     ]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
+    before = server.seconds()
     output = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=seconds + 30
     ).stdout
+    cpu = server.seconds() - before
     if WRK_ERRORS.search(output):
         raise RuntimeError("wrk saw errors:\n" + output)
     p99 = WRK_P99.search(output)
-    return float(WRK_RATE.search(output).group(1)), float(p99.group(1)) * UNIT_MS[p99.group(2)]
+    done = int(WRK_DONE.search(output).group(1))
+    return Load(
+        float(WRK_RATE.search(output).group(1)),
+        float(p99.group(1)) * UNIT_MS[p99.group(2)],
+        cpu * 1000 / done,
+    )
+
+
+@dataclass(frozen=True)
+class Load:
+    rate: float  # requests per second
+    p99: float  # ms
+    cpu_ms: float  # CPU time of the server's processes (and its database backends) per request
+
+
+@dataclass(frozen=True)
+class ServerCpu:
+    """CPU seconds used so far by a gunicorn's workers and by the PostgreSQL backends serving
+    ``database`` (only the benchmark uses that database). CPU time, unlike wall time, hardly
+    depends on what else the shared machine runs."""
+
+    master: int
+    database: str | None = None
+    database_url: str | None = None
+
+    def pids(self) -> list[int]:
+        children = Path(f"/proc/{self.master}/task/{self.master}/children").read_text().split()
+        pids = [int(pid) for pid in children]
+        if self.database_url:
+            engine = sa.create_engine(self.database_url, poolclass=sa.pool.NullPool)
+            with engine.connect() as connection:
+                pids += connection.scalars(
+                    sa.text(
+                        "SELECT pid FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).all()
+        return pids
+
+    def seconds(self) -> float:
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except FileNotFoundError:  # ended meanwhile
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
 
 
 def migrate(database_url: str) -> None:
@@ -242,10 +296,11 @@ def measure(args, workers: Workers) -> dict:
         "REDIS_URL": args.redis_url,
         "PORTAL_ENV": "development",
         "SESSION_COOKIE_SECURE": "0",
+        **dict(setting.split("=", 1) for setting in args.env),
     }
     with (
         served("portal:create_app()", workers, env, Path(args.portal_dir)) as (portal, pid),
-        served("bench.hello:app", workers, {}, ROOT) as (hello, _),
+        served("bench.hello:app", workers, {}, ROOT) as (hello, hello_pid),
     ):
         session = sign_in(portal, email)
         older = OLDER_LINK.search(session.get(portal + PAGES["orders"]).text)
@@ -259,9 +314,15 @@ def measure(args, workers: Workers) -> dict:
             sequential.append(one_at_a_time(targets, args.requests))
             with profiled(pid, args.profile if run == 0 else None, args.seconds):
                 dashboard = under_load(
-                    portal + PAGES["dashboard"], cookie, args.connections, args.seconds
+                    portal + PAGES["dashboard"],
+                    cookie,
+                    args.connections,
+                    args.seconds,
+                    ServerCpu(pid, database_url=args.database_url),
                 )
-            baseline = under_load(hello + "/", None, args.connections, args.seconds)
+            baseline = under_load(
+                hello + "/", None, args.connections, args.seconds, ServerCpu(hello_pid)
+            )
             loaded.append((dashboard, baseline))
     return {
         "shop": shop,
@@ -282,9 +343,10 @@ def spread(values: list[float], digits: int = 1) -> str:
 def tables(result: dict, args) -> str:
     runs = result["sequential"]
     hello_p99 = [percentile(run["hello-world"], 0.99) for run in runs]
+    settings = "".join(f"; {setting}" for setting in args.env)
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python -m bench.pages` "
-        f'({result["workers"].label()}; {len(runs)} runs; shop "{result["shop"]}", '
+        f'({result["workers"].label()}{settings}; {len(runs)} runs; shop "{result["shop"]}", '
         f"{result['orders']:,} orders).",
         "",
         f"One request at a time, {args.requests} requests per page per run, each page in turn "
@@ -307,17 +369,26 @@ def tables(result: dict, args) -> str:
         f"The dashboard and the hello-world page under load: `wrk -t2 -c{args.connections} "
         f"-d{args.seconds}s`, one after the other, per run:",
         "",
-        "| run | dashboard req/s | dashboard p99 | hello-world req/s | hello-world p99 | ratio |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| run | dashboard req/s | p99 | CPU/request | hello-world req/s | p99 | CPU/request "
+        "| ratio | ratio of CPU/request |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    ratios = []
-    for number, ((rate, p99), (hello_rate, hello_99)) in enumerate(result["loaded"], 1):
-        ratios.append(rate / hello_rate)
+    ratios, cpu_ratios = [], []
+    for number, (portal, hello) in enumerate(result["loaded"], 1):
+        ratios.append(portal.rate / hello.rate)
+        cpu_ratios.append(hello.cpu_ms / portal.cpu_ms)
         lines.append(
-            f"| {number} | {rate:,.0f} | {p99:.1f} ms | {hello_rate:,.0f} | {hello_99:.1f} ms | "
-            f"{rate / hello_rate:.1%} |"
+            f"| {number} | {portal.rate:,.0f} | {portal.p99:.1f} ms | {portal.cpu_ms:.2f} ms "
+            f"| {hello.rate:,.0f} | {hello.p99:.1f} ms | {hello.cpu_ms:.2f} ms "
+            f"| {ratios[-1]:.1%} | {cpu_ratios[-1]:.1%} |"
         )
-    lines += ["", f"Ratio over the runs: {min(ratios):.1%} to {max(ratios):.1%}."]
+    lines += [
+        "",
+        f"Ratio of requests per second over the runs: {min(ratios):.1%} to {max(ratios):.1%}; "
+        f"of CPU time per request (hello-world's over the dashboard's, the gunicorn workers and, "
+        f"for the portal, its PostgreSQL backends): {min(cpu_ratios):.1%} to "
+        f"{max(cpu_ratios):.1%}.",
+    ]
     return "\n".join(lines)
 
 
@@ -340,6 +411,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", 1)))
     parser.add_argument(
         "--portal-dir", default=str(ROOT), help="serve the portal from another checkout (a before)"
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the portal's server (to compare one), e.g. DATABASE_POOL_PRE_PING=0",
     )
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     parser.add_argument(

@@ -132,3 +132,16 @@ def test_the_history_check_would_see_an_uncapped_count():
     old_pager = "SELECT count(*) AS count_1 FROM (SELECT orders.id FROM orders WHERE x) AS anon_1"
     assert counts_history(old_pager)
     assert not counts_history(old_pager.replace("WHERE x", "WHERE x LIMIT 1001"))
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["before=garbage", "after=2026-13-01T00:00:00_x", "before=%00", "after=" + "9" * 200],
+)
+def test_a_malformed_page_link_shows_the_first_page(client, auth, db_session, cursor):
+    owner = make_vendor(email="owner@example.com", shop_name="Quiet Books")
+    auth.login(owner.email)
+    for path in ("/vendor/orders/", "/vendor/commissions/"):
+        response = client.get(f"{path}?{cursor}")
+        assert response.status_code == 200
+        assert "newest first" in response.get_data(as_text=True)

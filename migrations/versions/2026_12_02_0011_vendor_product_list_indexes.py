@@ -5,7 +5,7 @@ the sort, the brands and the categories offered as filters). The list's default 
 page from ``idx_products_vendor_updated``; the count and the filter choices are index-only scans.
 
 Revision ID: cbf643b2000b
-Revises: 5e7b3c2d9a05
+Revises: cae532a1000a
 Create Date: 2026-12-02 06:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'cbf643b2000b'
-down_revision = '5e7b3c2d9a05'
+down_revision = 'cae532a1000a'
 branch_labels = None
 depends_on = None
 

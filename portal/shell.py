@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask
 from flask_login import current_user
 
 
@@ -88,22 +87,15 @@ class ShopMembership:
 
 
 def current_membership() -> ShopMembership | None:
-    """The signed-in vendor's shop name and role, read once per request (kept on the request,
-    not on ``g``: an app context can outlive one request)."""
-    if not hasattr(request, "shell_membership"):
-        from .vendors.models import Vendor, VendorMember
+    """The signed-in vendor's shop name and role: what the user loader already read with the
+    user (``vendors.access``), so the shell sends no statement of its own."""
+    if not (current_user.is_authenticated and current_user.role == "vendor"):
+        return None
+    from .vendors.access import current_membership as vendor_membership
 
-        row = None
-        if current_user.is_authenticated and current_user.role == "vendor":
-            from .extensions import db
-
-            row = db.session.execute(
-                sa.select(Vendor.name, VendorMember.role)
-                .join(VendorMember, VendorMember.vendor_id == Vendor.id)
-                .where(VendorMember.user_id == current_user.id)
-            ).first()
-        request.shell_membership = ShopMembership(row.name, row.role) if row else None
-    return request.shell_membership
+    membership = vendor_membership()
+    # Read from the shop's entity at render time: a page that renames the shop shows the new name.
+    return ShopMembership(membership.vendor.name, membership.role) if membership else None
 
 
 def nav_sections(role: str) -> list[NavSection]:

@@ -8,7 +8,9 @@ out deletes this browser's row; a password change or reset deletes all of the ac
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -38,17 +40,42 @@ def start_session(user: User, *, now: datetime | None = None) -> UserSession:
     return row
 
 
-def user_for_session(session_id: str, *, now: datetime | None = None) -> User | None:
-    """The active user signed in with this session, or None (ended, expired, or not an id)."""
+@functools.cache
+def live_session_user() -> sa.Select:
+    """``select(User)`` of the session ``:session_id`` while it started after ``:oldest_valid``.
+
+    Built once, with bound parameters: every signed-in request runs it, and a statement object
+    that is reused keeps its SQLAlchemy cache key instead of computing it again each time."""
+    return (
+        sa.select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.id == sa.bindparam("session_id"),
+            UserSession.created_at >= sa.bindparam("oldest_valid"),
+        )
+    )
+
+
+def _scalar(statement: sa.Select, params: dict) -> User | None:
+    return db.session.scalar(statement, params)
+
+
+def user_for_session(
+    session_id: str,
+    *,
+    now: datetime | None = None,
+    load: Callable[[sa.Select, dict], User | None] = _scalar,
+) -> User | None:
+    """The active user signed in with this session, or None (ended, expired, or not an id).
+
+    ``load`` runs ``live_session_user()`` with its parameters: the user loader passes one that
+    reads the user's shop in the same statement."""
     try:
         key = uuid.UUID(session_id)
     except ValueError:
         return None
-    user = db.session.scalar(
-        sa.select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.id == key, UserSession.created_at >= _oldest_valid(now or utcnow()))
-    )
+    params = {"session_id": key, "oldest_valid": _oldest_valid(now or utcnow())}
+    user = load(live_session_user(), params)
     if user is not None:
         user.current_session_id = key
     return user

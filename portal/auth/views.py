@@ -19,6 +19,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db, limiter, login_manager
 from ..mail import Outgoing, stored_message
 from ..security import dashboard_url_for, redirect_to_dashboard, token_page
+from ..vendors.access import load_signed_in_user
 from . import services, sessions, signups, tokens
 from .forms import (
     ChangePasswordForm,
@@ -39,7 +40,8 @@ bp = Blueprint("auth", __name__)
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     # The cookie holds a session row's id (User.get_id); an ended session signs nobody in.
-    return sessions.user_for_session(session_id)
+    # The vendor's shop and role come with it, for the view and the nav (vendors.access).
+    return sessions.user_for_session(session_id, load=load_signed_in_user)
 
 
 def sign_in(user: User) -> None:

@@ -13,14 +13,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user
 
 from .. import htmx
 from ..extensions import db
 from ..pagination import PageRequest
 from ..security import restrict_blueprint
-from ..vendors.access import current_vendor
-from ..vendors.services import vendor_for_user
+from ..vendors.access import current_membership, current_vendor
 from . import handling
 from .breakdown import money_breakdown
 from .forms import CancelOrderForm, OrderActionForm, OrderFilterForm
@@ -126,8 +124,8 @@ def _filter_params() -> dict:
 @bp.route("/badge")
 def badge():
     """Only the "new orders" badge: polled by the nav of every vendor page, so kept tiny."""
-    vendor = vendor_for_user(current_user)
-    count = handling.new_orders_count(vendor.id) if vendor is not None else 0
+    membership = current_membership()  # read with the signed-in user: no statement of its own
+    count = handling.new_orders_count(membership.vendor.id) if membership is not None else 0
     response = make_response(render_template("orders/_badge.html", count=count))
     response.headers["Cache-Control"] = "no-store"
     return response

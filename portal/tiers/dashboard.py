@@ -6,6 +6,7 @@ from a scan of all orders, so the page stays fast for shops with years of histor
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -75,25 +76,32 @@ def _array(column, *where, order_by) -> sa.ScalarSelect:
     )
 
 
-def _dashboard_statement(vendor_id: uuid.UUID, today: date, months: int) -> sa.Select:
+@functools.cache
+def _dashboard_statement() -> sa.Select:
     """Everything the dashboard reads, in one round trip: the tier row, with the commission totals,
     this month's fees and the months' volumes as arrays beside it (each an indexed lookup:
     ``unique_shop_tier``, the running totals' key, ``idx_platform_fee_vendor_date``,
-    ``idx_volume_vendor_date``)."""
-    this_month = Period.containing(today)
-    first = this_month.last(months)[0]
+    ``idx_volume_vendor_date``).
+
+    Built once, with bound parameters (``_dashboard_parameters``): a statement object that is
+    reused keeps its SQLAlchemy cache key instead of computing it again on every request."""
+    vendor_id = sa.bindparam("vendor_id")
     totals = (VendorCommissionTotal.shop_id == vendor_id,)
     by_status = (VendorCommissionTotal.status,)
     volumes = (
         VendorMonthlyVolume.vendor_id == vendor_id,
-        sa.tuple_(VendorMonthlyVolume.year, VendorMonthlyVolume.month) >= (first.year, first.month),
+        sa.tuple_(VendorMonthlyVolume.year, VendorMonthlyVolume.month)
+        >= sa.tuple_(
+            sa.bindparam("first_year", type_=sa.Integer),
+            sa.bindparam("first_month", type_=sa.Integer),
+        ),
     )
     by_month = (VendorMonthlyVolume.year, VendorMonthlyVolume.month)
     fees = (
         sa.select(sa.func.sum(VendorPlatformFee.fee_amount))
         .where(
             VendorPlatformFee.vendor_id == vendor_id,
-            VendorPlatformFee.created_at >= this_month.start,
+            VendorPlatformFee.created_at >= sa.bindparam("month_start"),
         )
         .scalar_subquery()
     )
@@ -115,6 +123,17 @@ def _dashboard_statement(vendor_id: uuid.UUID, today: date, months: int) -> sa.S
     )
 
 
+def _dashboard_parameters(vendor_id: uuid.UUID, today: date, months: int) -> dict:
+    this_month = Period.containing(today)
+    first = this_month.last(months)[0]
+    return {
+        "vendor_id": vendor_id,
+        "first_year": first.year,
+        "first_month": first.month,
+        "month_start": this_month.start,
+    }
+
+
 def _months(today: date, months: int, years, month_numbers, sales, orders) -> list[MonthSales]:
     found = {
         Period(year, month): (total, count)
@@ -129,7 +148,9 @@ def _months(today: date, months: int, years, month_numbers, sales, orders) -> li
 
 
 def vendor_dashboard(vendor_id: uuid.UUID, today: date, months: int = 12) -> VendorDashboard:
-    row = db.session.execute(_dashboard_statement(vendor_id, today, months)).one()
+    row = db.session.execute(
+        _dashboard_statement(), _dashboard_parameters(vendor_id, today, months)
+    ).one()
     shop_tier, statuses, commissions, fees, *volumes = row
     sales = _months(today, months, *volumes)
     commission_by_status = {"pending": ZERO, "settled": ZERO, "paid": ZERO}

@@ -189,11 +189,11 @@ def under_load(
     ]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
-    before = server.seconds()
+    workers_before, database_before = server.seconds()
     output = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=seconds + 30
     ).stdout
-    cpu = server.seconds() - before
+    workers_after, database_after = server.seconds()
     if WRK_ERRORS.search(output):
         raise RuntimeError("wrk saw errors:\n" + output)
     p99 = WRK_P99.search(output)
@@ -201,7 +201,8 @@ def under_load(
     return Load(
         float(WRK_RATE.search(output).group(1)),
         float(p99.group(1)) * UNIT_MS[p99.group(2)],
-        cpu * 1000 / done,
+        (workers_after - workers_before + database_after - database_before) * 1000 / done,
+        (database_after - database_before) * 1000 / done,
     )
 
 
@@ -210,6 +211,7 @@ class Load:
     rate: float  # requests per second
     p99: float  # ms
     cpu_ms: float  # CPU time of the server's processes (and its database backends) per request
+    database_cpu_ms: float  # ... of which its database backends
 
 
 @dataclass(frozen=True)
@@ -222,30 +224,36 @@ class ServerCpu:
     database: str | None = None
     database_url: str | None = None
 
-    def pids(self) -> list[int]:
+    def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.master}/task/{self.master}/children").read_text().split()
-        pids = [int(pid) for pid in children]
-        if self.database_url:
-            engine = sa.create_engine(self.database_url, poolclass=sa.pool.NullPool)
-            with engine.connect() as connection:
-                pids += connection.scalars(
-                    sa.text(
-                        "SELECT pid FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    )
-                ).all()
-        return pids
+        return [int(pid) for pid in children]
 
-    def seconds(self) -> float:
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in self.pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            except FileNotFoundError:  # ended meanwhile
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
+    def database_pids(self) -> list[int]:
+        if not self.database_url:
+            return []
+        engine = sa.create_engine(self.database_url, poolclass=sa.pool.NullPool)
+        with engine.connect() as connection:
+            return connection.scalars(
+                sa.text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).all()
+
+    def seconds(self) -> tuple[float, float]:
+        """CPU seconds so far of the workers, and of the database backends."""
+        return _cpu_seconds(self.worker_pids()), _cpu_seconds(self.database_pids())
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:  # ended meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def migrate(database_url: str) -> None:
@@ -333,11 +341,16 @@ def measure(args, workers: Workers) -> dict:
     }
 
 
-def spread(values: list[float], digits: int = 1) -> str:
-    low, high = min(values), max(values)
+def spread(values: list[float], digits: int = 1, unit: str = "") -> str:
+    """The median over the runs, and the lowest and highest in brackets when they differ."""
+    low, high, middle = min(values), max(values), statistics.median(values)
     if round(low, digits) == round(high, digits):
-        return f"{low:.{digits}f}"
-    return f"{low:.{digits}f} to {high:.{digits}f}"
+        return f"{middle:.{digits}f}{unit}"
+    return f"{middle:.{digits}f}{unit} ({low:.{digits}f} to {high:.{digits}f})"
+
+
+def percent_spread(values: list[float]) -> str:
+    return spread([value * 100 for value in values], unit="%")
 
 
 def tables(result: dict, args) -> str:
@@ -350,7 +363,8 @@ def tables(result: dict, args) -> str:
         f"{result['orders']:,} orders).",
         "",
         f"One request at a time, {args.requests} requests per page per run, each page in turn "
-        "with the hello-world page (ranges are the spread over the runs):",
+        "with the hello-world page (the median over the runs, and in brackets the lowest and "
+        "the highest run):",
         "",
         "| page | p50 | p99 | p99 minus hello-world's p99 |",
         "| --- | ---: | ---: | ---: |",
@@ -361,17 +375,19 @@ def tables(result: dict, args) -> str:
         extra = (
             ""
             if name == "hello-world"
-            else spread([a - b for a, b in zip(p99, hello_p99, strict=True)]) + " ms"
+            else spread([a - b for a, b in zip(p99, hello_p99, strict=True)], unit=" ms")
         )
-        lines.append(f"| {name} | {spread(p50)} ms | {spread(p99)} ms | {extra} |")
+        lines.append(
+            f"| {name} | {spread(p50, unit=' ms')} | {spread(p99, unit=' ms')} | {extra} |"
+        )
     lines += [
         "",
         f"The dashboard and the hello-world page under load: `wrk -t2 -c{args.connections} "
         f"-d{args.seconds}s`, one after the other, per run:",
         "",
-        "| run | dashboard req/s | p99 | CPU/request | hello-world req/s | p99 | CPU/request "
-        "| ratio | ratio of CPU/request |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| run | dashboard req/s | p99 | CPU/request | of which PostgreSQL | hello-world req/s "
+        "| p99 | CPU/request | ratio | ratio of CPU/request |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     ratios, cpu_ratios = [], []
     for number, (portal, hello) in enumerate(result["loaded"], 1):
@@ -379,15 +395,23 @@ def tables(result: dict, args) -> str:
         cpu_ratios.append(hello.cpu_ms / portal.cpu_ms)
         lines.append(
             f"| {number} | {portal.rate:,.0f} | {portal.p99:.1f} ms | {portal.cpu_ms:.2f} ms "
+            f"| {portal.database_cpu_ms:.2f} ms "
             f"| {hello.rate:,.0f} | {hello.p99:.1f} ms | {hello.cpu_ms:.2f} ms "
             f"| {ratios[-1]:.1%} | {cpu_ratios[-1]:.1%} |"
         )
+    loaded = result["loaded"]
     lines += [
         "",
-        f"Ratio of requests per second over the runs: {min(ratios):.1%} to {max(ratios):.1%}; "
-        f"of CPU time per request (hello-world's over the dashboard's, the gunicorn workers and, "
-        f"for the portal, its PostgreSQL backends): {min(cpu_ratios):.1%} to "
-        f"{max(cpu_ratios):.1%}.",
+        "Median over the runs (lowest and highest in brackets): dashboard "
+        f"{spread([portal.rate for portal, _ in loaded], 0, ' req/s')}, p99 "
+        f"{spread([portal.p99 for portal, _ in loaded], unit=' ms')}, CPU per request "
+        f"{spread([portal.cpu_ms for portal, _ in loaded], 2, ' ms')}; hello-world "
+        f"{spread([hello.rate for _, hello in loaded], 0, ' req/s')}, p99 "
+        f"{spread([hello.p99 for _, hello in loaded], unit=' ms')}, CPU per request "
+        f"{spread([hello.cpu_ms for _, hello in loaded], 2, ' ms')}. "
+        f"Ratio of requests per second: {percent_spread(ratios)}; of CPU time per request "
+        "(hello-world's over the dashboard's; the gunicorn workers and, for the portal, its "
+        f"PostgreSQL backends): {percent_spread(cpu_ratios)}.",
     ]
     return "\n".join(lines)
 

@@ -19,6 +19,7 @@ from ..commissions.models import VendorCommissionTotal, VendorPlatformFee
 from ..extensions import db
 from ..periods import Period
 from ..vendors.models import Vendor
+from ..vendors.onboarding import first_step_probes
 from .models import ShopTier, VendorMonthlyVolume
 from .rules import earned_tier, next_tier, tier_threshold
 
@@ -52,6 +53,7 @@ class VendorDashboard:
     commission_by_status: dict[str, Decimal]
     fees_this_month: Decimal
     sales_by_month: list[MonthSales]
+    first_steps: tuple[bool, bool]  # vendors.onboarding.first_step_probes, read here too
 
 
 def tier_progress(sales: Decimal) -> TierProgress:
@@ -79,9 +81,9 @@ def _array(column, *where, order_by) -> sa.ScalarSelect:
 @functools.cache
 def _dashboard_statement() -> sa.Select:
     """Everything the dashboard reads, in one round trip: the tier row, with the commission totals,
-    this month's fees and the months' volumes as arrays beside it (each an indexed lookup:
-    ``unique_shop_tier``, the running totals' key, ``idx_platform_fee_vendor_date``,
-    ``idx_volume_vendor_date``).
+    this month's fees and the months' volumes as arrays beside it, and the first steps' two
+    existence probes (each an indexed lookup: ``unique_shop_tier``, the running totals' key,
+    ``idx_platform_fee_vendor_date``, ``idx_volume_vendor_date``, ``unique_vendor_sku``).
 
     Built once, with bound parameters (``_dashboard_parameters``): a statement object that is
     reused keeps its SQLAlchemy cache key instead of computing it again on every request."""
@@ -115,6 +117,7 @@ def _dashboard_statement() -> sa.Select:
             _array(VendorMonthlyVolume.month, *volumes, order_by=by_month),
             _array(VendorMonthlyVolume.total_sales, *volumes, order_by=by_month),
             _array(VendorMonthlyVolume.total_orders, *volumes, order_by=by_month),
+            *first_step_probes(vendor_id),  # the first steps the dashboard shows: no extra trip
         )
         # From the shop, so a shop without a tier row (never the case after sign-up) still reads.
         .select_from(Vendor)
@@ -151,7 +154,7 @@ def vendor_dashboard(vendor_id: uuid.UUID, today: date, months: int = 12) -> Ven
     row = db.session.execute(
         _dashboard_statement(), _dashboard_parameters(vendor_id, today, months)
     ).one()
-    shop_tier, statuses, commissions, fees, *volumes = row
+    shop_tier, statuses, commissions, fees, *volumes, has_product, has_order = row
     sales = _months(today, months, *volumes)
     commission_by_status = {"pending": ZERO, "settled": ZERO, "paid": ZERO}
     commission_by_status.update(zip(statuses or (), commissions or (), strict=True))
@@ -163,4 +166,5 @@ def vendor_dashboard(vendor_id: uuid.UUID, today: date, months: int = 12) -> Ven
         commission_by_status=commission_by_status,
         fees_this_month=fees or ZERO,
         sales_by_month=sales,
+        first_steps=(bool(has_product), bool(has_order)),
     )

@@ -32,11 +32,10 @@ def profile_complete(vendor: Vendor) -> bool:
     return bool(vendor.description and vendor.description.strip()) and vendor.location is not None
 
 
-@functools.cache
-def _probes() -> sa.Select:
-    # Built once (bound parameter): the dashboard runs it on every request.
-    vendor_id = sa.bindparam("vendor_id")
-    return sa.select(
+def first_step_probes(vendor_id) -> tuple[sa.Exists, sa.Exists]:
+    """Has the shop a product; has it had a paid order (the volumes that order intake keeps).
+    The dashboard reads them in its own statement (``tiers.dashboard``)."""
+    return (
         sa.exists().where(Product.vendor_id == vendor_id),
         sa.exists().where(
             VendorMonthlyVolume.vendor_id == vendor_id, VendorMonthlyVolume.total_orders > 0
@@ -44,8 +43,17 @@ def _probes() -> sa.Select:
     )
 
 
-def onboarding_steps(vendor: Vendor) -> list[Step]:
-    has_product, has_order = db.session.execute(_probes(), {"vendor_id": vendor.id}).one()
+@functools.cache
+def _probes() -> sa.Select:
+    # Built once, with a bound parameter: a reused statement keeps its SQLAlchemy cache key.
+    return sa.select(*first_step_probes(sa.bindparam("vendor_id")))
+
+
+def onboarding_steps(vendor: Vendor, probed: tuple[bool, bool] | None = None) -> list[Step]:
+    """The steps, ticked; ``probed`` is what ``first_step_probes`` found, when already read."""
+    if probed is None:
+        probed = tuple(db.session.execute(_probes(), {"vendor_id": vendor.id}).one())
+    has_product, has_order = probed
     return [
         Step("profile", "Complete your shop's profile", "shop.profile", profile_complete(vendor)),
         Step("product", "Add your first product", "products.new", bool(has_product)),

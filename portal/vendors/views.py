@@ -20,7 +20,7 @@ def dashboard():
         "values": [str(month.total_sales) for month in summary.sales_by_month],
         "label": "Sales ($)",
     }
-    steps = onboarding_steps(vendor)
+    steps = onboarding_steps(vendor, summary.first_steps)
     return render_template(
         "vendors/dashboard.html",
         vendor=vendor,

@@ -31,7 +31,7 @@ BUYERS = 8  # a page's orders come from several customers
 #: The most statements each page may send: who asks (the signed-in user with the shop and role,
 #: which the view and the nav share: tests/vendors/test_signed_in_lookup.py), then the page's own.
 BOUNDS = {
-    "/vendor/": 3,
+    "/vendor/": 2,
     "/vendor/orders/": 6,
     "/vendor/commissions/": 4,
     "/vendor/products/": 6,

@@ -46,7 +46,7 @@ def test_the_dashboard_learns_who_asks_in_one_statement(live_server, committed):
     who = [s for s in map(_flat, sent) if "user_sessions" in s or "vendor_members" in s]
     assert len(who) == 1, sent
     assert "FROM users JOIN user_sessions" in who[0] and "vendor_members" in who[0]
-    assert len(sent) == 3, "\n\n".join(sent)  # who asks, the dashboard, the first-steps probes
+    assert len(sent) == 2, "\n\n".join(sent)  # who asks; the dashboard with its first steps
 
 
 def test_the_orders_badge_reads_only_its_count(live_server, committed):

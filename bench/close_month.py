@@ -26,13 +26,13 @@ from bench.generate import (
     utcnow,
 )
 from portal.extensions import db
-from portal.tiers.close import Period, run_month_close
+from portal.periods import Period
+from portal.tiers.close import run_month_close
 from portal.tiers.models import SHOP_TIERS
 
 
 def parse_month(text: str) -> Period:
-    year, month = (int(part) for part in text.split("-"))
-    return Period(year, month)
+    return Period.parse(text)
 
 
 def describe_data(period: Period) -> None:
@@ -44,7 +44,7 @@ def describe_data(period: Period) -> None:
     vendors = db.session.scalar(sa.text("SELECT count(*) FROM vendors"))
     all_orders = db.session.scalar(sa.text("SELECT count(*) FROM orders"))
     print(
-        f"Data: {vendors:,} vendors; {orders:,} orders in {period.label()} ({all_orders:,} in all)"
+        f"Data: {vendors:,} vendors; {orders:,} orders in {period} ({all_orders:,} in all)"
     )
     plan = db.session.execute(
         sa.text(

@@ -24,7 +24,8 @@ from werkzeug.security import generate_password_hash
 
 from portal import create_app
 from portal.extensions import db
-from portal.tiers.close import Period, rebuild_month_volumes
+from portal.periods import Period
+from portal.tiers.close import rebuild_month_volumes
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench"
 #: Every generated user signs in with this password.
@@ -55,16 +56,7 @@ def utcnow() -> datetime:
 
 def months_ending_last_finished(count: int, today: date) -> list[Period]:
     """The ``count`` calendar months before the one ``today`` is in, oldest first."""
-    periods = [Period.containing(datetime(today.year, today.month, 1))]
-    for _ in range(count):
-        current = periods[0]
-        periods.insert(
-            0,
-            Period(current.year - 1, 12)
-            if current.month == 1
-            else Period(current.year, current.month - 1),
-        )
-    return periods[:-1]
+    return Period.containing(today).previous().last(count)
 
 
 class Steps:
@@ -412,7 +404,7 @@ def main(argv: list[str] | None = None) -> None:
                 rows = rebuild_month_volumes(period)
                 db.session.commit()
                 seconds = time.monotonic() - label_began
-                print(f"  {'volumes ' + period.label():<46} {rows:>10,} rows  {seconds:6.1f} s")
+                print(f"  {'volumes ' + str(period):<46} {rows:>10,} rows  {seconds:6.1f} s")
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
         orders = db.session.scalar(sa.text("SELECT count(*) FROM orders"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import Config, TestConfig
+from .config import DEVELOPMENT_SECRETS, Config, TestConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +25,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.config.update(config)
     else:
         app.config.from_object(config)
+    check_production_secrets(app.config)
 
     register_extensions(app)
     register_blueprints(app)
@@ -34,15 +35,38 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     return app
 
 
+class MissingSecrets(RuntimeError):
+    """Production was started with a secret unset or left at its development default."""
+
+
+def check_production_secrets(config) -> None:
+    """In production, refuse to start while any secret is unset or still the development one."""
+    if config.get("ENV_NAME") != "production":
+        return
+    missing = [
+        name
+        for name, development in DEVELOPMENT_SECRETS.items()
+        if not config.get(name) or config.get(name) == development
+    ]
+    if missing:
+        raise MissingSecrets(
+            "PORTAL_ENV=production needs real secrets: set "
+            + ", ".join(missing)
+            + " in the environment (each a long random value, e.g. from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+        )
+
+
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every model registered on the metadata)
-    from .extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from .extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    mail.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
@@ -58,7 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from .deliveries.views import bp as driver_bp
     from .main.views import bp as main_bp
     from .media import bp as media_bp
-    from .media import media_url
+    from .media import media_url, private_bp, private_url
     from .orders.vendor_views import bp as vendor_orders_bp
     from .orders.webhooks import bp as webhooks_bp
     from .vendors.shop_views import invitations_bp, shop_bp, staff_bp
@@ -67,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         main_bp,
         media_bp,
+        private_bp,
         auth_bp,
         admin_bp,
         vendor_bp,
@@ -82,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["media_url"] = media_url
+    app.jinja_env.globals["private_url"] = private_url
     from . import shell
 
     shell.init_app(app)

@@ -36,9 +36,22 @@ def sqlalchemy_database_url(url: str) -> str:
     return url
 
 
+# Secrets with a development default. Production refuses to start while any of them is unset or
+# still equal to its default (portal/__init__.py: check_production_secrets); later features add
+# theirs here.
+DEVELOPMENT_SECRETS = {
+    "SECRET_KEY": "dev-only-secret-key-change-me",
+    "ORDER_WEBHOOK_SECRET": "dev-order-webhook-secret",
+}
+
+
+def _secret(name: str) -> str:
+    return _env(name, DEVELOPMENT_SECRETS[name])
+
+
 class Config:
     ENV_NAME = _env("PORTAL_ENV", "development")
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-key-change-me")
+    SECRET_KEY = _secret("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = sqlalchemy_database_url(
         _env("DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal")
     )
@@ -57,12 +70,13 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, so long-open pages keep working
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
 
-    # Sign-in rate limits (Flask-Limiter syntax), counted in Redis.
+    # Sign-in rate limits (Flask-Limiter syntax), counted in Redis, failures only: per account and
+    # address pair (so nobody elsewhere can lock a person out), and a wider one per address.
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", REDIS_URL)
     RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "portal-limits")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_ADDRESS = _env("LOGIN_LIMIT_PER_ADDRESS", "20 per 5 minutes")
-    LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes")
+    LOGIN_LIMIT_PER_ACCOUNT_ADDRESS = _env("LOGIN_LIMIT_PER_ACCOUNT_ADDRESS", "5 per 5 minutes")
 
     # Background jobs.
     RQ_QUEUES = ["high", "default", "low"]
@@ -120,6 +134,9 @@ class Config:
 
     # Commissions settle once an order is completed and its return window has passed.
     RETURN_WINDOW_DAYS = _env_int("RETURN_WINDOW_DAYS", 7)
+    # A paid order the storefront never completes counts as completed this long after payment
+    # (unless an admin holds it): portal/orders/completion.py.
+    ORDER_AUTO_COMPLETE_DAYS = _env_int("ORDER_AUTO_COMPLETE_DAYS", 14)
     # A close still "running" after this long lost its worker (the job times out after 30 min).
     MONTH_CLOSE_STALE_MINUTES = _env_int("MONTH_CLOSE_STALE_MINUTES", 45)
     PROMOTION_MAX_DAYS = _env_int("PROMOTION_MAX_DAYS", 366)
@@ -128,7 +145,7 @@ class Config:
     PROMOTION_REASONS = ("launch", "retention", "partnership", "seasonal", "service_recovery")
 
     # Signed order events from an external storefront.
-    ORDER_WEBHOOK_SECRET = _env("ORDER_WEBHOOK_SECRET", "dev-order-webhook-secret")
+    ORDER_WEBHOOK_SECRET = _secret("ORDER_WEBHOOK_SECRET")
     ORDER_WEBHOOK_TOLERANCE_SECONDS = _env_int("ORDER_WEBHOOK_TOLERANCE_SECONDS", 300)
 
     # Shop pages: uploads, staff invitations, bulk product imports.
@@ -143,11 +160,39 @@ class Config:
     NEW_ORDERS_POLL_SECONDS = _env_int("NEW_ORDERS_POLL_SECONDS", 15)
 
     MEDIA_ROOT = _env("MEDIA_ROOT", os.path.join(os.getcwd(), "media"))
+    # A shop's non-public uploads (CSV imports): outside MEDIA_ROOT, never served as /media.
+    PRIVATE_MEDIA_ROOT = _env(
+        "PRIVATE_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "private-media")
+    )
     # The shop's pickup map. An empty tile URL shows the map without tiles (no internet); another
     # tile server must also be allowed in the CSP's img-src (portal/security.py).
     MAP_TILE_URL = _env("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
     MAP_TILE_ATTRIBUTION = _env("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
     PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:8000")
+
+    # --- accounts: passwords, sessions, sign-up, mail ----------------------------------------
+    # Werkzeug's method string; the tests use a cheap one (TestConfig).
+    PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")
+    PASSWORD_MAX_LENGTH = _env_int("PASSWORD_MAX_LENGTH", 128)
+    # Sign-ups and password-reset requests (each sends a mail), per address and per email.
+    SIGNUP_LIMIT_PER_ADDRESS = _env("SIGNUP_LIMIT_PER_ADDRESS", "10 per hour")
+    SIGNUP_LIMIT_PER_EMAIL = _env("SIGNUP_LIMIT_PER_EMAIL", "3 per hour")
+    # How long the links in account mails work.
+    SIGNUP_LINK_HOURS = _env_int("SIGNUP_LINK_HOURS", 48)
+    PASSWORD_RESET_MINUTES = _env_int("PASSWORD_RESET_MINUTES", 60)
+    EMAIL_VERIFY_HOURS = _env_int("EMAIL_VERIFY_HOURS", 48)
+    # "smtp" sends through MAIL_SERVER; "file" writes each message to MAIL_FOLDER (development
+    # and the demo: read them on the admin's Sent mail page).
+    MAIL_BACKEND = _env("MAIL_BACKEND", "file" if ENV_NAME == "development" else "smtp")
+    MAIL_FOLDER = _env("MAIL_FOLDER", os.path.join(os.getcwd(), "var", "mail"))
+    MAIL_SERVER = _env("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Marketplace Portal <portal@localhost>")
+    MAIL_SUPPRESS_SEND = False  # Flask-Mail would suppress sending whenever TESTING is on
 
 
 class TestConfig(Config):
@@ -166,4 +211,13 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     MEDIA_ROOT = _env("TEST_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "test-media"))
+    PRIVATE_MEDIA_ROOT = _env(
+        "TEST_PRIVATE_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "test-private-media")
+    )
     MAP_TILE_URL = ""  # no internet here: failed tile loads would be console errors
+    # scrypt costs ~0.1 s a call, most of a database test's time; a few pbkdf2 rounds cost nothing.
+    PASSWORD_HASH_METHOD = _env("TEST_PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
+    # Tests run a local SMTP server on loopback (tests/mail_server.py) and point MAIL_PORT at it.
+    MAIL_BACKEND = "smtp"
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_FOLDER = _env("TEST_MAIL_FOLDER", os.path.join(os.getcwd(), "var", "test-mail"))

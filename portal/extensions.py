@@ -3,6 +3,7 @@
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -32,5 +33,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # request.htmx: the HX-* request headers, read in portal/htmx.py.
 htmx = Htmx()
+mail = Mail()  # SMTP settings: MAIL_SERVER and friends (portal/config.py, portal/mail.py)
 # Storage and limits come from config (RATELIMIT_STORAGE_URI etc.); nothing is limited by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -248,10 +248,9 @@ def parse_month(text: str | None) -> date | None:
     year, month = int(match[1]), int(match[2])
     if not 1 <= month <= 12:
         raise UnsafeInput("That month does not exist.")
-    first = date(year, month, 1)
-    if not date_in_range(first):
+    if not EARLIEST_DATE.year <= year <= LATEST_DATE.year:  # checked before date(): year 0
         raise UnsafeInput(DATE_RANGE_MESSAGE)
-    return first
+    return date(year, month, 1)
 
 
 def strip_filter(value: Any) -> Any:

@@ -1,7 +1,12 @@
-"""Uploaded images: checked, resized and re-encoded before they are stored under MEDIA_ROOT.
+"""Uploaded files: public images under MEDIA_ROOT, a shop's private files under PRIVATE_MEDIA_ROOT.
 
-Re-encoding with Pillow drops whatever else the upload carried (metadata, scripts in SVG-like
-payloads); only JPEG, PNG and WebP are accepted.
+Images are checked, resized and re-encoded before they are stored; re-encoding with Pillow drops
+whatever else the upload carried (metadata, scripts in SVG-like payloads); only JPEG, PNG and WebP
+are accepted. They are public (``/media/…``), like a storefront's.
+
+A shop's other uploads (CSV imports; later insurance documents) live in a separate folder, under
+the shop's id, and are served (``/files/<vendor id>/…``) only to the shop's members and to
+admins, marked ``Cache-Control: private`` so no shared cache keeps them.
 """
 
 from __future__ import annotations
@@ -11,12 +16,16 @@ import secrets
 import warnings
 from pathlib import Path
 
-from flask import Blueprint, current_app, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, send_from_directory, url_for
+from flask_login import current_user
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .extensions import login_manager
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 
 bp = Blueprint("media", __name__)
+private_bp = Blueprint("private_files", __name__, url_prefix="/files")
 
 
 class ImageRejected(ValueError):
@@ -91,5 +100,55 @@ def media_url(relative: str | None) -> str | None:
 def file(path: str):
     """Shop logos and product photos are public, like a storefront's."""
     response = send_from_directory(media_root(), path, max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- a shop's private files -----------------------------------------------------------------------
+
+
+def private_root() -> Path:
+    return Path(current_app.config["PRIVATE_MEDIA_ROOT"])
+
+
+def store_private(vendor_id, folder: str, name: str, data: bytes) -> str:
+    """Keep ``data`` as ``<vendor id>/<folder>/<name>`` in the private area; returns that path."""
+    relative = Path(str(vendor_id)) / folder / name
+    target = private_root() / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return relative.as_posix()
+
+
+def private_path(relative: str) -> Path:
+    return private_root() / relative
+
+
+def private_url(relative: str) -> str:
+    vendor_id, _, path = relative.partition("/")
+    return url_for("private_files.file", vendor_id=vendor_id, path=path)
+
+
+def may_read_private_files(user, vendor_id) -> bool:
+    """Admins, and the members (owner and staff) of the shop ``vendor_id``."""
+    from .vendors.services import vendor_for_user  # vendors imports this module: import late
+
+    if not user.is_authenticated:
+        return False
+    if user.role == "admin":
+        return True
+    vendor = vendor_for_user(user) if user.role == "vendor" else None
+    return vendor is not None and vendor.id == vendor_id
+
+
+@private_bp.route("/<uuid:vendor_id>/<path:path>", endpoint="file")
+def private_file(vendor_id, path: str):
+    """A shop's private upload, for its members and admins only (others: not found)."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not may_read_private_files(current_user, vendor_id):
+        abort(404, description="There is no such file.")
+    response = send_from_directory(private_root() / str(vendor_id), path, as_attachment=True)
+    response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -94,9 +94,6 @@ class Period:
         # Not ``self.next().start``: the month after LAST_YEAR-12 is no Period, but it has a start.
         return datetime(self.year + self.month // 12, self.month % 12 + 1, 1)
 
-    def __contains__(self, moment: datetime | date) -> bool:
-        return Period.containing(moment) == self
-
     # --- text ------------------------------------------------------------------------------------
 
     def __str__(self) -> str:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
-from flask import Response, abort, current_app, redirect, url_for
+from flask import Response, abort, current_app, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 from .extensions import login_manager
@@ -47,22 +44,6 @@ def check_role(*roles: str) -> Response | None:
     return None
 
 
-def role_required(*roles: str) -> Callable:
-    """Decorator form of :func:`check_role` for single views."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            refusal = check_role(*roles)
-            if refusal is not None:
-                return refusal
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
 def restrict_blueprint(blueprint, *roles: str) -> None:
     """Guard every route of a role's blueprint, so no view can forget its check."""
     blueprint.before_request(lambda: check_role(*roles))
@@ -70,6 +51,15 @@ def restrict_blueprint(blueprint, *roles: str) -> None:
 
 def redirect_to_dashboard() -> Response:
     return redirect(dashboard_url_for(current_user))
+
+
+def token_page(template: str, status: int = 200, **context) -> Response:
+    """A page whose address carries a secret token (an invitation, a mailed link)."""
+    response = make_response(render_template(template, **context), status)
+    # Keep the token out of caches and other sites' referrer logs.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def apply_security_headers(response: Response) -> Response:

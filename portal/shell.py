@@ -58,8 +58,20 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                 NavLink("admin.vendors", "Vendors", "store"),
             ),
         ),
-        NavSection("Money", (NavLink("admin.month_close_page", "Month-end close", "coins"),)),
-        NavSection("System", (NavLink("admin.operations", "Operations", "gear"),)),
+        NavSection(
+            "Money",
+            (
+                NavLink("admin.month_close_page", "Month-end close", "coins"),
+                NavLink("admin.orders_waiting", "Orders waiting", "inbox"),
+            ),
+        ),
+        NavSection(
+            "System",
+            (
+                NavLink("admin.operations", "Operations", "gear"),
+                NavLink("admin.sent_mail", "Sent mail", "mail"),
+            ),
+        ),
     ),
     "driver": (NavSection("Work", (NavLink("driver.dashboard", "Deliveries", "truck"),)),),
     "customer": (NavSection("Shopping", (NavLink("customer.dashboard", "My account", "home"),)),),

@@ -46,8 +46,8 @@ def test_bounds_are_the_half_open_month():
     assert december.start == datetime(2026, 12, 1)
     assert december.end == datetime(2027, 1, 1)
     assert Period(2028, 2).end - Period(2028, 2).start == timedelta(days=29)  # a leap year
-    assert datetime(2026, 12, 31, 23, 59, 59) in december
-    assert datetime(2027, 1, 1) not in december
+    assert Period.containing(datetime(2026, 12, 31, 23, 59, 59)) == december
+    assert Period.containing(december.end) == Period(2027, 1)
 
 
 def test_periods_order_like_time():

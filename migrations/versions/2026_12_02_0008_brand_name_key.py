@@ -5,7 +5,7 @@ master products point at it), as the application would have reused it. The key i
 with the rule as it stands today (portal/catalog/services.py: brand_key), frozen in this file.
 
 Revision ID: c8c3108f0008
-Revises: 5e7b3c2d9a05
+Revises: c7b20f8e0007
 Create Date: 2026-12-02 06:00:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c8c3108f0008'
-down_revision = '5e7b3c2d9a05'
+down_revision = 'c7b20f8e0007'
 branch_labels = None
 depends_on = None
 

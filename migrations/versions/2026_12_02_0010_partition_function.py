@@ -71,8 +71,12 @@ BEGIN
     END IF;
 
     IF default_part IS NOT NULL THEN
+        -- Locked until the commit: intake, which locks an order before it adds a refund to it,
+        -- waits instead of writing a row that references an order being moved.
         EXECUTE format(
-            'SELECT count(*) FROM ONLY %I WHERE created_at >= $1 AND created_at < $2', default_part
+            'SELECT count(*) FROM (SELECT 1 FROM ONLY %I '
+            'WHERE created_at >= $1 AND created_at < $2 FOR UPDATE) AS locked',
+            default_part
         ) INTO moved USING start_day, end_day;
     END IF;
 

@@ -2,10 +2,27 @@ from datetime import date
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
-from wtforms.validators import DataRequired, Regexp, ValidationError
+from wtforms import (
+    DateField,
+    FieldList,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..forms import choices
+from ..orders.refund_desk import REFUND_KINDS
+from ..periods import Period, PeriodError
 
 
 class PromotionForm(FlaskForm):
@@ -31,19 +48,52 @@ class PromotionForm(FlaskForm):
 
 
 class MonthCloseForm(FlaskForm):
-    month = StringField(
-        "Month to close",
-        validators=[DataRequired(), Regexp(r"^\d{4}-\d{2}$", message="Use the form YYYY-MM.")],
-    )
+    month = StringField("Month to close", validators=[DataRequired()])
 
-    def year_month(self) -> tuple[int, int]:
-        year, month = (int(part) for part in self.month.data.split("-"))
-        return year, month
+    def period(self) -> Period:
+        return Period.parse(self.month.data)
 
     def validate_month(self, field) -> None:
         try:
-            _, month = (int(part) for part in field.data.split("-"))
-        except ValueError:
-            raise ValidationError("Use the form YYYY-MM.") from None
-        if not 1 <= month <= 12:
-            raise ValidationError("That month does not exist.")
+            Period.parse(field.data)
+        except PeriodError as error:
+            raise ValidationError(str(error)) from None
+
+
+class OrderRefundForm(FlaskForm):
+    """The admin's refund: what is refunded (the refund rule says how much money that is)."""
+
+    kind = RadioField(
+        "Refund",
+        choices=choices(REFUND_KINDS),
+        validators=[DataRequired(message="Choose what to refund.")],
+    )
+    # One entry per line of the order, in the page's order of lines.
+    quantities = FieldList(
+        IntegerField(
+            "Quantity",
+            validators=[
+                Optional(),
+                NumberRange(min=0, max=100_000, message="A quantity from 0 to what is left."),
+            ],
+        )
+    )
+    reason = StringField(
+        "Reason",
+        validators=[
+            DataRequired(message="Say why the order is refunded."),
+            Length(max=200, message="Keep the reason under 200 characters."),
+        ],
+    )
+    # The form's own id: the same form sent twice records one refund.
+    token = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{32}$")])
+
+
+class OrderHoldForm(FlaskForm):
+    reason = StringField(
+        "Why hold it",
+        validators=[
+            DataRequired(message="Say why the order is held."),
+            Length(max=200, message="Keep the reason under 200 characters."),
+        ],
+    )

@@ -1,3 +1,4 @@
+import uuid
 from datetime import date, datetime, time
 
 from flask import (
@@ -14,6 +15,13 @@ from flask_login import current_user
 
 from .. import htmx
 from ..extensions import db
+from ..mail import stored_mail, stored_message
+from ..orders import completion, refund_desk
+from ..orders.breakdown import money_breakdown
+from ..orders.forms import OrderActionForm
+from ..orders.models import Order
+from ..orders.services import OrderError
+from ..periods import Period
 from ..security import restrict_blueprint
 from ..tiers import close as month_close
 from ..tiers import promotions
@@ -24,7 +32,7 @@ from ..vendors.directory import search_vendors
 from ..vendors.forms import VendorTypeForm
 from ..vendors.models import Vendor
 from ..vendors.profile import VendorTypeError, set_vendor_type
-from .forms import MonthCloseForm, PromotionForm
+from .forms import MonthCloseForm, OrderHoldForm, OrderRefundForm, PromotionForm
 from .overview import marketplace_numbers, needs_attention, partition_rows
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -129,21 +137,17 @@ def change_vendor_type(vendor_id):
     return _render_vendor(vendor, PromotionForm(formdata=None), status=422, type_form=form)
 
 
-def _previous_month(today: date) -> str:
-    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
-
-
 @bp.route("/month-close", methods=["GET", "POST"])
 def month_close_page():
-    form = MonthCloseForm(
-        data={"month": _previous_month(date.today())} if request.method == "GET" else None
-    )
+    last_month = Period.containing(date.today()).previous()
+    form = MonthCloseForm(data={"month": str(last_month)} if request.method == "GET" else None)
     status, close = 200, None
     if form.validate_on_submit():
-        year, month = form.year_month()
+        period = form.period()
         try:
-            close = month_close.request_month_close(year, month, requested_by=current_user)
+            close = month_close.request_month_close(
+                period.year, period.month, requested_by=current_user
+            )
         except month_close.MonthCloseError as error:
             form.month.errors = [*form.month.errors, str(error)]
             status = 422
@@ -169,3 +173,157 @@ def month_close_progress(close_id):
     response = make_response(render_template("admin/_month_close_progress.html", **context))
     response.vary.add("HX-Request")
     return response
+
+
+# --- orders: an admin's refund, and orders waiting on automatic completion ----------------------
+
+
+def _order_or_404(order_id) -> Order:
+    order = completion.find_order(order_id)
+    if order is None:
+        abort(404, description="There is no order with that id.")
+    return order
+
+
+def _render_refund(order: Order, form: OrderRefundForm, status: int = 200, **extra):
+    desk = refund_desk.refund_desk(order)
+    while len(form.quantities.entries) < len(desk.lines):
+        form.quantities.append_entry(0)
+    context = {
+        "desk": desk,
+        "form": form,
+        "rows": list(zip(desk.lines, form.quantities.entries, strict=False)),
+        "breakdown": money_breakdown(order),
+        "completes_at": completion.completed_at_of(order),
+        "holds": completion.hold_history(order),
+        **extra,
+    }
+    return htmx.render(
+        "admin/order_refund.html", "admin/_order_refund_form.html", status=status, **context
+    )
+
+
+def _blank_refund_form() -> OrderRefundForm:
+    return OrderRefundForm(formdata=None, data={"kind": "lines", "token": uuid.uuid4().hex})
+
+
+@bp.route("/orders/<uuid:order_id>/refund", methods=["GET", "POST"])
+def order_refund(order_id):
+    order = _order_or_404(order_id)
+    if request.method == "GET":
+        return _render_refund(order, _blank_refund_form())
+    form = OrderRefundForm()
+    if not form.validate_on_submit():
+        return _render_refund(order, form, status=422)
+    lines = refund_desk.refund_desk(order).lines
+    quantities = {
+        line.id: entry.data or 0
+        for line, entry in zip(lines, form.quantities.entries, strict=False)
+    }
+    try:
+        refund = refund_desk.refund_by_admin(
+            order,
+            kind=form.kind.data,
+            quantities=quantities,
+            reason=form.reason.data,
+            refund_ref=f"admin-{form.token.data}",
+            by=current_user,
+        )
+    except OrderError as error:
+        db.session.rollback()
+        return _render_refund(order, form, status=422, message=str(error))
+    db.session.commit()
+    message = (
+        f"Refund of {refund.amount} recorded ({refund.subtotal_amount} of merchandise, "
+        f"{refund.delivery_amount} of delivery); commission and fee reversed on it. "
+        "The portal does not return the customer's payment itself."
+    )
+    if not htmx.is_partial_request():
+        flash(message, "success")
+        return redirect(url_for("admin.order_refund", order_id=order.id), 303)
+    db.session.expire_all()
+    return _render_refund(_order_or_404(order_id), _blank_refund_form(), recorded=message)
+
+
+@bp.route("/orders/waiting")
+def orders_waiting():
+    page = request.args.get("page", 1, type=int) or 1
+    return htmx.render(
+        "admin/orders_waiting.html",
+        "admin/_orders_waiting_rows.html",
+        result=completion.waiting_orders(page),
+        hold_form=OrderHoldForm(formdata=None),
+    )
+
+
+@bp.route("/orders/find")
+def find_order():
+    """The waiting page's "open an order" box: an order id to its refund page."""
+    try:
+        order_id = uuid.UUID((request.args.get("order_id") or "").strip())
+    except ValueError:
+        abort(404, description="That is not an order id.")
+    return redirect(url_for("admin.order_refund", order_id=_order_or_404(order_id).id))
+
+
+def _waiting_row_response(order: Order, status: int = 200, message: str | None = None, form=None):
+    """HTMX: the order's row again; otherwise back to the list, the outcome flashed."""
+    if not htmx.is_partial_request():
+        flash(message or "Saved.", "error" if status >= 400 else "success")
+        return redirect(url_for("admin.orders_waiting"), 303)
+    body = render_template(
+        "admin/_order_waiting_row.html",
+        row=completion.waiting_row(order),
+        order=order,
+        hold_form=form or OrderHoldForm(formdata=None),
+        message=message,
+        error=status >= 400,
+    )
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.post("/orders/<uuid:order_id>/hold")
+def hold_order(order_id):
+    order = _order_or_404(order_id)
+    form = OrderHoldForm()
+    if not form.validate_on_submit():
+        message = " ".join(form.reason.errors) or "The form expired; reload the page."
+        return _waiting_row_response(order, 422, message, form)
+    try:
+        completion.hold_order(order, form.reason.data, held_by=current_user)
+    except completion.HoldError as error:
+        db.session.rollback()
+        return _waiting_row_response(order, 422, str(error), form)
+    db.session.commit()
+    return _waiting_row_response(order, message="Order held: it will not complete by itself.")
+
+
+@bp.post("/orders/<uuid:order_id>/release")
+def release_order_hold(order_id):
+    order = _order_or_404(order_id)
+    if not OrderActionForm().validate_on_submit():
+        return _waiting_row_response(order, 422, "The form expired; reload the page.")
+    try:
+        completion.release_hold(order, released_by=current_user)
+    except completion.HoldError as error:
+        db.session.rollback()
+        return _waiting_row_response(order, 422, str(error))
+    db.session.commit()
+    return _waiting_row_response(order, message="Hold released.")
+
+
+@bp.route("/mail/")
+def sent_mail():
+    """The messages the file mail backend wrote (development and the demo send no real mail)."""
+    messages = stored_mail()
+    return render_template("admin/sent_mail.html", messages=messages)
+
+
+@bp.route("/mail/<message_id>")
+def sent_message(message_id: str):
+    message = stored_message(message_id)
+    if message is None:
+        abort(404, description="There is no such message in the mail folder.")
+    return render_template("admin/sent_mail.html", messages=[message], opened=message)

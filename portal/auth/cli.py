@@ -1,5 +1,4 @@
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
@@ -19,11 +18,10 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 )
 def create_admin_command(email: str, password: str) -> None:
     """Create an admin account (the first admin is made this way)."""
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password) < minimum:
-        raise click.ClickException(f"The password needs at least {minimum} characters.")
     try:
         services.create_admin(email, password)
+    except services.PasswordRefused as refusal:
+        raise click.ClickException(f"That password is refused: {refusal}") from None
     except services.EmailTaken:
         raise click.ClickException(f"An account with the email {email} exists already.") from None
     db.session.commit()

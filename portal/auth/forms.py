@@ -12,29 +12,37 @@ from wtforms.validators import (
 )
 
 from ..forms import choices
+from . import passwords
 
 PHONE = Regexp(r"^\+?[0-9 ()-]{7,20}$", message="Enter a phone number of 7 to 20 digits.")
 
 
-def _min_password_length(form, field) -> None:
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(field.data or "") < minimum:
-        raise ValidationError(f"Use at least {minimum} characters.")
+def password_policy(form, field) -> None:
+    """The password policy (portal/auth/passwords.py), with the form's email when it has one."""
+    email = form.email.data if "email" in form else None
+    refusal = passwords.problem(field.data or "", email)
+    if refusal:
+        raise ValidationError(refusal)
 
 
 class LoginForm(FlaskForm):
     # No format check here: an unknown address simply fails to sign in, with the same message.
     email = EmailField("Email", validators=[DataRequired(), Length(max=255)])
-    password = PasswordField("Password", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     submit = SubmitField("Sign in")
 
 
-class _AccountFields(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=255)])
-    password = PasswordField("Password", validators=[DataRequired(), _min_password_length])
+class PasswordFields(FlaskForm):
+    """A new password, typed twice, checked against the policy (also the staff invitation's)."""
+
+    password = PasswordField("Password", validators=[DataRequired(), password_policy])
     confirm = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
     )
+
+
+class _AccountFields(PasswordFields):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=255)])
 
 
 class CustomerSignupForm(_AccountFields):
@@ -70,6 +78,22 @@ class DriverSignupForm(_AccountFields):
         self.vehicle_type.choices = choices(
             (t, t.title()) for t in current_app.config["VEHICLE_TYPES"]
         )
+
+
+class EmailForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=255)])
+    submit = SubmitField("Send me a link")
+
+
+class NewPasswordForm(PasswordFields):
+    """A new password from a reset or claim link (the email is the account's)."""
+
+    submit = SubmitField("Set my password")
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField("Change password")
 
 
 class EmptyForm(FlaskForm):

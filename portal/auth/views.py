@@ -1,39 +1,67 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import hashlib
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
-from ..security import dashboard_url_for, redirect_to_dashboard
-from . import services
-from .forms import CustomerSignupForm, DriverSignupForm, EmptyForm, LoginForm, VendorSignupForm
+from ..mail import Outgoing, stored_message
+from ..security import dashboard_url_for, redirect_to_dashboard, token_page
+from . import services, sessions, signups, tokens
+from .forms import (
+    ChangePasswordForm,
+    CustomerSignupForm,
+    DriverSignupForm,
+    EmailForm,
+    EmptyForm,
+    LoginForm,
+    NewPasswordForm,
+    VendorSignupForm,
+)
 from .models import User
+from .next_url import safe_next
 
 bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, user_id)
-    except ValueError:  # a stale or tampered session id
-        return None
+def load_user(session_id: str) -> User | None:
+    # The cookie holds a session row's id (User.get_id); an ended session signs nobody in.
+    return sessions.user_for_session(session_id)
+
+
+def sign_in(user: User) -> None:
+    """Start a server-side session for ``user`` on this browser, commit, and sign in."""
+    sessions.start_session(user)
+    db.session.commit()
+    login_user(user)
+
+
+def _email_key(prefix: str) -> str:
+    # Hashed: an attacker's megabyte-long "email" must not become a megabyte-long Redis key.
+    email = services.normalize_email(request.form.get("email", ""))
+    return f"{prefix}:{hashlib.sha256(email.encode()).hexdigest()[:32]}"
+
+
+def _account_and_address_key() -> str:
+    return f"{_email_key('login')}|{get_remote_address()}"
 
 
 def _failed_attempt(response) -> bool:
     # Only failed sign-ins count towards the limit; a successful one redirects.
     return response.status_code != 302
-
-
-def _account_key() -> str:
-    return "account:" + services.normalize_email(request.form.get("email", ""))
-
-
-def _safe_next(target: str | None) -> str | None:
-    # Only same-site paths, never "//host" or absolute URLs (open redirects).
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -43,8 +71,8 @@ def _safe_next(target: str | None) -> str | None:
     deduct_when=_failed_attempt,
 )
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"],
+    key_func=_account_and_address_key,
     methods=["POST"],
     deduct_when=_failed_attempt,
 )
@@ -55,9 +83,8 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            db.session.commit()
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or dashboard_url_for(user))
+            sign_in(user)
+            return redirect(safe_next(request.args.get("next")) or dashboard_url_for(user))
         form.password.errors.append("That email and password do not match an active account.")
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -68,24 +95,48 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
+        sessions.end_session(current_user.current_session_id)
+        db.session.commit()
         logout_user()
         flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
 
-SIGNUPS = {
-    "customer": (CustomerSignupForm, services.register_customer, "Welcome! Your account is ready."),
-    "vendor": (
-        VendorSignupForm,
-        services.register_vendor,
-        "Your shop is open. Add products to start selling.",
-    ),
-    "driver": (
-        DriverSignupForm,
-        services.register_driver,
-        "Thanks for applying. An admin will verify your insurance and background check.",
-    ),
+# --- sign-up: every address gets the same page and a mail ---------------------------------------
+
+SIGNUP_FORMS = {
+    "customer": CustomerSignupForm,
+    "vendor": VendorSignupForm,
+    "driver": DriverSignupForm,
 }
+WELCOME = {
+    "customer": "Welcome! Your account is ready.",
+    "vendor": "Your shop is open. Add products to start selling.",
+    "driver": "Thanks for applying. An admin will verify your insurance and background check.",
+}
+# Sign-ups and reset requests send mail: both count towards one limit per address and per email.
+mail_limit_per_address = limiter.shared_limit(
+    lambda: current_app.config["SIGNUP_LIMIT_PER_ADDRESS"], scope="account-mail", methods=["POST"]
+)
+mail_limit_per_email = limiter.shared_limit(
+    lambda: current_app.config["SIGNUP_LIMIT_PER_EMAIL"],
+    scope="account-mail-email",
+    key_func=lambda: _email_key("mail"),
+    methods=["POST"],
+)
+
+
+def _check_email_page(email: str, outgoing: Outgoing | None):
+    # In development the mail is written to a folder: link to it so signing up stays quick.
+    dev_link = None
+    if _mail_readable_here() and outgoing is not None:
+        dev_link = url_for("auth.dev_mail", message_id=outgoing.message_id)
+    return render_template("auth/check_email.html", email=email, dev_link=dev_link)
+
+
+def _mail_readable_here() -> bool:
+    config = current_app.config
+    return config["ENV_NAME"] == "development" and config["MAIL_BACKEND"] == "file"
 
 
 @bp.route("/signup")
@@ -94,33 +145,188 @@ def signup_choice():
 
 
 @bp.route("/signup/<any(customer, vendor, driver):role>", methods=["GET", "POST"])
+@mail_limit_per_address
+@mail_limit_per_email
 def signup(role: str):
     if current_user.is_authenticated:
         return redirect_to_dashboard()
-    form_class, register, welcome = SIGNUPS[role]
-    form = form_class()
+    form = SIGNUP_FORMS[role]()
     if form.validate_on_submit():
-        fields = {
+        details = {
             name: field.data
             for name, field in form._fields.items()
-            if name not in {"confirm", "submit", "csrf_token"}
+            if name not in {"email", "password", "confirm", "submit", "csrf_token"}
         }
-        try:
-            user = register(**fields)
-        except services.EmailTaken:  # raised before anything is written
-            form.email.errors.append("An account with this email exists already. Sign in instead.")
-        else:
-            db.session.commit()
-            login_user(user)
-            flash(welcome, "success")
-            return redirect(dashboard_url_for(user))
+        outgoing = signups.request_signup(role, form.email.data, form.password.data, details)
+        db.session.commit()
+        return _check_email_page(services.normalize_email(form.email.data), outgoing)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/signup.html", form=form, role=role), status
 
 
+@bp.route("/signup/finish/<token>", methods=["GET", "POST"])
+def finish_signup(token: str):
+    try:
+        pending = signups.signup_for_token(token)
+    except signups.SignupUnusable as error:
+        return token_page("auth/finish_signup.html", error.status, problem=error.message)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            user = signups.finish_signup(token)
+        except signups.SignupUnusable as error:
+            db.session.rollback()
+            return token_page("auth/finish_signup.html", error.status, problem=error.message)
+        if current_user.is_authenticated:
+            logout_user()
+        sign_in(user)
+        flash(WELCOME[user.role], "success")
+        return redirect(dashboard_url_for(user))
+    return token_page("auth/finish_signup.html", pending=pending, form=form)
+
+
+# --- password reset and claim --------------------------------------------------------------------
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@mail_limit_per_address
+@mail_limit_per_email
+def forgot_password():
+    form = EmailForm()
+    if form.validate_on_submit():
+        outgoing = signups.request_password_reset(form.email.data)
+        db.session.commit()
+        return _check_email_page(services.normalize_email(form.email.data), outgoing)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/forgot_password.html", form=form), status
+
+
+def _new_password_page(token: str, purpose: str):
+    try:
+        user = tokens.user_for_reset(token)
+    except tokens.LinkUnusable as error:
+        return token_page("auth/new_password.html", 410, problem=error.message, purpose=purpose)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            signups.reset_password(token, form.password.data)
+        except services.PasswordRefused as error:
+            form.password.errors = [str(error)]
+        else:
+            sessions.end_all_sessions(user)  # whoever knew the old password is signed out
+            if current_user.is_authenticated:
+                logout_user()
+            sign_in(user)
+            flash("Your password is set. You are signed in.", "success")
+            return redirect(dashboard_url_for(user))
+    status = 422 if request.method == "POST" else 200
+    return token_page("auth/new_password.html", status, form=form, user=user, purpose=purpose)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    return _new_password_page(token, "reset")
+
+
+@bp.route("/claim/<token>", methods=["GET", "POST"])
+def claim_account(token: str):
+    return _new_password_page(token, "claim")
+
+
+# --- email verification ----------------------------------------------------------------------
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+def verify_email(token: str):
+    try:
+        user = tokens.user_for_verification(token)
+    except tokens.LinkUnusable as error:
+        return token_page("auth/verify_email.html", 410, problem=error.message)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        signups.verify_email(token)
+        db.session.commit()
+        return token_page("auth/verify_email.html", user=user, verified=True)
+    return token_page("auth/verify_email.html", user=user, form=form)
+
+
+# --- the account's security page, for every role ----------------------------------------------
+
+
+def _security_page(password_form=None, status: int = 200):
+    return render_template(
+        "auth/security.html",
+        password_form=password_form or ChangePasswordForm(formdata=None),
+        button=EmptyForm(formdata=None),
+        session_count=sessions.count_sessions(current_user),
+    ), status
+
+
+@bp.get("/security")
+@login_required
+def security():
+    return _security_page()
+
+
+@bp.post("/security/password")
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _security_page(form, 422)
+    try:
+        services.change_password(current_user, form.current.data, form.password.data)
+    except services.PasswordRefused as error:
+        form.password.errors = [str(error)]
+        return _security_page(form, 422)
+    user = current_user._get_current_object()
+    ended = sessions.end_all_sessions(user)
+    sign_in(user)  # this browser carries on with a new session
+    flash(f"Your password is changed. {ended - 1} other session(s) were signed out.", "success")
+    return redirect(url_for("auth.security"))
+
+
+@bp.post("/security/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    if EmptyForm().validate_on_submit():
+        sessions.end_all_sessions(current_user)
+        db.session.commit()
+        logout_user()
+        flash("You are signed out on every device.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/security/verify")
+@login_required
+def send_verification():
+    if EmptyForm().validate_on_submit() and current_user.email_verified_at is None:
+        signups.send_verification(current_user)
+        db.session.commit()
+        flash(f"We sent a verification link to {current_user.email}.", "info")
+    return redirect(url_for("auth.security"))
+
+
+# --- development: read the mail the file backend wrote --------------------------------------
+
+
+@bp.get("/dev/mail/<message_id>")
+def dev_mail(message_id: str):
+    if not _mail_readable_here():
+        abort(404)
+    message = stored_message(message_id)
+    response = make_response(render_template("auth/dev_mail.html", message=message))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.errorhandler(429)
 def too_many_attempts(error):
-    """Rate-limited sign-in: show the form again with a clear reason, not a bare error page."""
-    form = LoginForm(formdata=None)
-    message = "Too many failed sign-in attempts. Please wait a few minutes before trying again."
-    return render_template("auth/login.html", form=form, limit_message=message), 429
+    """Rate-limited: show the form again with a clear reason, not a bare error page."""
+    if request.endpoint == "auth.login":
+        message = "Too many failed sign-in attempts. Please wait a few minutes before trying again."
+        return render_template(
+            "auth/login.html", form=LoginForm(formdata=None), limit_message=message
+        ), 429
+    message = "Too many requests from here or for this address. Please try again in an hour."
+    return render_template("errors/error.html", message=message, status=429), 429

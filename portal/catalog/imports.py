@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from ..csv_safety import restore_text
 from ..extensions import db
 from ..inputs import UnsafeInput, fit_integer, fit_numeric
+from ..media import store_private
 from ..vendors.services import slugify
 from .aggregates import refresh_for_products
 from .gtin import InvalidGtin, normalize_gtin
@@ -115,9 +115,10 @@ def parse_inventory(text: str | None, *, empty_is_zero: bool = False) -> int:
         if empty_is_zero:
             return 0
         raise ValueRejected("Enter a quantity.")
-    if not re.fullmatch(r"[+-]?\d{1,30}", raw):
+    if not re.fullmatch(r"[+-]?\d+", raw):
         raise ValueRejected(f"Inventory must be a whole number, not {raw!r}.")
-    value = int(raw)
+    # Python refuses to convert more than 4300 digits; anything that long is too large anyway.
+    value = int(raw) if len(raw) <= 4000 else int(raw[0].replace("+", "") + "9" * 4000)
     if value < 0:
         raise ValueRejected("Inventory cannot be negative.")
     try:
@@ -239,8 +240,9 @@ def _check_record(
     if len(record) != len(columns):
         errors.append(RowError(line, f"Expected {len(columns)} fields, found {len(record)}."))
         return None
-    # restore_text: a cell our export prefixed against spreadsheet formulas reads back as it was.
-    values = {name: restore_text(cell).strip() for name, cell in zip(columns, record, strict=True)}
+    # restore_text: a cell our export prefixed against spreadsheet formulas reads back as it was
+    # (after the strip, so a leading tab or CR the quote protected is content and stays).
+    values = {name: restore_text(cell.strip()) for name, cell in zip(columns, record, strict=True)}
     reasons: list[str] = []
     sku, title = values.get("sku", ""), values.get("title", "")
     if not sku:
@@ -301,17 +303,32 @@ def _lower_first(message: str) -> str:
 # --- storing and queueing ---------------------------------------------------------------------
 
 
-def import_dir() -> Path:
-    return Path(current_app.config["MEDIA_ROOT"]) / "imports"
+class ImportRejected(ValueError):
+    """An upload with bad rows: nothing was stored; ``errors`` lists each with its line."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} problem(s) in the file")
+        self.errors = errors
+
+
+def submit_import(vendor, data: bytes, *, filename: str, requested_by=None) -> ProductImport:
+    """Check an upload whole and, if it is clean, keep it and record it as queued.
+
+    Raises :class:`ImportRejected` (nothing written) for a file with bad rows. Flushes only: the
+    caller commits, then enqueues the job (``jobs.enqueue_product_import``).
+    """
+    checked = check_csv(data)
+    if not checked.ok:
+        raise ImportRejected(checked.errors)
+    return create_import(
+        vendor, data, filename=filename, rows=len(checked.rows), requested_by=requested_by
+    )
 
 
 def create_import(vendor, data: bytes, *, filename: str, rows: int, requested_by=None):
-    """Keep a checked upload under MEDIA_ROOT/imports/ and record it as queued. Flushes only."""
+    """Keep a checked upload in the shop's private files and record it as queued. Flushes only."""
     import_id = uuid.uuid4()
-    relative = f"imports/{import_id}.csv"
-    target = Path(current_app.config["MEDIA_ROOT"]) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    relative = store_private(vendor.id, "imports", f"{import_id}.csv", data)
     product_import = ProductImport(
         id=import_id,
         vendor_id=vendor.id,

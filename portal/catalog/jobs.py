@@ -8,12 +8,11 @@ finds its rows already written and changes nothing; a finished import returns at
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
-
-from flask import current_app
 
 from ..clock import utcnow
 from ..extensions import db
+from ..failures import JobRefused, failure_message
+from ..media import private_path
 from ..queues import enqueue
 from .imports import apply_rows, batches, check_csv
 from .models import ProductImport
@@ -46,12 +45,12 @@ def run_product_import(import_id: str) -> dict:
     product_import.updated_count = 0
     db.session.commit()
     try:
-        path = Path(current_app.config["MEDIA_ROOT"]) / product_import.file_path
+        path = private_path(product_import.file_path)
         # Checked again: the job trusts nothing it did not read itself.
         checked = check_csv(path.read_bytes(), max_rows=max(product_import.total_rows, 1))
         if not checked.ok:
             first = checked.errors[0]
-            raise ValueError(f"line {first.line}: {first.message}")
+            raise JobRefused(f"line {first.line}: {first.message}")
         product_import.total_rows = len(checked.rows)
         for batch in batches(checked.rows):
             result = apply_rows(product_import.vendor_id, batch, checked.columns)
@@ -66,7 +65,7 @@ def run_product_import(import_id: str) -> dict:
         db.session.rollback()
         product_import = db.session.get(ProductImport, uuid.UUID(str(import_id)))
         product_import.status = "failed"
-        product_import.error = str(error)[:1000]
+        product_import.error = failure_message(error, f"product import {import_id}")
         product_import.finished_at = utcnow()
         db.session.commit()
         raise

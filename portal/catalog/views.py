@@ -22,17 +22,17 @@ from ..csv_safety import csv_response
 from ..extensions import db
 from ..media import ImageRejected, delete_media
 from ..security import restrict_blueprint
-from ..vendors.services import current_vendor
+from ..vendors.access import current_vendor
 from . import products as svc
 from .forms import ImageForm, ImportForm, ProductForm
 from .gtin import InvalidGtin, normalize_gtin
 from .imports import (
     COLUMNS,
-    check_csv,
-    create_import,
+    ImportRejected,
     export_rows,
     format_csv_attributes,
     recent_imports,
+    submit_import,
     vendor_import,
 )
 from .jobs import enqueue_product_import
@@ -270,20 +270,15 @@ def import_page():
             status = 422
         else:
             upload = form.file.data
-            data = upload.read()
-            checked = check_csv(data)
-            if not checked.ok:
+            try:
+                product_import = submit_import(
+                    vendor, upload.read(), filename=upload.filename, requested_by=current_user
+                )
+            except ImportRejected as rejected:
                 status = 422
-                context["errors"] = checked.errors
+                context["errors"] = rejected.errors
                 context["filename"] = upload.filename
             else:
-                product_import = create_import(
-                    vendor,
-                    data,
-                    filename=upload.filename,
-                    rows=len(checked.rows),
-                    requested_by=current_user,
-                )
                 db.session.commit()
                 enqueue_product_import(product_import)
                 context["product_import"] = product_import

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from ..vendors.models import Vendor
 
 
+#: Which rule gave a commission its rate: the shop's earned tier, a promotional tier an admin
+#: granted, or the referral rate (the shop brought the customer).
+COMMISSION_BASES = ("tier", "promotional_tier", "referral")
+
+
 def rate_range(column: str) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"{column} >= 0 AND {column} <= 1", name=f"{column}_range")
 
@@ -36,6 +41,7 @@ class CommissionRecord(db.Model):
         sa.Index("idx_commission_status", "status", postgresql_where=sa.text("status = 'pending'")),
         sa.Index("idx_commission_order", "order_id"),
         sa.CheckConstraint("status IN ('pending', 'settled', 'paid')", name="status"),
+        sa.CheckConstraint(f"commission_basis IN {COMMISSION_BASES!r}", name="commission_basis"),
         sa.Index(
             "idx_commission_payout", "payout_id", postgresql_where=sa.text("payout_id IS NOT NULL")
         ),
@@ -60,6 +66,10 @@ class CommissionRecord(db.Model):
     # Set on a refund's reversing row (negative amounts); NULL on the sale's own row.
     refund_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("order_refunds.id"))
     settled_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # The rule the rate came from, and the tier it was computed from (NULL for a referral), as the
+    # fee row keeps its ``volume_tier``; a reversal copies the sale's.
+    commission_basis: Mapped[str] = mapped_column(sa.String(20), server_default="tier")
+    commission_tier: Mapped[str | None] = mapped_column(sa.String(10))
 
     order: Mapped[Order] = relationship()
     shop: Mapped[Vendor] = relationship()

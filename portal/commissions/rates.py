@@ -29,6 +29,8 @@ class CommissionRate:
     #: "referral" (the shop brought the customer) or "tier" (the shop's tier, promotions included).
     basis: str
     tier: str | None = None
+    #: The shop's tier is a promotion an admin granted (stored as basis "promotional_tier").
+    promotional: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,12 @@ def tier_commission_rate(shop_id: uuid.UUID, at: datetime) -> CommissionRate:
     )
     if promotion_over:
         return CommissionRate(tier_rate(shop_tier.earned_tier), "tier", shop_tier.earned_tier)
-    return CommissionRate(shop_tier.commission_rate, "tier", shop_tier.tier)
+    return CommissionRate(
+        shop_tier.commission_rate,
+        "tier",
+        shop_tier.tier,
+        promotional=bool(shop_tier.is_promotional),
+    )
 
 
 def commission_rate_in_force(

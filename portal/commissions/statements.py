@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..pagination import Paged, clamp_page
+from ..periods import Period
 from ..tiers.models import VendorMonthlyVolume
 from .models import CommissionRecord, VendorCommissionTotal, VendorPlatformFee
 
@@ -43,9 +44,8 @@ class StatementFilter:
     def bounds(self) -> tuple[datetime, datetime] | None:
         if self.year is None or self.month is None:
             return None
-        start = datetime(self.year, self.month, 1)
-        end = datetime(self.year + self.month // 12, self.month % 12 + 1, 1)
-        return start, end
+        period = Period(self.year, self.month)
+        return period.start, period.end
 
 
 @dataclass(frozen=True)

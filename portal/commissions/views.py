@@ -3,7 +3,7 @@ from flask import Blueprint, request
 from .. import htmx
 from ..csv_safety import csv_response
 from ..security import restrict_blueprint
-from ..vendors.services import current_vendor
+from ..vendors.access import current_vendor
 from .forms import StatementFilterForm
 from .statements import CSV_HEADER, statement_csv_rows, statement_months, statement_page
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
+from ..periods import Period as MonthPeriod
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,7 @@ class PartitionedTable:
         """The start of the period ``periods`` after the one starting at ``start``."""
         if self.period == "year":
             return start.replace(year=start.year + periods)
-        years, month_index = divmod(start.month - 1 + periods, 12)
-        return date(start.year + years, month_index + 1, 1)
+        return MonthPeriod.containing(start).shift(periods).first_day
 
     def periods(self, first: date, last: date) -> list[date]:
         """Starts of every period from the one holding ``first`` to the one holding ``last``."""

@@ -14,11 +14,9 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app
 
 from ..commissions.models import CommissionRecord, VendorPlatformFee
 from ..extensions import db
-from ..tiers.models import ShopTier
 from .models import Order, OrderRefund
 
 ZERO = Decimal("0.00")
@@ -50,6 +48,8 @@ class RefundLine:
     reason: str | None
     amount: Decimal  # the customer's money
     merchandise: Decimal  # its merchandise share: what commission and fee follow
+    delivery: Decimal  # the part of ``amount`` that returned the delivery fee
+    items: list[dict]  # the lines it named (empty: it named none)
     commission_reversed: Decimal
     fee_reversed: Decimal
 
@@ -67,14 +67,19 @@ class MoneyBreakdown:
     refunded_amount: Decimal
     refunded_subtotal: Decimal
     sale: SaleLine | None
-    #: "bronze"/"silver"/"gold" (the tier whose rate it is), "referral", or "custom rate".
+    #: The rule the sale's commission rate came from, as stored on its row: "tier",
+    #: "promotional_tier" or "referral"; and the tier it was computed from (None for a referral).
     commission_basis: str | None
-    commission_promotional: bool
+    commission_tier: str | None
     refunds: list[RefundLine]
     # Sums over every row (sale and reversals): what the order is worth to each party now.
     order_amount_after: Decimal
     commission_after: Decimal
     fee_after: Decimal
+
+    @property
+    def commission_promotional(self) -> bool:
+        return self.commission_basis == "promotional_tier"
 
     @property
     def net_after(self) -> Decimal:
@@ -92,27 +97,6 @@ class MoneyBreakdown:
         return self.merchandise_kept == self.net_after + self.commission_after + self.fee_after
 
 
-def commission_basis(order: Order, rate: Decimal) -> tuple[str, bool]:
-    """Which rule the sale's commission rate came from, and whether it was a promotional tier.
-
-    The commission row keeps only the rate. A referred order at the referral rate is "referral";
-    otherwise the shop's tier if its rate matches (promotion included), else the configured tier
-    with that rate; a rate no rule gives any more (changed configuration) is a "custom rate".
-    """
-    config = current_app.config
-    if order.referral_session and rate == config["REFERRAL_COMMISSION_RATE"]:
-        return "referral", False
-    tier = db.session.scalar(sa.select(ShopTier).where(ShopTier.shop_id == order.vendor_id))
-    if tier is not None and tier.commission_rate == rate:
-        return tier.tier, bool(tier.is_promotional)
-    for name, tier_rate in config["TIER_COMMISSION_RATES"].items():
-        if tier_rate == rate:
-            return name, False
-    if rate == config["REFERRAL_COMMISSION_RATE"]:
-        return "referral", False
-    return "custom rate", False
-
-
 def money_breakdown(order: Order) -> MoneyBreakdown:
     commissions = db.session.scalars(
         sa.select(CommissionRecord)
@@ -126,8 +110,7 @@ def money_breakdown(order: Order) -> MoneyBreakdown:
     ).all()
     fee_by_refund = {fee.refund_id: fee for fee in fees}
     sale_row = next((row for row in commissions if row.refund_id is None), None)
-    sale = basis = None
-    promotional = False
+    sale = basis = tier = None
     if sale_row is not None:
         sale_fee = fee_by_refund.get(None)
         sale = SaleLine(
@@ -142,7 +125,7 @@ def money_breakdown(order: Order) -> MoneyBreakdown:
             vendor_type=sale_fee.vendor_type if sale_fee else None,
             status=sale_row.status,
         )
-        basis, promotional = commission_basis(order, sale_row.commission_rate)
+        basis, tier = sale_row.commission_basis, sale_row.commission_tier
 
     reversal_by_refund = {row.refund_id: row for row in commissions if row.refund_id is not None}
     refunds = []
@@ -161,6 +144,8 @@ def money_breakdown(order: Order) -> MoneyBreakdown:
                 reason=refund.reason,
                 amount=refund.amount,
                 merchandise=refund.subtotal_amount,
+                delivery=refund.delivery_amount,
+                items=refund.items or [],
                 commission_reversed=-reversal.commission_amount if reversal else ZERO,
                 fee_reversed=-fee.fee_amount if fee else ZERO,
             )
@@ -174,7 +159,7 @@ def money_breakdown(order: Order) -> MoneyBreakdown:
         refunded_subtotal=order.refunded_subtotal,
         sale=sale,
         commission_basis=basis,
-        commission_promotional=promotional,
+        commission_tier=tier,
         refunds=refunds,
         order_amount_after=sum((row.order_amount for row in commissions), ZERO),
         commission_after=sum((row.commission_amount for row in commissions), ZERO),

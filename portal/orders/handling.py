@@ -1,10 +1,11 @@
 """The shop's own handling of its orders: accept, mark ready for pickup, cancel with a reason.
 
 These are the vendor's steps between payment and delivery. They never touch money themselves: a
-cancellation goes through the order-intake service (``services.cancel_order``), which refunds what
-is left of a paid order and reverses its commission and fee. Every step locks the order row first
-(``services.lock_order``), so two clicks, two staff members or a storefront event racing with the
-shop apply one after the other and the second sees the first's result.
+cancellation goes through the order-intake service (``services.cancel_order``), which records a
+refund of what is left of a paid order and reverses its commission and fee. Which step an order
+may take is ``states.refusal``, for the buttons and the steps alike. Every step locks the order row
+first (``services.lock_order``), so two clicks, two staff members or a storefront event racing with
+the shop apply one after the other and the second sees the first's result.
 
 Like every service: explicit arguments, domain errors, ``flush()`` and never commit.
 """
@@ -23,12 +24,11 @@ from ..clock import utcnow
 from ..deliveries.models import DeliveryAssignment
 from ..extensions import db
 from ..pagination import Paged, clamp_page
-from . import services
+from . import services, states
 from .models import Order
 from .services import OrderStateConflict
 
-#: Statuses in which an order has been paid and is still the shop's to handle.
-OPEN_PAID_STATUSES = ("paid", "partially_refunded")
+OPEN_PAID_STATUSES = states.OPEN_PAID_STATUSES
 #: How far back the "new orders" badge looks when the configuration does not say
 #: (``NEW_ORDERS_WINDOW_DAYS``). Orders are partitioned by ``created_at``: the bound keeps the
 #: poll on the latest partitions and on ``idx_orders_vendor_date``.
@@ -217,29 +217,9 @@ def handling_step(order: Order) -> str:
     return "to_accept"
 
 
-def can_accept(order: Order) -> bool:
-    return (
-        order.status in OPEN_PAID_STATUSES
-        and order.paid_at is not None
-        and order.canceled_at is None
-        and order.accepted_at is None
-    )
-
-
-def can_mark_ready(order: Order) -> bool:
-    return (
-        order.status in OPEN_PAID_STATUSES
-        and order.accepted_at is not None
-        and order.ready_at is None
-        and order.canceled_at is None
-        and order.completed_at is None
-    )
-
-
-def can_cancel(order: Order) -> bool:
-    return order.status in ("pending", *OPEN_PAID_STATUSES, "fulfilled", "delivered") and (
-        order.completed_at is None and order.canceled_at is None
-    )
+def can_take(order: Order, action: str) -> bool:
+    """Whether the button of ``action`` is shown: exactly when the step would be accepted."""
+    return states.allows(order, action)
 
 
 # --- the shop's steps ----------------------------------------------------------------------------
@@ -248,15 +228,7 @@ def can_cancel(order: Order) -> bool:
 def accept_order(order: Order, at: datetime | None = None) -> Order:
     """The shop takes the order on: only a paid order it has not accepted, not canceled."""
     at = at or utcnow()
-    order = services.lock_order(order)
-    if order.accepted_at is not None:
-        raise OrderStateConflict("This order was accepted already.")
-    if order.canceled_at is not None or order.status == "canceled":
-        raise OrderStateConflict("A canceled order cannot be accepted.")
-    if order.paid_at is None or order.status == "pending":
-        raise OrderStateConflict("This order is not paid yet; accept it once it is paid.")
-    if not can_accept(order):
-        raise OrderStateConflict(f"An order that is {_words(order.status)} cannot be accepted.")
+    order = _locked_for(order, "accept")
     order.accepted_at = at
     order.updated_at = at
     db.session.flush()
@@ -269,17 +241,7 @@ def mark_ready(order: Order, at: datetime | None = None) -> Order:
     Then asks for a driver (``request_delivery_dispatch``).
     """
     at = at or utcnow()
-    order = services.lock_order(order)
-    if order.ready_at is not None:
-        raise OrderStateConflict("This order is marked ready for pickup already.")
-    if order.canceled_at is not None or order.status == "canceled":
-        raise OrderStateConflict("A canceled order cannot be made ready for pickup.")
-    if order.accepted_at is None:
-        raise OrderStateConflict("Accept the order before marking it ready for pickup.")
-    if not can_mark_ready(order):
-        raise OrderStateConflict(
-            f"An order that is {_words(order.status)} cannot be made ready for pickup."
-        )
+    order = _locked_for(order, "ready")
     order.ready_at = at
     order.updated_at = at
     db.session.flush()
@@ -307,23 +269,21 @@ def cancel_reason_text(reason: str, note: str | None) -> str:
 def cancel_by_shop(
     order: Order, reason: str, note: str | None = None, at: datetime | None = None
 ) -> Order:
-    """The shop cancels, with a reason, through order intake: a paid order is refunded in full
-    and its commission and fee reversed. A completed order has to be refunded instead."""
+    """The shop cancels, with a reason, through order intake: for a paid order, a refund of
+    everything left is recorded and its commission and fee reversed (the portal moves no money).
+    A completed order has to be refunded instead."""
     if reason not in CANCEL_REASON_LABELS:
         raise services.InvalidOrder("Choose a reason for the cancellation.")
     if reason == "other" and not (note or "").strip():
         raise services.InvalidOrder("Say why the order is canceled.")
-    order = services.lock_order(order)
-    if order.canceled_at is not None or order.status == "canceled":
-        raise OrderStateConflict("This order was canceled already.")
-    if order.completed_at is not None or order.status == "completed":
-        raise OrderStateConflict(
-            "A completed order cannot be canceled; the customer can be refunded instead."
-        )
-    if order.status == "refunded":
-        raise OrderStateConflict("This order was refunded in full already.")
+    order = _locked_for(order, "shop_cancel")
     return services.cancel_order(order, at, reason=cancel_reason_text(reason, note))
 
 
-def _words(status: str) -> str:
-    return status.replace("_", " ")
+def _locked_for(order: Order, action: str) -> Order:
+    """The order locked and reloaded, or ``OrderStateConflict`` when it may not take ``action``."""
+    order = services.lock_order(order)
+    refused = states.refusal(order, action)
+    if refused:
+        raise OrderStateConflict(refused)
+    return order

@@ -10,7 +10,7 @@ The service flushes; the caller commits (or rolls back).
 
 from __future__ import annotations
 
-import secrets
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +27,7 @@ from ..extensions import db
 from ..vendors.models import Vendor
 from . import services
 from .models import Order, OrderEvent
-from .services import InvalidOrder, LineItem, OrderStateConflict
+from .services import InvalidOrder, LineItem, OrderStateConflict, RefundItem
 
 ORDER_EVENT_TYPES = (
     "order.placed",
@@ -36,15 +36,6 @@ ORDER_EVENT_TYPES = (
     "order.canceled",
     "order.refunded",
 )
-
-
-@dataclass(frozen=True)
-class IncomingItem:
-    title: str
-    quantity: int
-    unit_price: Decimal
-    product_id: uuid.UUID | None = None
-    sku: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +48,7 @@ class IncomingOrder:
     customer_email: str
     customer_name: str | None
     currency: str
-    items: tuple[IncomingItem, ...]
+    items: tuple[LineItem, ...]
     subtotal: Decimal
     delivery_fee: Decimal
     points_discount: Decimal
@@ -71,6 +62,9 @@ class IncomingRefund:
     refund_id: str
     amount: Decimal
     reason: str | None = None
+    # What the refund names (docs/webhooks.md); naming nothing spreads it pro rata.
+    items: tuple[RefundItem, ...] = ()
+    delivery_amount: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -180,8 +174,15 @@ def _refund(event: IncomingEvent) -> Order:
     if event.refund is None:
         raise InvalidOrder("order.refunded needs data.refund")
     order = _existing_order(event)
+    refund = event.refund
     services.refund_order(
-        order, event.refund.amount, event.refund.refund_id, event.refund.reason, event.occurred_at
+        order,
+        refund.amount,
+        refund.refund_id,
+        refund.reason,
+        event.occurred_at,
+        items=refund.items,
+        delivery_amount=refund.delivery_amount,
     )
     return order
 
@@ -201,12 +202,12 @@ HANDLERS = {
 def customer_for_order(email: str, name: str | None):
     """The customer profile of the account with this email, created when there is none.
 
-    A new buyer gets a customer account whose password is the hash of a random secret nobody
-    knows: it cannot sign in until sign-up lets the owner of the address claim it.
+    A new buyer gets a customer account with the unusable password marker: it cannot sign in
+    until the owner of the address claims it (sign-up or password reset mails the claim link).
     """
     user = accounts.find_user_by_email(email)
     if user is None:
-        user = accounts.create_user(email, secrets.token_urlsafe(32), "customer")
+        user = accounts.create_user(email, None, "customer")
     customer = customer_for_user(user)
     if customer is None:
         # Also for a vendor's, driver's or admin's address buying as a customer: the order keeps
@@ -215,7 +216,7 @@ def customer_for_order(email: str, name: str | None):
     return customer
 
 
-def _line_item(vendor_id: uuid.UUID, item: IncomingItem) -> LineItem:
+def _line_item(vendor_id: uuid.UUID, item: LineItem) -> LineItem:
     """A line linked to the vendor's product: by the portal's product id, else by SKU if known."""
     product_id = item.product_id
     if product_id is not None:
@@ -229,10 +230,4 @@ def _line_item(vendor_id: uuid.UUID, item: IncomingItem) -> LineItem:
         product_id = db.session.scalar(
             sa.select(Product.id).where(Product.vendor_id == vendor_id, Product.sku == item.sku)
         )
-    return LineItem(
-        title=item.title,
-        quantity=item.quantity,
-        unit_price=item.unit_price,
-        product_id=product_id,
-        sku=item.sku,
-    )
+    return dataclasses.replace(item, product_id=product_id)

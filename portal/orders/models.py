@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 
 if TYPE_CHECKING:
+    from ..auth.models import User
     from ..catalog.models import Product
     from ..customers.models import Customer
     from ..vendors.models import Vendor
@@ -139,6 +140,10 @@ class OrderItem(db.Model):
         order_reference(ondelete="CASCADE"),
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         sa.CheckConstraint("unit_price >= 0 AND line_total >= 0", name="amounts_not_negative"),
+        sa.CheckConstraint(
+            "refunded_quantity >= 0 AND refunded_quantity <= quantity",
+            name="refunded_quantity_within_quantity",
+        ),
         sa.Index("idx_order_items_order", "order_id", "order_created_at"),
     )
 
@@ -153,8 +158,15 @@ class OrderItem(db.Model):
     quantity: Mapped[int] = mapped_column(sa.Integer)
     unit_price: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
     line_total: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    # How many of the line refunds named so far (a refund that names nothing leaves it alone).
+    refunded_quantity: Mapped[int] = mapped_column(sa.Integer, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="items")
+
+    @property
+    def quantity_left(self) -> int:
+        return self.quantity - self.refunded_quantity
+
     product: Mapped[Product | None] = relationship()
 
 
@@ -205,6 +217,7 @@ class OrderRefund(db.Model):
         sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
         # The merchandise share may exceed the money refunded when points paid part of the goods.
         sa.CheckConstraint("subtotal_amount >= 0", name="subtotal_amount_not_negative"),
+        sa.CheckConstraint("delivery_amount >= 0", name="delivery_amount_not_negative"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -216,9 +229,48 @@ class OrderRefund(db.Model):
     refund_ref: Mapped[str] = mapped_column(sa.String(255))
     amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
     subtotal_amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    # The part of ``amount`` that returns the delivery fee (named, or its pro-rata share).
+    delivery_amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
+    # The lines the refund named: [{"order_item_id", "sku", "product_id", "quantity",
+    # "merchandise"}]; NULL for a refund that named none (pro rata).
+    items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     reason: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime, server_default=sa.func.current_timestamp()
     )
 
     order: Mapped[Order] = relationship()
+
+
+class OrderHold(db.Model):
+    """An admin keeps a paid order from counting as completed after ``ORDER_AUTO_COMPLETE_DAYS``.
+
+    One row per hold, kept after release: who held it and why, who released it and when (the
+    audit). At most one hold of an order is open (``released_at`` NULL) at a time.
+    """
+
+    __tablename__ = "order_holds"
+    __table_args__ = (
+        order_reference(ondelete="CASCADE"),
+        sa.Index(
+            "unique_open_order_hold",
+            "order_id",
+            unique=True,
+            postgresql_where=sa.text("released_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    reason: Mapped[str] = mapped_column(sa.String(255))
+    held_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
+    held_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    released_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    released_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+    order: Mapped[Order] = relationship()
+    held_by: Mapped[User] = relationship(foreign_keys=[held_by_id])
+    released_by: Mapped[User | None] = relationship(foreign_keys=[released_by_id])

@@ -26,24 +26,12 @@ from ..extensions import db
 from ..money import to_money
 from ..tiers import volumes
 from ..vendors.models import Vendor
+from . import refund_rule, states
 from .models import Order, OrderExternalRef, OrderItem, OrderRefund
 
 ZERO = Decimal("0.00")
 #: The refund a cancellation after payment records for what was left of the customer's money.
 CANCELLATION_REFUND_REF = "cancellation"
-
-# Which status may follow which; anything else is refused. A refund or a cancellation also checks
-# the amounts and whether the order was paid (see refund_order, cancel_order).
-TRANSITIONS = {
-    "pending": {"paid", "canceled"},
-    "paid": {"fulfilled", "delivered", "completed", "canceled", "refunded", "partially_refunded"},
-    "fulfilled": {"delivered", "completed", "canceled", "refunded", "partially_refunded"},
-    "delivered": {"completed", "canceled", "refunded", "partially_refunded"},
-    "completed": {"refunded", "partially_refunded"},
-    "partially_refunded": {"refunded", "partially_refunded", "completed", "canceled"},
-    "canceled": set(),
-    "refunded": set(),
-}
 
 
 class OrderError(ValueError):
@@ -61,11 +49,29 @@ class OrderStateConflict(OrderError):
 
 @dataclass(frozen=True)
 class LineItem:
+    """A line of an order being placed, whichever way it came (webhook, seed, storefront)."""
+
     title: str
     quantity: int
     unit_price: Decimal
     product_id: uuid.UUID | None = None
     sku: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundItem:
+    """A line a refund names: by the order line's id (admin page), its product id or its SKU."""
+
+    quantity: int
+    sku: str | None = None
+    product_id: uuid.UUID | None = None
+    order_item_id: uuid.UUID | None = None
+
+    @property
+    def label(self) -> str:
+        if self.order_item_id is not None:
+            return f"line {self.order_item_id}"
+        return f"product {self.product_id}" if self.product_id else f"SKU {self.sku}"
 
 
 # --- effects that belong to later issues ---------------------------------------------------------
@@ -236,9 +242,11 @@ def lock_order(order: Order) -> Order:
     return locked
 
 
-def _move(order: Order, status: str, at: datetime) -> None:
-    if status not in TRANSITIONS[order.status]:
-        raise OrderStateConflict(f"An order that is {order.status} cannot become {status}.")
+def _move(order: Order, action: str, status: str, at: datetime) -> None:
+    """Take ``action`` to ``status``, or ``OrderStateConflict`` saying why not (``states.py``)."""
+    refused = states.refusal(order, action)
+    if refused:
+        raise OrderStateConflict(refused)
     order.status = status
     order.updated_at = at
 
@@ -251,7 +259,7 @@ def mark_paid(order: Order, at: datetime | None = None) -> Order:
     month's volume and the shop's monthly sales."""
     at = at or utcnow()
     order = lock_order(order)
-    _move(order, "paid", at)
+    _move(order, "pay", "paid", at)
     order.paid_at = at
     db.session.flush()
     commissions.record_sale(order, at)
@@ -265,9 +273,7 @@ def complete_order(order: Order, at: datetime | None = None) -> Order:
     """Completed: starts the return window; commissions stay pending until it has passed."""
     at = at or utcnow()
     order = lock_order(order)
-    if order.completed_at is not None:
-        raise OrderStateConflict("The order was completed already.")
-    _move(order, "completed", at)
+    _move(order, "complete", "completed", at)
     order.completed_at = at
     db.session.flush()
     return order
@@ -277,25 +283,59 @@ def complete_order(order: Order, at: datetime | None = None) -> Order:
 
 
 def cancel_order(order: Order, at: datetime | None = None, reason: str | None = None) -> Order:
-    """Cancel: a pending order simply ends; a paid one is refunded whatever is left of it first,
-    so every money effect is reversed. A completed order is refunded, not canceled.
+    """Cancel: a pending order simply ends; a paid one is refunded whatever is left of it first
+    (the refund rule's "everything left"), so every money effect is reversed. A completed order
+    is refunded, not canceled.
 
     ``reason`` (the shop's, or the storefront's) is kept in ``cancel_reason``.
     """
     at = at or utcnow()
     order = lock_order(order)
-    if order.completed_at is not None:
-        raise OrderStateConflict("A completed order cannot be canceled; refund it instead.")
-    _move(order, "canceled", at)
+    _move(order, "cancel", "canceled", at)
     if order.paid_at is not None:
-        left = order.total - order.refunded_amount
-        if left > 0 or order.refunded_subtotal < order.subtotal:
-            _record_refund(order, left, CANCELLATION_REFUND_REF, "order canceled", at)
+        state = refund_state(order)
+        if state.money_left > 0 or state.merchandise_left > 0:
+            share = refund_rule.pro_rata_share(state, state.money_left)
+            _record_refund(order, share, CANCELLATION_REFUND_REF, "order canceled", at)
     order.canceled_at = at
     if reason:
         order.cancel_reason = reason[:255]
     db.session.flush()
     return order
+
+
+def refund_state(order: Order) -> refund_rule.RefundState:
+    """The order's amounts and what has been refunded of them (the delivery part from its
+    refunds)."""
+    delivery = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(OrderRefund.delivery_amount), 0)).where(
+            OrderRefund.order_id == order.id, OrderRefund.order_created_at == order.created_at
+        )
+    )
+    return refund_rule.RefundState(
+        subtotal=order.subtotal,
+        delivery_fee=order.delivery_fee,
+        points_discount=order.points_discount,
+        total=order.total,
+        refunded_amount=order.refunded_amount,
+        refunded_subtotal=order.refunded_subtotal,
+        refunded_delivery=to_money(delivery),
+    )
+
+
+def quote_refund(
+    order: Order, items: Iterable[RefundItem] = (), delivery_amount: Decimal | None = None
+) -> refund_rule.RefundShare:
+    """What a refund naming ``items`` and ``delivery_amount`` returns, by the refund rule; or
+    ``InvalidOrder`` saying what does not fit."""
+    allocation = _allocate(order, items)
+    merchandise = sum((line.unit_price * quantity for line, quantity in allocation), ZERO)
+    try:
+        return refund_rule.named_share(
+            refund_state(order), to_money(merchandise), to_money(delivery_amount or ZERO)
+        )
+    except refund_rule.RefundDoesNotFit as error:
+        raise InvalidOrder(str(error)) from None
 
 
 def refund_order(
@@ -304,63 +344,153 @@ def refund_order(
     refund_ref: str,
     reason: str | None = None,
     at: datetime | None = None,
+    *,
+    items: Iterable[RefundItem] = (),
+    delivery_amount: Decimal | None = None,
 ) -> OrderRefund:
-    """Refund ``amount`` of the customer's money (full or partial), once per ``refund_ref``.
+    """Refund ``amount`` of the customer's money, by the refund rule (``refund_rule.py``).
 
-    Writes an ``order_refunds`` row with its merchandise share, a reversing commission and fee
-    pair with the sale's rates (the sale's rows are never edited, settled or paid), reduces the
-    month's volume and moves the order to ``partially_refunded`` or ``refunded``. The same
-    ``refund_ref`` with the same amount again returns the first refund and changes nothing.
+    A refund that names ``items`` (lines and quantities) and/or a ``delivery_amount`` returns
+    exactly those: ``amount`` must be what they come to, to the cent. One that names nothing is
+    spread pro rata over the merchandise and delivery fee left. Either way: an ``order_refunds``
+    row with its merchandise share and delivery part, the lines' refunded quantities, a reversing
+    commission and fee pair with the sale's rates (the sale's rows are never edited, settled or
+    paid), a smaller month's volume, and the order ``partially_refunded`` or ``refunded``. The
+    same ``refund_ref`` with the same amount again returns the first refund and changes nothing.
     """
     at = at or utcnow()
     amount = to_money(amount)
-    if amount <= 0:
+    items = tuple(items)
+    named = bool(items) or delivery_amount is not None
+    if amount < 0 or (amount == 0 and not named):
         raise InvalidOrder("A refund needs an amount above zero.")
     order = lock_order(order)
-    existing = db.session.scalar(
-        sa.select(OrderRefund).where(
-            OrderRefund.order_id == order.id, OrderRefund.refund_ref == refund_ref
-        )
-    )
+    existing = recorded_refund(order, refund_ref)
     if existing is not None:
         if existing.amount != amount:
             raise OrderStateConflict(f"refund {refund_ref} was recorded with another amount")
         return existing
-    if order.paid_at is None or order.status == "canceled":
-        raise OrderStateConflict(f"An order that is {order.status} has no payment to refund.")
-    left = order.total - order.refunded_amount
-    if amount > left:
-        raise InvalidOrder(f"refund {amount} is above what is left to refund ({left})")
-    _move(order, "refunded" if amount == left else "partially_refunded", at)
-    return _record_refund(order, amount, refund_ref, reason, at)
+    refused = states.refusal(order, "refund")
+    if refused:
+        raise OrderStateConflict(refused)
+    allocation = _allocate(order, items)
+    if named:
+        share = quote_refund(order, items, delivery_amount)
+        if share.amount != amount:
+            raise InvalidOrder(
+                f"amount {amount} does not add up: the lines named come to "
+                f"{share.amount - share.delivery} (their merchandise {share.merchandise} less "
+                f"their part of the points discount) and the delivery part to {share.delivery}, "
+                f"so the amount must be {share.amount}"
+            )
+        if share.amount == 0 and share.merchandise == 0:
+            raise InvalidOrder("The refund names nothing to refund.")
+    else:
+        try:
+            share = refund_rule.pro_rata_share(refund_state(order), amount)
+        except refund_rule.RefundDoesNotFit as error:
+            raise InvalidOrder(str(error)) from None
+    over = (
+        order.total - order.refunded_amount == share.amount
+        and order.subtotal - order.refunded_subtotal == share.merchandise
+    )
+    _move(order, "refund", "refunded" if over else "partially_refunded", at)
+    return _record_refund(order, share, refund_ref, reason, at, allocation)
+
+
+def recorded_refund(order: Order, refund_ref: str) -> OrderRefund | None:
+    """The order's refund recorded under ``refund_ref``, if any (a refund applies once)."""
+    return db.session.scalar(
+        sa.select(OrderRefund).where(
+            OrderRefund.order_id == order.id, OrderRefund.refund_ref == refund_ref
+        )
+    )
+
+
+def _allocate(order: Order, items: Iterable[RefundItem]) -> list[tuple[OrderItem, int]]:
+    """The order's lines the refund names, with how many of each; ``InvalidOrder`` for a line the
+    order does not have or more of one than is left to refund."""
+    taken: dict[uuid.UUID, int] = {}
+    allocation: list[tuple[OrderItem, int]] = []
+    for item in items:
+        if isinstance(item.quantity, bool) or not isinstance(item.quantity, int):
+            raise InvalidOrder(f"{item.label}: the quantity must be a whole number")
+        if item.quantity <= 0:
+            raise InvalidOrder(f"{item.label}: the quantity must be at least one")
+        lines = [line for line in order.items if _names(item, line)]
+        if not lines:
+            raise InvalidOrder(f"the order has no {item.label}")
+        wanted = item.quantity
+        left = sum(line.quantity_left - taken.get(line.id, 0) for line in lines)
+        if wanted > left:
+            bought = sum(line.quantity for line in lines)
+            label = lines[0].title if item.order_item_id is not None else item.label
+            raise InvalidOrder(
+                f"{label}: {wanted} named, but {bought} bought and {left} left to refund"
+            )
+        for line in lines:
+            quantity = min(wanted, line.quantity_left - taken.get(line.id, 0))
+            if quantity > 0:
+                taken[line.id] = taken.get(line.id, 0) + quantity
+                allocation.append((line, quantity))
+                wanted -= quantity
+    return allocation
+
+
+def _names(item: RefundItem, line: OrderItem) -> bool:
+    if item.order_item_id is not None:
+        return line.id == item.order_item_id
+    if item.product_id is not None:
+        return line.product_id == item.product_id
+    return item.sku is not None and line.sku == item.sku
 
 
 def _record_refund(
-    order: Order, amount: Decimal, refund_ref: str, reason: str | None, at: datetime
+    order: Order,
+    share: refund_rule.RefundShare,
+    refund_ref: str,
+    reason: str | None,
+    at: datetime,
+    allocation: list[tuple[OrderItem, int]] | None = None,
 ) -> OrderRefund:
     """The refund row and every money effect of it; the order's status is the caller's."""
     merchandise_before = order.refunded_subtotal
-    merchandise_after = commissions.merchandise_refunded(
-        order.subtotal, order.total, order.refunded_amount + amount
-    )
+    merchandise_after = merchandise_before + share.merchandise
     refund = OrderRefund(
         id=uuid.uuid4(),
         order_id=order.id,
         order_created_at=order.created_at,
         refund_ref=refund_ref,
-        amount=amount,
-        subtotal_amount=merchandise_after - merchandise_before,
+        amount=share.amount,
+        subtotal_amount=share.merchandise,
+        delivery_amount=share.delivery,
+        items=[_named_line(line, quantity) for line, quantity in allocation or ()] or None,
         reason=reason,
         created_at=at,
     )
     db.session.add(refund)
-    order.refunded_amount += amount
+    for line, quantity in allocation or ():
+        line.refunded_quantity += quantity
+    if merchandise_after >= order.subtotal:
+        # All the merchandise is back, whichever way: every line counts as refunded.
+        for line in order.items:
+            line.refunded_quantity = line.quantity
+    order.refunded_amount += share.amount
     order.refunded_subtotal = merchandise_after
     order.updated_at = at
     db.session.flush()
     commissions.record_refund(order, refund, merchandise_before, merchandise_after, at)
-    volumes.record_refunded_merchandise(
-        order, merchandise_after - merchandise_before, merchandise_before
-    )
+    volumes.record_refunded_merchandise(order, share.merchandise, merchandise_before)
     reverse_points(order, refund)
     return refund
+
+
+def _named_line(line: OrderItem, quantity: int) -> dict:
+    return {
+        "order_item_id": str(line.id),
+        "sku": line.sku,
+        "product_id": str(line.product_id) if line.product_id else None,
+        "title": line.title,
+        "quantity": quantity,
+        "merchandise": str(to_money(line.unit_price * quantity)),
+    }

@@ -17,7 +17,8 @@ from flask_login import current_user
 from .. import htmx
 from ..extensions import db
 from ..security import restrict_blueprint
-from ..vendors.services import current_vendor, vendor_for_user
+from ..vendors.access import current_vendor
+from ..vendors.services import vendor_for_user
 from . import handling
 from .breakdown import money_breakdown
 from .forms import CancelOrderForm, OrderActionForm, OrderFilterForm
@@ -51,6 +52,13 @@ STEP_LABELS = {
 }
 
 
+#: What a cancellation records: the portal moves no money, so it says so.
+CANCELED_MESSAGE = (
+    "Order canceled. If it was paid, a refund of what was left of it is recorded and its "
+    "commission and fee are reversed; the portal does not return the customer's payment itself."
+)
+
+
 def format_address(address: dict | None) -> str:
     if not address:
         return "—"
@@ -67,9 +75,7 @@ def helpers() -> dict:
         "handling_step": handling.handling_step,
         "step_label": lambda order: STEP_LABELS.get(handling.handling_step(order), order.status),
         "first_name": handling.customer_first_name,
-        "can_accept": handling.can_accept,
-        "can_mark_ready": handling.can_mark_ready,
-        "can_cancel": handling.can_cancel,
+        "can_take": handling.can_take,
         "blank_cancel_form": lambda: CancelOrderForm(formdata=None),
     }
 
@@ -219,5 +225,5 @@ def cancel(order_id: str):
         return _respond(order, status=409, message=str(error))
     db.session.commit()
     if not htmx.is_partial_request():
-        flash("Order canceled; the customer is refunded what they paid.", "success")
+        flash(CANCELED_MESSAGE, "success")
     return _respond(order)

@@ -25,9 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import csrf, db
 from ..inputs import UnsafeInput, fit_integer, load_json, reads_raw_body
 from . import intake
-from .intake import IncomingEvent, IncomingItem, IncomingOrder, IncomingRefund
+from .intake import IncomingEvent, IncomingOrder, IncomingRefund
 from .models import OrderItem
-from .services import InvalidOrder, OrderStateConflict
+from .services import InvalidOrder, LineItem, OrderStateConflict, RefundItem
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -181,9 +181,21 @@ def _placed_order(data: dict, source: str) -> IncomingOrder:
     )
 
 
-def _item(item: Any, where: str) -> IncomingItem:
+def _item(item: Any, where: str) -> LineItem:
     if not isinstance(item, dict):
         raise MalformedEvent(f"{where} must be an object")
+    quantity, product_id, sku = _item_reference(item, where)
+    return LineItem(
+        title=_text(item, "title", f"{where}.title"),
+        quantity=quantity,
+        unit_price=_money(item, "unit_price", f"{where}.unit_price"),
+        product_id=product_id,
+        sku=sku,
+    )
+
+
+def _item_reference(item: dict, where: str) -> tuple[int, uuid.UUID | None, str | None]:
+    """An item's ``quantity`` and its ``product_id`` or ``sku`` (order lines and refund lines)."""
     quantity = item.get("quantity")
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
         raise MalformedEvent(f"{where}.quantity must be a whole number above zero")
@@ -197,24 +209,40 @@ def _item(item: Any, where: str) -> IncomingItem:
     sku = _optional_text(item, "sku", f"{where}.sku")
     if product_id is None and sku is None:
         raise MalformedEvent(f"{where} needs a product_id or a sku")
-    return IncomingItem(
-        title=_text(item, "title", f"{where}.title"),
-        quantity=quantity,
-        unit_price=_money(item, "unit_price", f"{where}.unit_price"),
-        product_id=product_id,
-        sku=sku,
-    )
+    return quantity, product_id, sku
 
 
 def _refund(data: dict) -> IncomingRefund:
+    items = data.get("items")
+    if items is not None and not isinstance(items, list):
+        raise MalformedEvent("data.refund.items must be a list")
+    named = tuple(
+        _refund_item(item, f"data.refund.items[{n}]") for n, item in enumerate(items or ())
+    )
+    delivery = (
+        _money(data, "delivery_amount", "data.refund.delivery_amount")
+        if data.get("delivery_amount") is not None
+        else None
+    )
     amount = _money(data, "amount", "data.refund.amount")
-    if amount <= 0:
+    # Lines the points discount paid in full are refunded for 0.00; a refund naming nothing
+    # returns some money.
+    if amount <= 0 and not named:
         raise MalformedEvent("data.refund.amount must be above zero")
     return IncomingRefund(
         refund_id=_text(data, "id", "data.refund.id"),
         amount=amount,
         reason=_optional_text(data, "reason", "data.refund.reason"),
+        items=named,
+        delivery_amount=delivery,
     )
+
+
+def _refund_item(item: Any, where: str) -> RefundItem:
+    if not isinstance(item, dict):
+        raise MalformedEvent(f"{where} must be an object")
+    quantity, product_id, sku = _item_reference(item, where)
+    return RefundItem(quantity=quantity, product_id=product_id, sku=sku)
 
 
 def _object(parent: dict, key: str, where: str) -> dict:

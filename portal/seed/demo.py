@@ -19,10 +19,11 @@ from ..extensions import db
 from ..operations.partitions import ensure_partitions
 from ..orders import handling
 from ..orders import services as orders
+from ..periods import Period
 from ..tiers.close import run_month_close
 from ..tiers.promotions import grant_promotional_tier
 from ..vendors import staff
-from ..vendors.profile import update_profile
+from ..vendors.profile import ProfileChanges, save_profile
 from ..vendors.services import vendor_for_user
 
 DEMO_PASSWORD = "portal-demo-2026"
@@ -278,32 +279,32 @@ def load_demo(today: date | None = None, seed: int = 2026) -> bool:
     rng = random.Random(seed)
     today = today or date.today()
 
-    first_month = _months_back(today.replace(day=1), MONTHS_OF_ORDERS - 1)
+    this_month = Period.containing(today)
+    first_month = this_month.shift(1 - MONTHS_OF_ORDERS)
     admin = accounts.create_admin(demo_email("admin"), DEMO_PASSWORD)
     # The shops opened well before their first orders, past any new-vendor promotion.
-    shops = _open_shops(
-        rng, opened=datetime.combine(_months_back(first_month, 6), datetime.min.time())
-    )
+    shops = _open_shops(rng, opened=first_month.shift(-6).start)
     customers = _register_customers(rng)
     _register_drivers(rng)
 
-    ensure_partitions(today, since=first_month)
+    ensure_partitions(today, since=first_month.first_day)
     now = datetime.combine(today, datetime.min.time()) + timedelta(hours=12)
-    _place_orders(rng, shops, customers, first_month, today)
-    _close_finished_months(first_month, today, now)
+    _place_orders(rng, shops, customers, first_month.first_day, today)
+    _close_finished_months(first_month, this_month, now)
     settle_due_commissions(now)
     _grant_launch_promotion(admin, shops, today)
     _invite_staff(shops)
+    accounts.mark_emails_verified(f"%@{DEMO_DOMAIN}", now)  # the demo's addresses are its own
     db.session.flush()
     return True
 
 
-def _close_finished_months(first_month: date, today: date, now: datetime) -> None:
+def _close_finished_months(first_month: Period, this_month: Period, now: datetime) -> None:
     """Close each past month in turn, as the scheduled job would have: tiers follow the sales."""
     month = first_month
-    while month < today.replace(day=1):
+    while month < this_month:
         run_month_close(month.year, month.month, now=now)
-        month = _months_back(month, -1)
+        month = month.next()
 
 
 def _invite_staff(shops) -> None:
@@ -328,11 +329,6 @@ def _grant_launch_promotion(admin, shops, today: date) -> None:
     )
 
 
-def _months_back(month_start: date, months: int) -> date:
-    year, month = divmod(month_start.year * 12 + month_start.month - 1 - months, 12)
-    return date(year, month + 1, 1)
-
-
 def _open_shops(rng: random.Random, opened: datetime):
     shops = []
     for name, vendor_type, street, products in SHOPS:
@@ -345,8 +341,7 @@ def _open_shops(rng: random.Random, opened: datetime):
             contact_phone=f"+1 503 555 {rng.randint(1000, 9999)}",
         )
         vendor = vendor_for_user(owner)
-        update_profile(
-            vendor,
+        profile = ProfileChanges(
             name=name,
             description=f"{name}: a local {vendor_type} in {CITY['name']}.",
             pickup_address=_address(street, rng),
@@ -356,6 +351,7 @@ def _open_shops(rng: random.Random, opened: datetime):
             contact_email=owner.email,
             contact_phone=vendor.contact_phone,
         )
+        save_profile(vendor, profile)
         vendor.created_at = opened
         listed = []
         for number, (title, brand, category, price) in enumerate(products, start=1):

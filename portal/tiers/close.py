@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..clock import utcnow
 from ..extensions import db
+from ..failures import failure_message
 from ..orders.models import Order
 from ..periods import Period, PeriodError
 from ..vendors.models import Vendor
@@ -179,7 +180,10 @@ def run_month_close(
             summary = _close(period, now, report)
     except Exception as error:
         _record_result(
-            period, status="failed", started_at=started_at, error=f"{type(error).__name__}: {error}"
+            period,
+            status="failed",
+            started_at=started_at,
+            error=failure_message(error, f"month close {year:04d}-{month:02d}"),
         )
         raise
     summary["duration_ms"] = round((time.monotonic() - clock) * 1000)

@@ -43,19 +43,6 @@ from .rules import fee_tier_sql
 ZERO = Decimal("0")
 
 
-def volume_for(vendor_id: uuid.UUID, year: int, month: int) -> VendorMonthlyVolume | None:
-    """The stored volume of a vendor's month, fresh from the database (None without sales)."""
-    return db.session.scalar(
-        sa.select(VendorMonthlyVolume)
-        .where(
-            VendorMonthlyVolume.vendor_id == vendor_id,
-            VendorMonthlyVolume.year == year,
-            VendorMonthlyVolume.month == month,
-        )
-        .execution_options(populate_existing=True)
-    )
-
-
 def average_order_value_sql(total_sales: sa.ColumnElement, total_orders: sa.ColumnElement):
     # PostgreSQL rounds numeric half away from zero, which is half-up for sales (never negative).
     return sa.case(

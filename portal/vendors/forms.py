@@ -13,18 +13,24 @@ from wtforms import (
     EmailField,
     Form,
     FormField,
-    PasswordField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..auth.forms import PHONE, _min_password_length
+from ..auth.forms import PHONE, PasswordFields
 from ..forms import choices
-from .profile import ADDRESS_FIELDS, WEEKDAYS, ProfileError, check_interval, position_of
+from .profile import (
+    ADDRESS_FIELDS,
+    WEEKDAYS,
+    ProfileChanges,
+    ProfileError,
+    check_interval,
+    position_of,
+)
 
 
 class DayForm(Form):
@@ -87,16 +93,39 @@ class ProfileForm(FlaskForm):
         return [(day, self[day]) for day in WEEKDAYS]
 
     def coordinate(self, name: str) -> float | None:
-        """The typed coordinate as a float; None when blank. Adds an error when unreadable."""
-        field = self[name]
-        text = (field.data or "").strip().replace(",", ".")
+        """The typed coordinate as a float; None when blank; ProfileError when unreadable."""
+        text = (self[name].data or "").strip().replace(",", ".")
         if not text:
             return None
         try:
             return float(text)
         except ValueError:
-            field.errors = [*field.errors, "Enter a number in decimal degrees, e.g. 52.5200."]
-            raise
+            raise ProfileError(
+                "Enter a number in decimal degrees, e.g. 52.5200.", field=name
+            ) from None
+
+    def changes(self) -> ProfileChanges:
+        """What was submitted, parsed (ProfileError for a coordinate that is no number)."""
+        upload = self.logo.data
+        return ProfileChanges(
+            name=self.name.data,
+            description=self.description.data,
+            pickup_address=self.address(),
+            latitude=self.coordinate("latitude"),
+            longitude=self.coordinate("longitude"),
+            opening_hours=self.opening_hours(),
+            contact_email=self.contact_email.data,
+            contact_phone=self.contact_phone.data,
+            logo=upload.stream if upload and getattr(upload, "filename", "") else None,
+            remove_logo=bool(self.remove_logo.data),
+        )
+
+    def show_error(self, error: ProfileError) -> None:
+        """Put a refused value's message under its field (a weekday's under its closing time)."""
+        field = self._fields.get(error.field or "name", self.name)
+        if isinstance(field, FormField):
+            field = field.form.closes
+        field.errors = [*field.errors, str(error)]
 
     def address(self) -> dict[str, str]:
         return {key: self[key].data or "" for key in ADDRESS_FIELDS}
@@ -139,13 +168,9 @@ class InvitationForm(FlaskForm):
     submit = SubmitField("Create invitation link")
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(PasswordFields):
     """A new account for an invited person: the email is the invitation's."""
 
-    password = PasswordField("Password", validators=[DataRequired(), _min_password_length])
-    confirm = PasswordField(
-        "Repeat password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
-    )
     submit = SubmitField("Create my account and join")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app
@@ -17,7 +18,7 @@ from geoalchemy2 import Geometry
 
 from ..extensions import db
 from ..geo import point
-from ..media import store_image
+from ..media import ImageRejected, store_image
 from .models import Vendor
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -117,51 +118,64 @@ def position_of(vendor: Vendor) -> Position | None:
     return Position(latitude=row[0], longitude=row[1])
 
 
-def update_profile(
-    vendor: Vendor,
-    *,
-    name: str,
-    description: str | None,
-    pickup_address: dict | None,
-    latitude: float | None,
-    longitude: float | None,
-    opening_hours: dict,
-    contact_email: str | None,
-    contact_phone: str | None,
-) -> Vendor:
-    """Replace the shop's profile fields; raises ProfileError before changing anything."""
-    name = (name or "").strip()
+@dataclass(frozen=True)
+class ProfileChanges:
+    """Everything the profile form submits; ``logo`` is a new logo's file, if one was chosen."""
+
+    name: str
+    description: str | None
+    pickup_address: dict | None
+    latitude: float | None
+    longitude: float | None
+    opening_hours: dict
+    contact_email: str | None
+    contact_phone: str | None
+    logo: BinaryIO | None = None
+    remove_logo: bool = False
+
+
+def save_profile(vendor: Vendor, changes: ProfileChanges) -> str | None:
+    """Save the whole profile form: the fields, and the logo replaced, removed or kept.
+
+    Everything is checked before anything changes: :class:`ProfileError` (with the form field,
+    ``"logo"`` for an image we do not accept) leaves the shop as it was. Returns the replaced
+    logo's path, for the caller to delete once the change is committed. Flushes nothing.
+    """
+    fields = _checked_fields(changes)
+    new_logo = None
+    if changes.logo is not None:
+        try:
+            new_logo = store_image(changes.logo, "logos", current_app.config["LOGO_MAX_PIXELS"])
+        except ImageRejected as error:
+            raise ProfileError(str(error), field="logo") from error
+    for name, value in fields.items():
+        setattr(vendor, name, value)
+    if new_logo is not None:
+        old, vendor.logo_path = vendor.logo_path, new_logo
+        return old
+    if changes.remove_logo:
+        old, vendor.logo_path = vendor.logo_path, None
+        return old
+    return None
+
+
+def _checked_fields(changes: ProfileChanges) -> dict:
+    """The vendor's new column values, every rule checked (ProfileError); changes nothing."""
+    name = (changes.name or "").strip()
     if len(name) < 2:
         raise ProfileError("The shop needs a name of at least 2 characters.", field="name")
-    address = clean_address(pickup_address)
-    position = check_position(latitude, longitude)
-    hours = check_opening_hours(opening_hours)
-
-    vendor.name = name
-    vendor.description = (description or "").strip() or None
-    vendor.pickup_address = address
-    vendor.location = point(position.latitude, position.longitude) if position else None
-    vendor.opening_hours = hours
-    vendor.contact_email = (contact_email or "").strip().lower() or None
-    vendor.contact_phone = (contact_phone or "").strip() or None
-    return vendor
-
-
-def set_logo(vendor: Vendor, upload) -> str | None:
-    """Store ``upload`` as the shop's logo, resized; returns the replaced file's path.
-
-    Raises ``portal.media.ImageRejected`` (before anything changes) for a file that is not an image
-    we accept. The caller deletes the returned old file once the change is committed.
-    """
-    path = store_image(upload, "logos", current_app.config["LOGO_MAX_PIXELS"])
-    old, vendor.logo_path = vendor.logo_path, path
-    return old
-
-
-def clear_logo(vendor: Vendor) -> str | None:
-    """Remove the shop's logo; returns the old file's path, to delete after the commit."""
-    old, vendor.logo_path = vendor.logo_path, None
-    return old
+    address = clean_address(changes.pickup_address)
+    position = check_position(changes.latitude, changes.longitude)
+    hours = check_opening_hours(changes.opening_hours)
+    return {
+        "name": name,
+        "description": (changes.description or "").strip() or None,
+        "pickup_address": address,
+        "location": point(position.latitude, position.longitude) if position else None,
+        "opening_hours": hours,
+        "contact_email": (changes.contact_email or "").strip().lower() or None,
+        "contact_phone": (changes.contact_phone or "").strip() or None,
+    }
 
 
 class VendorTypeError(ValueError):

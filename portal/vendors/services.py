@@ -7,8 +7,6 @@ import secrets
 import unicodedata
 
 import sqlalchemy as sa
-from flask import abort
-from flask_login import current_user
 
 from ..extensions import db
 from ..tiers.services import start_shop_tier
@@ -65,10 +63,3 @@ def vendor_for_user(user) -> Vendor | None:
         .join(VendorMember, VendorMember.vendor_id == Vendor.id)
         .where(VendorMember.user_id == user.id)
     )
-
-
-def current_vendor() -> Vendor:
-    vendor = vendor_for_user(current_user)
-    if vendor is None:
-        abort(403, description="Your account is not attached to a shop.")
-    return vendor

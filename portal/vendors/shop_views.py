@@ -6,26 +6,23 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    make_response,
     redirect,
-    render_template,
     request,
     url_for,
 )
 from flask_login import current_user, login_user
 from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms import FormField
 
 from .. import htmx
 from ..auth.services import EmailTaken, find_user_by_email
 from ..errors import _render_error
 from ..extensions import db
-from ..media import ImageRejected, delete_media, media_url
-from ..security import dashboard_url_for, restrict_blueprint
+from ..media import delete_media, media_url
+from ..security import dashboard_url_for, restrict_blueprint, token_page
 from . import profile as profiles
 from . import staff as staffing
+from .access import current_owner_vendor, current_vendor
 from .forms import AcceptInvitationForm, InvitationForm, ProfileForm
-from .services import current_vendor
 
 # --- profile ------------------------------------------------------------------------------------
 
@@ -68,40 +65,10 @@ def save_profile():
     if not form.validate_on_submit():
         return _render_profile(vendor, form, status=422)
     try:
-        latitude, longitude = form.coordinate("latitude"), form.coordinate("longitude")
-    except ValueError:
-        return _render_profile(vendor, form, status=422)
-    try:
-        profiles.update_profile(
-            vendor,
-            name=form.name.data,
-            description=form.description.data,
-            pickup_address=form.address(),
-            latitude=latitude,
-            longitude=longitude,
-            opening_hours=form.opening_hours(),
-            contact_email=form.contact_email.data,
-            contact_phone=form.contact_phone.data,
-        )
+        old_logo = profiles.save_profile(vendor, form.changes())
     except profiles.ProfileError as error:  # raised before anything changed
-        field = form._fields.get(error.field or "name", form.name)
-        if isinstance(field, FormField):  # a weekday: its message goes under the closing time
-            field = field.form.closes
-        field.errors = [*field.errors, str(error)]
+        form.show_error(error)
         return _render_profile(vendor, form, status=422)
-
-    old_logo = None
-    upload = form.logo.data
-    try:
-        if upload and getattr(upload, "filename", ""):
-            old_logo = profiles.set_logo(vendor, upload.stream)
-        elif form.remove_logo.data:
-            old_logo = profiles.clear_logo(vendor)
-    except ImageRejected as error:
-        db.session.rollback()  # the profile changes above go too; the form keeps what was typed
-        form.logo.errors = [*form.logo.errors, str(error)]
-        return _render_profile(vendor, form, status=422)
-
     db.session.commit()
     delete_media(old_logo)
     if not htmx.is_partial_request():
@@ -126,7 +93,7 @@ def upload_too_large(error):
 
 staff_bp = Blueprint("staff", __name__, url_prefix="/vendor/staff")
 restrict_blueprint(staff_bp, "vendor")
-staff_bp.before_request(lambda: staffing.current_owner_vendor() and None)
+staff_bp.before_request(lambda: current_owner_vendor() and None)
 
 
 def _render_staff(vendor, form, status: int = 200, new_link: str | None = None, **extra):
@@ -215,11 +182,7 @@ invitations_bp = Blueprint("invitations", __name__, url_prefix="/invitations")
 
 
 def _invitation_page(status: int = 200, **context):
-    response = make_response(render_template("vendors/shop/invitation.html", **context), status)
-    # The token is in the address: keep it out of caches and other sites' referrer logs.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return token_page("vendors/shop/invitation.html", status, **context)
 
 
 @invitations_bp.route("/<token>", methods=["GET", "POST"])

@@ -4,8 +4,8 @@ from flask import Blueprint, render_template
 
 from ..security import restrict_blueprint
 from ..tiers.dashboard import vendor_dashboard
+from .access import current_vendor
 from .onboarding import onboarding_steps
-from .services import current_vendor
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 restrict_blueprint(bp, "vendor")

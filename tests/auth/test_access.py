@@ -18,6 +18,13 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "auth.signup_choice",
     "auth.signup",
+    # Links from account mails open for someone who is not signed in (or has no account yet).
+    "auth.finish_signup",
+    "auth.forgot_password",
+    "auth.reset_password",
+    "auth.claim_account",
+    "auth.verify_email",
+    "auth.dev_mail",  # development only: a 404 elsewhere (tests/auth/test_mail_pages.py)
     "static",
     "media.file",  # shop logos and product photos are public
     "invitations.accept",  # a staff invitation link opens for someone without an account yet
@@ -76,3 +83,7 @@ def test_create_admin_command(app, db_session):
     assert again.exit_code != 0 and "exists already" in again.output
     short = runner.invoke(args=["users", "create-admin", "x@example.com", "--password", "short"])
     assert short.exit_code != 0 and "at least" in short.output
+    common = runner.invoke(
+        args=["users", "create-admin", "y@example.com", "--password", "1234567890"]
+    )
+    assert common.exit_code != 0 and "most common" in common.output

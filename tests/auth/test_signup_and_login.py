@@ -8,6 +8,7 @@ from portal.extensions import db
 from portal.tiers.models import ShopTier
 from portal.vendors.models import Vendor, VendorMember
 from tests.factories import PASSWORD, make_customer
+from tests.mailbox import links, path_of
 
 ACCOUNT = {"password": PASSWORD, "confirm": PASSWORD}
 
@@ -37,27 +38,48 @@ def user_by_email(email):
     return db.session.scalar(sa.select(User).where(User.email == email))
 
 
+def finish_signup(client, mailbox, role, email):
+    """Sign up through the form, then open the mailed link and press its button."""
+    response = client.post(
+        f"/signup/{role}", data={"email": email, **ACCOUNT, **SIGNUP_FORMS[role]}
+    )
+    assert response.status_code == 200 and "Check your email" in response.get_data(as_text=True)
+    link = path_of(links(mailbox.last_to(email.lower()))[0])
+    return client.post(link)
+
+
 @pytest.mark.parametrize("role", ["customer", "vendor", "driver"])
-def test_signup_creates_account_signs_in_and_lands_on_dashboard(client, role):
+def test_signup_mails_a_link_that_creates_the_account_and_signs_in(client, mailbox, role):
     email = f"New.{role}@Example.com"
     response = client.post(
         f"/signup/{role}", data={"email": email, **ACCOUNT, **SIGNUP_FORMS[role]}
     )
+    assert response.status_code == 200
+    assert user_by_email(email.lower()) is None  # nothing exists before the link is opened
+    assert client.get(DASHBOARDS[role]).status_code == 302
 
-    assert response.status_code == 302
-    assert response.headers["Location"] == DASHBOARDS[role]
+    message = mailbox.last_to(email.lower())
+    assert message["Subject"] == "Finish creating your Marketplace Portal account"
+    link = path_of(links(message)[0])
+    assert link.startswith("/signup/finish/")
+    page = client.get(link)
+    assert page.status_code == 200 and "Create my account" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"
+
+    finished = client.post(link)
+    assert finished.status_code == 302
+    assert finished.headers["Location"] == DASHBOARDS[role]
     user = user_by_email(email.lower())
-    assert user is not None and user.role == role
+    assert user is not None and user.role == role and user.email_verified_at is not None
     assert user.password_hash != PASSWORD and user.check_password(PASSWORD)
+    assert client.get(DASHBOARDS[role]).status_code == 200
 
-    dashboard = client.get(DASHBOARDS[role])
-    assert dashboard.status_code == 200
+    again = client.post(link)  # the link works once
+    assert again.status_code == 410 and "used already" in again.get_data(as_text=True)
 
 
-def test_vendor_signup_opens_shop_at_bronze(client):
-    client.post(
-        "/signup/vendor", data={"email": "baker@example.com", **ACCOUNT, **SIGNUP_FORMS["vendor"]}
-    )
+def test_vendor_signup_opens_shop_at_bronze(client, mailbox):
+    finish_signup(client, mailbox, "vendor", "baker@example.com")
     user = user_by_email("baker@example.com")
     member = db.session.scalar(sa.select(VendorMember).where(VendorMember.user_id == user.id))
     vendor = db.session.get(Vendor, member.vendor_id)
@@ -75,10 +97,8 @@ def test_vendor_signup_opens_shop_at_bronze(client):
     assert "Lopez Bakery" in page and "Bronze" in page and "Commission 15%" in page
 
 
-def test_driver_signup_waits_for_verification(client):
-    client.post(
-        "/signup/driver", data={"email": "rider@example.com", **ACCOUNT, **SIGNUP_FORMS["driver"]}
-    )
+def test_driver_signup_waits_for_verification(client, mailbox):
+    finish_signup(client, mailbox, "driver", "rider@example.com")
     driver = db.session.scalar(sa.select(Driver).where(Driver.email == "rider@example.com"))
 
     assert driver.background_check_status == "pending"
@@ -87,10 +107,8 @@ def test_driver_signup_waits_for_verification(client):
     assert "Verification pending" in client.get("/driver/").get_data(as_text=True)
 
 
-def test_customer_signup_creates_profile(client):
-    client.post(
-        "/signup/customer", data={"email": "ana@example.com", **ACCOUNT, **SIGNUP_FORMS["customer"]}
-    )
+def test_customer_signup_creates_profile(client, mailbox):
+    finish_signup(client, mailbox, "customer", "ana@example.com")
     customer = db.session.scalar(
         sa.select(Customer).join(User).where(User.email == "ana@example.com")
     )
@@ -123,21 +141,23 @@ def test_signup_refuses_short_password(client):
     assert "at least 10 characters" in response.get_data(as_text=True)
 
 
-def test_signup_with_taken_email_explains_and_keeps_existing_account(client):
+def test_signup_with_taken_email_looks_the_same_and_mails_the_owner(client, mailbox):
     existing = make_customer(email="taken@example.com")
-    data = {"email": "TAKEN@example.com", **ACCOUNT, **SIGNUP_FORMS["vendor"]}
-    response = client.post("/signup/vendor", data=data)
-
-    assert response.status_code == 422
-    assert "exists already" in response.get_data(as_text=True)
-    assert (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(User)
-            .where(sa.func.lower(User.email) == "taken@example.com")
-        )
-        == 1
+    taken = client.post(
+        "/signup/vendor", data={"email": "TAKEN@example.com", **ACCOUNT, **SIGNUP_FORMS["vendor"]}
     )
+    fresh = client.post(
+        "/signup/vendor", data={"email": "fresh@example.com", **ACCOUNT, **SIGNUP_FORMS["vendor"]}
+    )
+    assert taken.status_code == fresh.status_code == 200
+    page = taken.get_data(as_text=True).replace("taken@example.com", "ADDRESS")
+    assert page == fresh.get_data(as_text=True).replace("fresh@example.com", "ADDRESS")
+
+    message = mailbox.last_to("taken@example.com")
+    assert message["Subject"] == "You already have a Marketplace Portal account"
+    assert [path_of(link) for link in links(message)] == ["/login", "/password/forgot"]
+    count = sa.select(sa.func.count()).select_from(User)
+    assert db.session.scalar(count.where(sa.func.lower(User.email) == "taken@example.com")) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Vendor)) == 0
     assert user_by_email("taken@example.com").id == existing.id
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import current_app
 
 from portal.catalog.jobs import run_product_import
 from portal.catalog.models import Brand, MasterProduct, Product, ProductImport, VendorProductMapping
 from portal.extensions import db
+from portal.media import private_path
 from tests.catalog.helpers import HEADER, csv_upload, product, shop
 
 GOOD = "\n".join(
@@ -86,7 +85,7 @@ def test_upload_queues_then_job_imports_and_reimport_updates(vendor_client, app)
     (imp_id,) = import_ids(vendor) - before
     imp = db.session.get(ProductImport, imp_id)
     assert (imp.status, imp.total_rows, imp.job_id) == ("queued", 3, f"product-import-{imp.id}")
-    assert (Path(current_app.config["MEDIA_ROOT"]) / imp.file_path).is_file()
+    assert private_path(imp.file_path).is_file()
     assert count_products(vendor) == 0  # nothing written before the job
     assert f"/vendor/products/import/{imp.id}" in response.get_data(True)  # the bar polls itself
 
@@ -179,7 +178,7 @@ def test_the_job_updates_catalog_aggregates(vendor_client):
 def test_a_vanished_file_fails_the_import_visibly(vendor_client):
     client, vendor = vendor_client
     imp = upload_import(client, vendor, GOOD)
-    (Path(current_app.config["MEDIA_ROOT"]) / imp.file_path).unlink()
+    private_path(imp.file_path).unlink()
     with pytest.raises(FileNotFoundError):
         run_product_import(str(imp.id))
     db.session.refresh(imp)

@@ -37,7 +37,9 @@ def totals_from_records(shop_id):
     return {status: (total, count) for status, total, count in rows}
 
 
-def test_totals_follow_sales_refunds_and_settlement(db_session):
+def test_totals_follow_sales_refunds_and_settlement(db_session, app, monkeypatch):
+    # Orders paid 30 days ago and never completed stay pending here (no automatic completion).
+    monkeypatch.setitem(app.config, "ORDER_AUTO_COMPLETE_DAYS", 60)
     vendor = vendor_for_user(make_vendor())
     other = vendor_for_user(make_vendor())
     long_ago = datetime.utcnow() - timedelta(days=30)

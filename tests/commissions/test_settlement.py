@@ -9,7 +9,9 @@ import pytest
 from portal import scheduling
 from portal.commissions.jobs import settle_commissions_job
 from portal.commissions.services import settle_due_commissions
+from portal.orders import completion
 from portal.orders.intake import apply_order_event
+from tests.factories import make_admin
 from tests.orders.helpers import (
     commission_rows,
     established_shop,
@@ -111,3 +113,56 @@ def test_the_job_is_scheduled_daily(app):
 def test_pending_unpaid_orders_have_nothing_to_settle(shop):
     apply_order_event(placed(shop))
     assert settle_due_commissions(now()) == 0
+
+
+# --- every commission settles -------------------------------------------------------------------
+
+
+def test_a_fully_refunded_order_settles_at_once_at_zero(shop):
+    order = paid_order(shop, items=[("20.00", 1)])
+    apply_order_event(refunded(order.external_id, str(order.total)))
+    assert settle_due_commissions(now()) == 2
+    assert statuses(order) == ["settled", "settled"]
+    assert sum(row.commission_amount for row in commission_rows(order)) == 0
+
+
+def test_a_paid_order_never_completed_settles_after_auto_completion_and_the_window(app, shop):
+    # Counts as completed 14 days after payment; settles 7 days after that.
+    days = app.config["ORDER_AUTO_COMPLETE_DAYS"] + app.config["RETURN_WINDOW_DAYS"]
+    due = paid_order(shop, at=now() - timedelta(days=days, minutes=1), items=[("30.00", 1)])
+    not_yet = paid_order(shop, at=now() - timedelta(days=days - 1), items=[("30.00", 1)])
+    assert completion.completed_at_of(due) == due.paid_at + timedelta(days=14)
+    assert settle_due_commissions(now()) == 1
+    assert statuses(due) == ["settled"] and statuses(not_yet) == ["pending"]
+
+
+def test_the_auto_completion_delay_is_configurable(app, shop, monkeypatch):
+    order = paid_order(shop, at=now() - timedelta(days=10), items=[("30.00", 1)])
+    assert settle_due_commissions(now()) == 0
+    monkeypatch.setitem(app.config, "ORDER_AUTO_COMPLETE_DAYS", 2)
+    assert completion.completed_at_of(order) == order.paid_at + timedelta(days=2)
+    assert settle_due_commissions(now()) == 1
+
+
+def test_a_held_order_does_not_complete_by_itself_until_released(shop):
+    admin = make_admin()
+    order = paid_order(shop, at=now() - timedelta(days=40), items=[("30.00", 1)])
+    hold = completion.hold_order(order, "customer dispute", held_by=admin)
+    assert (hold.reason, hold.held_by_id, hold.released_at) == ("customer dispute", admin.id, None)
+    assert completion.completed_at_of(order) is None
+    assert settle_due_commissions(now()) == 0
+    with pytest.raises(completion.HoldError, match="on hold already"):
+        completion.hold_order(order, "again", held_by=admin)
+
+    released = completion.release_hold(order, released_by=admin)
+    assert released.released_by_id == admin.id and released.released_at is not None
+    assert settle_due_commissions(now()) == 1
+
+
+def test_only_admins_hold_and_only_waiting_orders(shop):
+    order = paid_order(shop, items=[("30.00", 1)])
+    with pytest.raises(completion.HoldError, match="Only an admin"):
+        completion.hold_order(order, "why", held_by=None)
+    apply_order_event(follow_up(order.external_id, "order.completed"))
+    with pytest.raises(completion.HoldError, match="nothing to hold"):
+        completion.hold_order(order, "late", held_by=make_admin())

@@ -203,3 +203,16 @@ def test_rows_of_other_periods_stay_in_the_default(april_orders):
 
     assert partitions_holding("orders", "id", [later]) == {"orders_default"}
     assert partitions_holding("orders", "id", april_orders) == {"orders_2041_04"}
+
+
+def test_the_command_creates_and_moves_then_has_nothing_left_to_do(app, april_orders, monkeypatch):
+    monkeypatch.setattr(partitions, "utc_today", lambda: TODAY)
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["partitions", "ensure"])
+
+    assert first.exit_code == 0, first.output
+    assert "created orders_2041_04" in first.output
+    assert partitions_holding("orders", "id", april_orders) == {"orders_2041_04"}
+    again = runner.invoke(args=["partitions", "ensure"])
+    assert again.output.strip() == "Every partition already exists."

@@ -14,12 +14,12 @@ from portal.extensions import db
 from portal.money import to_money
 from portal.orders.intake import (
     IncomingEvent,
-    IncomingItem,
     IncomingOrder,
     IncomingRefund,
     apply_order_event,
 )
 from portal.orders.models import Order
+from portal.orders.services import LineItem, RefundItem
 from portal.tiers.models import VendorMonthlyVolume
 from portal.vendors.services import vendor_for_user
 from tests.factories import make_vendor
@@ -57,7 +57,7 @@ def placed(
     """An ``order.placed`` event; ``items`` are (unit price, quantity)."""
     items = items or [("20.00", 2), ("9.99", 1)]
     lines = tuple(
-        IncomingItem(title=f"Item {n}", quantity=qty, unit_price=Decimal(price), sku=f"SKU-{n}")
+        LineItem(title=f"Item {n}", quantity=qty, unit_price=Decimal(price), sku=f"SKU-{n}")
         for n, (price, qty) in enumerate(items)
     )
     computed = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
@@ -111,14 +111,22 @@ def refunded(
     *,
     at: datetime | None = None,
     event_id: str | None = None,
+    items: list[tuple[str, int]] | None = None,
+    delivery_amount: str | None = None,
 ) -> IncomingEvent:
+    """An ``order.refunded`` event; ``items`` are (SKU, quantity) of the lines it names."""
     return IncomingEvent(
         source=SOURCE,
         event_id=event_id or f"evt-{next(_ids)}",
         type="order.refunded",
         occurred_at=at or now(),
         external_id=external_id,
-        refund=IncomingRefund(refund_id=refund_id or f"re-{next(_ids)}", amount=Decimal(amount)),
+        refund=IncomingRefund(
+            refund_id=refund_id or f"re-{next(_ids)}",
+            amount=Decimal(amount),
+            items=tuple(RefundItem(quantity=qty, sku=sku) for sku, qty in items or ()),
+            delivery_amount=Decimal(delivery_amount) if delivery_amount is not None else None,
+        ),
     )
 
 

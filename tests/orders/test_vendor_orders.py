@@ -17,6 +17,8 @@ from portal.orders import handling
 from portal.orders import services as orders
 from portal.orders.breakdown import money_breakdown
 from portal.orders.models import Order
+from portal.referrals.models import ShopReferral
+from portal.tiers import promotions
 from portal.vendors.models import VendorMember
 from portal.vendors.services import vendor_for_user
 from tests.factories import PASSWORD, make_admin, make_customer, make_driver, make_vendor
@@ -329,7 +331,7 @@ def test_detail_breakdown_with_a_partial_refund(client, auth, shop, buyer):
         False,
     )
     assert sale.net == Decimal("82.10")
-    assert breakdown.commission_basis == "bronze"
+    assert (breakdown.commission_basis, breakdown.commission_tier) == ("tier", "bronze")
     [refund] = breakdown.refunds
     # 42.00 of 105.00 paid: 40.00 of the goods; commission and fee reversed on those.
     assert (refund.amount, refund.merchandise) == (Decimal("42.00"), Decimal("40.00"))
@@ -373,16 +375,32 @@ def test_detail_breakdown_with_a_partial_refund(client, auth, shop, buyer):
 def test_breakdown_names_referral_and_promotional_fee(shop, app):
     _, vendor = shop
     vendor.created_at = utcnow() - timedelta(days=5)  # new vendor: promotional fee
+    db.session.add(ShopReferral(shop_id=vendor.id, session_id="sess-1", first_visit_at=utcnow()))
+    db.session.flush()
     order = order_for(vendor, referral_session="sess-1")
-    # The commission rate the sale carried is what the breakdown explains; a referral order at
-    # the referral rate reads "referral".
+    breakdown = money_breakdown(reload(order))
+    assert (breakdown.commission_basis, breakdown.commission_tier) == ("referral", None)
+    assert breakdown.sale.is_promotional_rate is True
+
+
+def test_the_breakdown_reads_the_stored_basis_not_todays_rates(shop, app):
+    _, vendor = shop
+    promotions.grant_promotional_tier(
+        vendor.id,
+        tier="gold",
+        reason="launch",
+        expires_at=utcnow() + timedelta(days=30),
+        granted_by=make_admin(),
+    )
+    order = order_for(vendor)
+    # Later the rate and the shop's tier change: the sale's row still says what it was.
     db.session.execute(
-        sa.text("UPDATE commission_records SET commission_rate = :rate WHERE order_id = :id"),
-        {"rate": app.config["REFERRAL_COMMISSION_RATE"], "id": order.id},
+        sa.text("UPDATE shop_tiers SET tier = 'bronze', is_promotional = false WHERE shop_id = :s"),
+        {"s": vendor.id},
     )
     breakdown = money_breakdown(reload(order))
-    assert breakdown.commission_basis == "referral"
-    assert breakdown.sale.is_promotional_rate is True
+    assert (breakdown.commission_basis, breakdown.commission_tier) == ("promotional_tier", "gold")
+    assert breakdown.commission_promotional and breakdown.sale.commission_rate == Decimal("0.1000")
 
 
 def test_detail_of_a_pending_order_has_no_money_yet(client, auth, shop):

@@ -230,3 +230,87 @@ def test_concurrent_events_serialize_on_the_order_and_the_volume(shop, post, com
     volume = db.session.scalar(sa.select(VendorMonthlyVolume))
     assert volume.total_orders == 6
     assert volume.total_sales == Decimal("32.99") * 6 - order.refunded_subtotal
+
+
+# --- refunds that name lines or the delivery fee ----------------------------------------------
+# The order: MUG-1 12.50 x 2, TEA-1 7.99 (subtotal 32.99), delivery 4.99, points 1.00, total 36.98;
+# bronze commission 15%: 4.95 on the sale.
+
+
+def paid_webhook_order(shop, post):
+    post(event("order.placed", order_body(shop)))
+    post(event("order.paid", {"external_id": "medusa-1001"}))
+
+
+def refund_event(refund_id, **refund):
+    return event(
+        "order.refunded", {"external_id": "medusa-1001"}, refund={"id": refund_id, **refund}
+    )
+
+
+def order_now() -> Order:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(Order))
+
+
+def commission_left() -> Decimal:
+    return db.session.scalar(sa.select(sa.func.sum(CommissionRecord.commission_amount)))
+
+
+def test_a_delivery_refund_leaves_the_merchandise_and_commission_alone(shop, post, committed):
+    paid_webhook_order(shop, post)
+    answer = post(refund_event("re_d", amount="4.99", delivery_amount="4.99"))
+    assert answer == (200, {"status": "processed"})
+    order = order_now()
+    # Pro rata, 4.99 of 36.98 would have taken 4.45 of the vendor's merchandise.
+    assert (order.refunded_amount, order.refunded_subtotal) == (Decimal("4.99"), Decimal("0.00"))
+    assert commission_left() == Decimal("4.95")
+
+
+def test_a_line_refund_returns_the_line_less_its_points_and_reverses_it(shop, post, committed):
+    paid_webhook_order(shop, post)
+    # 12.50 of goods, less round(1.00 x 12.50 / 32.99) = 0.38 of the points: 12.12.
+    answer = post(refund_event("re_l", amount="12.12", items=[{"sku": "MUG-1", "quantity": 1}]))
+    assert answer == (200, {"status": "processed"})
+    order = order_now()
+    assert (order.refunded_amount, order.refunded_subtotal) == (Decimal("12.12"), Decimal("12.50"))
+    mug = next(line for line in order.items if line.sku == "MUG-1")
+    assert (mug.quantity, mug.refunded_quantity) == (2, 1)
+    # Left: round(4.95 x 20.49 / 32.99) = 3.07.
+    assert commission_left() == Decimal("3.07")
+
+
+@pytest.mark.parametrize(
+    ("refund", "reason"),
+    [
+        ({"amount": "12.50", "items": [{"sku": "MUG-1", "quantity": 1}]}, "must be 12.12"),
+        ({"amount": "37.00", "items": [{"sku": "MUG-1", "quantity": 3}]}, "2 bought and 2 left"),
+        ({"amount": "1.00", "items": [{"sku": "NOPE", "quantity": 1}]}, "no SKU NOPE"),
+        ({"amount": "5.00", "delivery_amount": "5.00"}, "delivery fee left to refund (4.99)"),
+        ({"amount": "5.00", "items": {"sku": "MUG-1"}}, "data.refund.items must be a list"),
+        ({"amount": "5.00", "items": [{"quantity": 1}]}, "needs a product_id or a sku"),
+        ({"amount": "5.00", "items": [{"sku": "MUG-1", "quantity": 0}]}, "above zero"),
+    ],
+)
+def test_a_refund_that_does_not_fit_gets_400_with_the_expected_figure(
+    shop, post, committed, refund, reason
+):
+    paid_webhook_order(shop, post)
+    status, answer = post(refund_event("re_bad", **refund))
+    assert status == 400 and reason in answer["error"], answer
+    assert order_now().refunded_amount == 0 and counts() == (1, 2, 1)
+
+
+def test_line_delivery_and_pro_rata_refunds_combine_to_exactly_the_order(shop, post, committed):
+    paid_webhook_order(shop, post)
+    assert post(refund_event("re_1", amount="4.99", delivery_amount="4.99"))[0] == 200
+    assert post(refund_event("re_2", amount="10.00"))[0] == 200  # pro rata over what is left
+    status, answer = post(
+        refund_event("re_3", amount="7.75", items=[{"sku": "TEA-1", "quantity": 1}])
+    )
+    assert status == 200, answer
+    left = order_now().total - order_now().refunded_amount
+    assert post(refund_event("re_4", amount=str(left)))[0] == 200
+    order = order_now()
+    assert order.status == "refunded" and order.refunded_subtotal == order.subtotal
+    assert commission_left() == 0

@@ -1,0 +1,82 @@
+"""An admin's refund of an order: the whole order, chosen lines, or the delivery fee.
+
+The same refund rule and service as a storefront's ``order.refunded`` (``services.refund_order``):
+the admin picks what is refunded and the rule says how much money that is. The portal records the
+refund and its reversals; it does not move the customer's money.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from . import services
+from .models import Order, OrderItem, OrderRefund
+from .services import InvalidOrder, RefundItem
+
+REFUND_KINDS = (
+    ("order", "The whole order (everything left)"),
+    ("lines", "Chosen lines"),
+    ("delivery", "The delivery fee"),
+)
+
+
+@dataclass(frozen=True)
+class RefundDesk:
+    """What is left to refund of an order, for the admin's form."""
+
+    order: Order
+    lines: list[OrderItem]
+    money_left: Decimal
+    merchandise_left: Decimal
+    delivery_left: Decimal
+
+
+def refund_desk(order: Order) -> RefundDesk:
+    state = services.refund_state(order)
+    lines = sorted(order.items, key=lambda line: (line.title, str(line.id)))
+    return RefundDesk(order, lines, state.money_left, state.merchandise_left, state.delivery_left)
+
+
+def refund_by_admin(
+    order: Order,
+    *,
+    kind: str,
+    quantities: dict[uuid.UUID, int],
+    reason: str,
+    refund_ref: str,
+    by,
+    at: datetime | None = None,
+) -> OrderRefund:
+    """Record the admin's refund; ``InvalidOrder`` or ``OrderStateConflict`` saying what does
+    not fit. ``refund_ref`` (the form's own token) makes a double submit record it once."""
+    if getattr(by, "role", None) != "admin":
+        raise InvalidOrder("Only an admin can refund an order here.")
+    existing = services.recorded_refund(order, refund_ref)
+    if existing is not None:
+        return existing  # the same form sent twice
+    reason = f"{(reason or '').strip()} (by {by.email})"[:255]
+    state = services.refund_state(order)
+    if kind == "order":
+        if state.money_left == 0:
+            raise InvalidOrder("Nothing of the customer's money is left to refund.")
+        return services.refund_order(order, state.money_left, refund_ref, reason, at)
+    if kind == "lines":
+        items = [
+            RefundItem(quantity=quantity, order_item_id=line_id)
+            for line_id, quantity in quantities.items()
+            if quantity
+        ]
+        if not items:
+            raise InvalidOrder("Choose how many of at least one line to refund.")
+        share = services.quote_refund(order, items)
+        return services.refund_order(order, share.amount, refund_ref, reason, at, items=items)
+    if kind == "delivery":
+        if state.delivery_left == 0:
+            raise InvalidOrder("Nothing of the delivery fee is left to refund.")
+        return services.refund_order(
+            order, state.delivery_left, refund_ref, reason, at, delivery_amount=state.delivery_left
+        )
+    raise InvalidOrder("Choose what to refund.")

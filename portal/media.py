@@ -23,6 +23,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .extensions import login_manager
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+LEGACY_PRIVATE_FOLDER = "imports"
 
 bp = Blueprint("media", __name__)
 private_bp = Blueprint("private_files", __name__, url_prefix="/files")
@@ -99,6 +100,8 @@ def media_url(relative: str | None) -> str | None:
 @bp.route("/media/<path:path>")
 def file(path: str):
     """Shop logos and product photos are public, like a storefront's."""
+    if path.split("/", 1)[0] == LEGACY_PRIVATE_FOLDER:
+        abort(404)  # CSV imports stored here before the private area existed are not public
     response = send_from_directory(media_root(), path, max_age=86400)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

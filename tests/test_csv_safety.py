@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from portal.catalog.jobs import run_product_import
 from portal.catalog.models import Brand, Product
-from portal.csv_safety import neutralise, restore_text
+from portal.csv_safety import ROWS_PER_CHUNK, csv_response, neutralise, restore_text
 from portal.extensions import db
 from portal.orders import services as orders
 from tests.catalog.helpers import product, shop
@@ -89,3 +89,30 @@ def test_the_statement_csv_keeps_refunds_negative_numbers(vendor_client):
     refund = next(row for row in rows if row["kind"] == "refund")
     assert refund["amount"] == "-40.00" and refund["commission"] == "-6.00"
     assert refund["net"].startswith("-")
+
+
+def test_an_error_before_the_first_rows_happens_before_the_response_starts(app):
+    """So it becomes an error page, not a download cut after its headers were sent."""
+
+    def rows():
+        raise ValueError("the query could not be built")
+        yield ["never"]
+
+    with app.test_request_context("/"), pytest.raises(ValueError, match="could not be built"):
+        csv_response("x.csv", ["a"], rows())
+
+
+def test_rows_after_the_first_chunk_stream(app):
+    produced = []
+
+    def rows():
+        for n in range(ROWS_PER_CHUNK * 2 + 1):
+            produced.append(n)
+            yield [n, f"-{n}"]
+
+    with app.test_request_context("/"):
+        response = csv_response("x.csv", ["n", "text"], rows())
+        assert len(produced) == ROWS_PER_CHUNK  # only the first chunk was made up front
+        lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "n,text" and lines[1] == "0,'-0" and len(lines) == ROWS_PER_CHUNK * 2 + 2
+    assert response.headers["Content-Disposition"] == 'attachment; filename="x.csv"'

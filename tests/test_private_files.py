@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -77,11 +78,18 @@ def test_anonymous_users_are_sent_to_sign_in(client, shop_with_import):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_the_old_public_address_serves_nothing(client, auth, shop_with_import):
+def test_the_old_public_address_serves_nothing(app, client, auth, shop_with_import):
     _, imported, people = shop_with_import
-    auth.login(people["other vendor"].email)
-    assert client.get(f"/media/{imported.file_path}").status_code == 404
-    assert client.get(f"/media/imports/{imported.id}.csv").status_code == 404
+    # An import stored under public media before the private area existed is not served either.
+    legacy = Path(app.config["MEDIA_ROOT"]) / "imports" / f"{imported.id}.csv"
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    legacy.write_bytes(CSV.encode())
+    try:
+        auth.login(people["other vendor"].email)
+        assert client.get(f"/media/{imported.file_path}").status_code == 404
+        assert client.get(f"/media/imports/{imported.id}.csv").status_code == 404
+    finally:
+        legacy.unlink()
 
 
 def test_the_import_page_links_the_file_for_the_shop(client, auth, shop_with_import):

@@ -12,6 +12,8 @@
   sale's (``promotional_tier`` when that change was a promotion); else the shop's current tier
   when its rate matches; else the configured tier with that rate; else ``tier`` with no tier
   (a rate no rule gives any more). A reversal row copies its sale's.
+* ``idx_orders_awaiting_completion``: the few paid orders not completed nor canceled, for the
+  admin's list of orders waiting on automatic completion.
 * ``order_holds``: an admin keeps a paid order from counting as completed after
   ``ORDER_AUTO_COMPLETE_DAYS``; one row per hold, kept after release (the audit).
 
@@ -85,6 +87,10 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_holds'))
     )
     op.create_index(
+        'idx_orders_awaiting_completion', 'orders', ['paid_at'], unique=False,
+        postgresql_where=sa.text('paid_at IS NOT NULL AND completed_at IS NULL AND canceled_at IS NULL'),
+    )
+    op.create_index(
         'unique_open_order_hold', 'order_holds', ['order_id'], unique=True,
         postgresql_where=sa.text('released_at IS NULL'),
     )
@@ -153,6 +159,7 @@ def _backfill_commission_basis():
 
 
 def downgrade():
+    op.drop_index('idx_orders_awaiting_completion', table_name='orders')
     op.drop_index('unique_open_order_hold', table_name='order_holds', postgresql_where=sa.text('released_at IS NULL'))
     op.drop_table('order_holds')
     with op.batch_alter_table('commission_records', schema=None) as batch_op:

@@ -16,6 +16,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from ..commissions.models import CommissionRecord, VendorPlatformFee
+from ..commissions.services import vendor_net
 from ..extensions import db
 from .models import Order, OrderRefund
 
@@ -37,7 +38,7 @@ class SaleLine:
 
     @property
     def net(self) -> Decimal:
-        return self.order_amount - self.commission - self.fee
+        return vendor_net(self.order_amount, self.commission, self.fee)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class RefundLine:
 
     @property
     def net_reversed(self) -> Decimal:
-        return self.merchandise - self.commission_reversed - self.fee_reversed
+        return vendor_net(self.merchandise, self.commission_reversed, self.fee_reversed)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class MoneyBreakdown:
 
     @property
     def net_after(self) -> Decimal:
-        return self.order_amount_after - self.commission_after - self.fee_after
+        return vendor_net(self.order_amount_after, self.commission_after, self.fee_after)
 
     @property
     def merchandise_kept(self) -> Decimal:

@@ -119,6 +119,15 @@ class Order(OrderColumns, db.Model):
 
 
 sa.Index("idx_orders_vendor_date", Order.vendor_id, Order.created_at.desc())
+# Paid orders not completed (nor canceled): the admin's list of orders waiting on automatic
+# completion, and settlement's search for them, read only these few.
+sa.Index(
+    "idx_orders_awaiting_completion",
+    Order.paid_at,
+    postgresql_where=sa.and_(
+        Order.paid_at.is_not(None), Order.completed_at.is_(None), Order.canceled_at.is_(None)
+    ),
+)
 sa.Index(
     "idx_orders_customer_date",
     Order.customer_id,

@@ -38,7 +38,6 @@ ADDRESS_KEYS = (
     "zip",
     "country",
 )
-DELIVERY_LABELS = {None: "not dispatched"}
 STEP_LABELS = {
     "to_accept": "To accept",
     "accepted": "Accepted",

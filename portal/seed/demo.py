@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from ..auth import services as accounts
 from ..catalog.services import create_product, get_or_create_brand, get_or_create_category
 from ..commissions.services import settle_due_commissions
@@ -17,8 +19,9 @@ from ..customers.services import customer_for_user
 from ..deliveries import services as drivers
 from ..extensions import db
 from ..operations.partitions import ensure_partitions
-from ..orders import handling
+from ..orders import completion, handling
 from ..orders import services as orders
+from ..orders.models import Order
 from ..periods import Period
 from ..tiers.close import run_month_close
 from ..tiers.promotions import grant_promotional_tier
@@ -293,10 +296,22 @@ def load_demo(today: date | None = None, seed: int = 2026) -> bool:
     _close_finished_months(first_month, this_month, now)
     settle_due_commissions(now)
     _grant_launch_promotion(admin, shops, today)
+    _hold_an_order(admin, now)
     _invite_staff(shops)
     accounts.mark_emails_verified(f"%@{DEMO_DOMAIN}", now)  # the demo's addresses are its own
     db.session.flush()
     return True
+
+
+def _hold_an_order(admin, now: datetime) -> None:
+    """One paid order held by the admin, so the list of orders waiting on completion shows one."""
+    waiting = db.session.scalars(
+        sa.select(Order).where(completion.waiting_on_auto_completion()).order_by(Order.paid_at)
+    ).first()
+    if waiting is not None:
+        completion.hold_order(
+            waiting, "The customer says the parcel never arrived", held_by=admin, at=now
+        )
 
 
 def _close_finished_months(first_month: Period, this_month: Period, now: datetime) -> None:

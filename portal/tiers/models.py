@@ -37,7 +37,7 @@ class ShopTier(db.Model):
     shop_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"))
     tier: Mapped[str] = mapped_column(sa.String(10))
     # The tier the shop's own sales earned; ``tier`` differs from it only during a promotion.
-    earned_tier: Mapped[str] = mapped_column(sa.String(10), server_default="bronze")
+    earned_tier: Mapped[str] = mapped_column(sa.String(10), server_default=SHOP_TIERS[0])
     commission_rate: Mapped[Decimal] = mapped_column(sa.Numeric(5, 4))
     monthly_sales: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
     is_promotional: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())

@@ -1,6 +1,5 @@
 """?next= after sign-in, the sign-in limits, and sign-in timing, over HTTP."""
 
-import statistics
 import time
 
 import pytest
@@ -20,7 +19,7 @@ HOSTILE_NEXT = [
     "/\\evil.example",
     "\\/evil.example",
     "%20//evil.example",
-    "%00//evil.example",
+    "%01//evil.example",
     "https:evil.example",
     "https://evil.example",
     "HTTPS://evil.example",
@@ -39,6 +38,15 @@ def test_sign_in_never_redirects_to_another_site(client, target):
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/account/"
+
+
+def test_a_nul_byte_in_next_is_refused_before_sign_in(client):
+    # Every NUL byte in a request is a 400 (portal/inputs.py): no sign-in, no redirect.
+    make_customer(email="next@example.com")
+    response = client.post(
+        "/login?next=%00//evil.example", data={"email": "next@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 400 and "Location" not in response.headers
 
 
 @pytest.mark.parametrize("target", ["/account/", "/account/?tab=orders", "/security"])
@@ -88,16 +96,21 @@ def test_the_limiter_key_stays_small_whatever_the_email(app, client):
     assert keys and max(len(key) for key in keys) < 200
 
 
-def _median_sign_in_seconds(client, email, rounds=7):
-    times = []
+def _refusal_seconds(client, email) -> float:
+    started = time.perf_counter()
+    response = client.post("/login", data={"email": email, "password": "wrong password!"})
+    assert response.status_code == 422
+    return time.perf_counter() - started
+
+
+def _fastest_refusals(client, known_email, unknown_email, rounds=7) -> tuple[float, float]:
+    """The fastest of several refusals of each, taken in turns: the minimum is the cost of the
+    work itself, and alternating spreads the machine's other load over both alike."""
+    known, unknown = [], []
     for _ in range(rounds):
-        started = time.perf_counter()
-        assert (
-            client.post("/login", data={"email": email, "password": "wrong password!"}).status_code
-            == 422
-        )
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        known.append(_refusal_seconds(client, known_email))
+        unknown.append(_refusal_seconds(client, unknown_email))
+    return min(known), min(unknown)
 
 
 def test_unknown_emails_take_as_long_to_refuse_as_known_ones(app, client):
@@ -108,8 +121,7 @@ def test_unknown_emails_take_as_long_to_refuse_as_known_ones(app, client):
     app.config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"] = "100 per 5 minutes"
     try:
         make_customer(email="timed@example.com")
-        known = _median_sign_in_seconds(client, "timed@example.com")
-        unknown = _median_sign_in_seconds(client, "nobody-here@example.com")
+        known, unknown = _fastest_refusals(client, "timed@example.com", "nobody-here@example.com")
     finally:
         app.config["PASSWORD_HASH_METHOD"] = saved_method
         app.config["LOGIN_LIMIT_PER_ADDRESS"] = "20 per 5 minutes"

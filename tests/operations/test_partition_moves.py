@@ -12,8 +12,10 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
+import psycopg
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from portal.customers.models import Customer
 from portal.deliveries.models import DeliveryAssignment
@@ -23,8 +25,10 @@ from portal.operations import partitions
 from portal.operations.jobs import ensure_partitions_job
 from portal.operations.partitions import ensure_partitions
 from portal.orders import services as orders
+from portal.orders.completion import hold_order
 from portal.vendors.services import vendor_for_user
-from tests.factories import make_customer, make_vendor
+from tests.database import empty_all_tables
+from tests.factories import make_admin, make_customer, make_vendor
 
 TODAY = date(2041, 3, 14)
 APRIL = datetime(2041, 4, 10, 9, 30)
@@ -47,6 +51,7 @@ FIGURES = {
         "SELECT count(*), sum(customer_delivery_fee) FROM delivery_assignments "
         "WHERE order_id IN {ids}"
     ),
+    "order_holds": "SELECT count(*) FROM order_holds WHERE order_id IN {ids}",
     "points_transactions": (
         "SELECT count(*), sum(amount) FROM points_transactions WHERE order_id IN {ids}"
     ),
@@ -108,12 +113,18 @@ def sell(vendor_id, customer_id, *, refund: str | None = None, external_id: str 
     return order
 
 
+def held(order):
+    """An admin's hold on the order (order_holds references orders too)."""
+    hold_order(order, "customer dispute", held_by=make_admin(), at=datetime(2041, 4, 20))
+    return order
+
+
 @pytest.fixture
 def april_orders(db_session):
     vendor = vendor_for_user(make_vendor())
     customer = db.session.scalar(sa.select(Customer).where(Customer.user_id == make_customer().id))
     return [
-        sell(vendor.id, customer.id),
+        held(sell(vendor.id, customer.id)),
         sell(vendor.id, customer.id, refund="10.00", external_id=f"ext-{uuid.uuid4().hex}"),
         sell(vendor.id, customer.id, refund="42.48"),  # all of it: subtotal + delivery
     ]
@@ -144,6 +155,7 @@ def test_default_rows_move_with_everything_that_references_them(april_orders):
     assert before["orders"][0] == 3
     assert before["order_refunds"] == (2, Decimal("52.48"))
     assert before["commission_records"][2] == 2  # the reversal rows point at their refunds
+    assert before["order_holds"] == (1,)
     assert partitions_holding("orders", "id", april_orders) == {"orders_default"}
     assert partitions_holding("commission_records", "order_id", april_orders) == {
         "commission_records_default"
@@ -216,3 +228,40 @@ def test_the_command_creates_and_moves_then_has_nothing_left_to_do(app, april_or
     assert partitions_holding("orders", "id", april_orders) == {"orders_2041_04"}
     again = runner.invoke(args=["partitions", "ensure"])
     assert again.output.strip() == "Every partition already exists."
+
+
+@pytest.fixture
+def committed_order(app):
+    """An order of April 2077 committed to the default partition; every table emptied after."""
+    with app.app_context():
+        vendor = vendor_for_user(make_vendor())
+        order = orders.place_order(
+            vendor_id=vendor.id,
+            items=[orders.LineItem(title="Far", quantity=1, unit_price=Decimal("3.00"))],
+            placed_at=datetime(2077, 4, 2),
+        )
+        order_id = order.id
+        db.session.commit()
+        db.session.close()  # no open transaction of ours may hold a lock the move waits for
+        yield order_id
+        db.session.rollback()
+        empty_all_tables()
+
+
+def test_intake_waits_while_a_move_is_under_way(app, committed_order):
+    dsn = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+    dsn = dsn.render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as mover, psycopg.connect(dsn) as intake:
+        mover.execute("SELECT * FROM portal_create_partition('orders', 'month', '2077-04-01')")
+        intake.execute("SET lock_timeout = '200ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            # What orders.services.lock_order does before a refund.
+            intake.execute(
+                "SELECT id FROM orders WHERE id = %s FOR UPDATE", (committed_order,)
+            ).fetchall()
+        mover.rollback()  # nothing of the move stays
+        intake.rollback()
+        still = intake.execute(
+            "SELECT tableoid::regclass::text FROM orders WHERE id = %s", (committed_order,)
+        ).fetchone()
+    assert still == ("orders_default",)

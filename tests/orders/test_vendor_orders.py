@@ -474,3 +474,46 @@ def test_anonymous_users_are_sent_to_sign_in(client, shop):
     response = client.post(f"/vendor/orders/{order.id}/accept")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert reload(order).accepted_at is None
+
+
+# --- one state machine for the buttons and the steps ------------------------------------------
+
+SETUPS = {
+    "pending": lambda v: order_for(v, paid=False),
+    "paid": lambda v: order_for(v),
+    "accepted": lambda v: handling.accept_order(order_for(v)),
+    "ready": lambda v: handling.mark_ready(handling.accept_order(order_for(v))),
+    "partially_refunded": lambda v: _refunded(order_for(v), "10.00"),
+    "refunded": lambda v: _refunded(order_for(v), "100.00"),
+    "completed": lambda v: orders.complete_order(order_for(v)),
+    "canceled": lambda v: orders.cancel_order(order_for(v)),
+}
+STEPS = {
+    "accept": handling.accept_order,
+    "ready": handling.mark_ready,
+    "shop_cancel": lambda order: handling.cancel_by_shop(order, "shop_closed"),
+    "complete": orders.complete_order,
+    "pay": orders.mark_paid,
+}
+
+
+def _refunded(order, amount):
+    orders.refund_order(order, Decimal(amount), f"re-{amount}")
+    return reload(order)
+
+
+@pytest.mark.parametrize("state", SETUPS)
+@pytest.mark.parametrize("action", STEPS)
+def test_a_button_is_shown_exactly_when_its_step_is_accepted(shop, state, action):
+    _, vendor = shop
+    order = reload(SETUPS[state](vendor))
+    shown = handling.can_take(order, action)
+    savepoint = db.session.begin_nested()
+    try:
+        STEPS[action](order)
+        accepted = True
+    except orders.OrderStateConflict:
+        accepted = False
+    finally:
+        savepoint.rollback()
+    assert shown == accepted

@@ -262,7 +262,7 @@ def _security_page(password_form=None, status: int = 200):
     ), status
 
 
-@bp.get("/security")
+@bp.get("/security/")
 @login_required
 def security():
     return _security_page()

@@ -141,7 +141,7 @@ def test_email_verification_from_the_security_page(client, auth, mailbox):
     user = make_customer(email="verify@example.com")
     assert user.email_verified_at is None
     auth.login("verify@example.com")
-    page = client.get("/security").get_data(as_text=True)
+    page = client.get("/security/").get_data(as_text=True)
     assert "not confirmed yet" in page
     assert client.post("/security/verify").status_code == 302
 
@@ -154,7 +154,7 @@ def test_email_verification_from_the_security_page(client, auth, mailbox):
     assert client.post(link).status_code == 200
     db.session.refresh(user)
     assert user.email_verified_at is not None
-    assert "Your email address is confirmed" in client.get("/security").get_data(as_text=True)
+    assert "Your email address is confirmed" in client.get("/security/").get_data(as_text=True)
 
 
 SIGNUP = {"password": PASSWORD, "confirm": PASSWORD, "full_name": "Rae Repeat"}

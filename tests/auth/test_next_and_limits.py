@@ -49,7 +49,7 @@ def test_a_nul_byte_in_next_is_refused_before_sign_in(client):
     assert response.status_code == 400 and "Location" not in response.headers
 
 
-@pytest.mark.parametrize("target", ["/account/", "/account/?tab=orders", "/security"])
+@pytest.mark.parametrize("target", ["/account/", "/account/?tab=orders", "/security/"])
 def test_sign_in_follows_a_local_next(client, target):
     make_customer(email="local@example.com")
     response = client.post(

@@ -44,7 +44,7 @@ def test_sign_out_everywhere_ends_every_session(app, client, auth):
     make_customer(email="all@example.com")
     auth.login("all@example.com")
     laptop = _signed_in_browser(app, "all@example.com")
-    page = client.get("/security").get_data(as_text=True)
+    page = client.get("/security/").get_data(as_text=True)
     assert "signed in on 2 devices" in page and "Sign out everywhere" in page
 
     response = client.post("/security/sign-out-everywhere")
@@ -64,7 +64,7 @@ def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(app, clien
         data={"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     )
     assert response.status_code == 302
-    assert "1 other session(s) were signed out" in client.get("/security").get_data(as_text=True)
+    assert "1 other session(s) were signed out" in client.get("/security/").get_data(as_text=True)
     assert client.get("/account/").status_code == 200
     assert laptop.get("/account/").status_code == 302
     assert stolen.get("/account/").status_code == 302  # the old cookie of this browser too
@@ -89,8 +89,8 @@ def test_every_role_reaches_the_security_page_from_its_menu(client, auth, role):
     user = MAKERS[role]()
     auth.login(user.email)
     dashboard = client.get("/", follow_redirects=True).get_data(as_text=True)
-    assert 'href="/security"' in dashboard
-    page = client.get("/security")
+    assert 'href="/security/"' in dashboard
+    page = client.get("/security/")
     assert page.status_code == 200 and "Sign out everywhere" in page.get_data(as_text=True)
 
 

@@ -60,6 +60,7 @@ def test_the_folder_backend_writes_messages_the_admin_reads(
     opened = client.get(f"/admin/mail/{written[0].stem}").get_data(as_text=True)
     assert "/signup/finish/" in opened
     assert client.get("/admin/mail/no-such-message").status_code == 404
+    assert client.get("/admin/mail/" + "9" * 300).status_code == 404  # never a path on disk
 
 
 def test_in_development_the_check_email_page_links_to_the_message(

@@ -55,7 +55,14 @@ class Config:
     SQLALCHEMY_DATABASE_URI = sqlalchemy_database_url(
         _env("DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal")
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Every session in UTC, whatever the server's default: now() and CURRENT_TIMESTAMP defaults
+    # (stored in timestamp-without-time-zone columns) are then UTC, as docs/schema.md designs.
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_pre_ping": True,
+        "connect_args": {"options": "-c TimeZone=UTC"},
+    }
+    # The zone pages show times in (the marketplace's city); money months stay UTC months.
+    MARKETPLACE_TIMEZONE = _env("MARKETPLACE_TIMEZONE", "America/Los_Angeles")
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
 
     # Sessions and cookies: Secure everywhere but local development.

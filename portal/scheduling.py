@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from flask import Flask, current_app
 
+from .clock import utcnow
 from .queues import enqueue, get_queue, get_redis
 
 log = logging.getLogger(__name__)
@@ -124,10 +125,6 @@ def _as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def period_bounds(job: PeriodicJob, now: datetime) -> tuple[datetime, datetime]:

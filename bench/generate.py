@@ -350,6 +350,59 @@ def generate_money_rows(steps: Steps, since: datetime) -> None:
         """,
         {"since": since},
     )
+    # The load ran with triggers off, so the running totals the statement-level triggers keep
+    # (migration 0005) are built here, as that migration builds them for existing rows.
+    steps.run(
+        "commission running totals",
+        """
+        INSERT INTO vendor_commission_totals (shop_id, status, commission_total, record_count)
+        SELECT shop_id, status, sum(commission_amount), count(*) FROM commission_records
+        GROUP BY shop_id, status
+        ON CONFLICT (shop_id, status) DO UPDATE
+        SET commission_total = EXCLUDED.commission_total, record_count = EXCLUDED.record_count
+        """,
+    )
+
+
+def generate_products(steps: Steps, shops: int, per_shop: int) -> None:
+    """``per_shop`` products for each of the ``shops`` shops with the most orders (the vendor
+    pages' benchmark opens the largest shop's product list), over 50 brands and 20 categories."""
+    steps.run(
+        "brands",
+        "INSERT INTO brands (id, name, slug) SELECT gen_random_uuid(), 'Bench Brand ' || n, "
+        "'bench-brand-' || n FROM generate_series(1, 50) n ON CONFLICT DO NOTHING",
+    )
+    steps.run(
+        "product categories",
+        "INSERT INTO product_categories (id, name, slug) SELECT gen_random_uuid(), "
+        "'Bench Category ' || n, 'bench-category-' || n FROM generate_series(1, 20) n "
+        "ON CONFLICT DO NOTHING",
+    )
+    steps.run(
+        f"products ({per_shop:,} for each of the {shops} largest shops)",
+        """
+        WITH largest AS (
+            SELECT vendor_id FROM orders GROUP BY vendor_id ORDER BY count(*) DESC LIMIT :shops
+        ), brand AS (
+            SELECT id, row_number() OVER (ORDER BY slug) - 1 AS k FROM brands
+            WHERE slug LIKE 'bench-brand-%'
+        ), category AS (
+            SELECT id, row_number() OVER (ORDER BY slug) - 1 AS k FROM product_categories
+            WHERE slug LIKE 'bench-category-%'
+        )
+        INSERT INTO products (id, vendor_id, title, sku, brand_id, category_id, price, inventory,
+                              status, created_at, updated_at)
+        SELECT gen_random_uuid(), l.vendor_id, 'Bench product ' || n, 'BENCH-' || n,
+               b.id, c.id, 1 + (n % 120) + 0.99, n % 40,
+               CASE WHEN n % 20 = 0 THEN 'archived' ELSE 'active' END,
+               now() AT TIME ZONE 'UTC' - n * interval '1 minute',
+               now() AT TIME ZONE 'UTC' - n * interval '1 minute'
+        FROM largest l CROSS JOIN generate_series(1, :per_shop) n
+        JOIN brand b ON b.k = n % 50 JOIN category c ON c.k = n % 20
+        ON CONFLICT DO NOTHING
+        """,
+        {"shops": shops, "per_shop": per_shop},
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -372,7 +425,26 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="leave vendor_monthly_volumes empty (no incremental updater)",
     )
+    parser.add_argument(
+        "--products-per-shop",
+        type=int,
+        default=5000,
+        help="products for each of the --product-shops largest shops (0: none)",
+    )
+    parser.add_argument("--product-shops", type=int, default=20)
+    parser.add_argument(
+        "--products-only",
+        action="store_true",
+        help="add the products to an existing benchmark database, nothing else",
+    )
     args = parser.parse_args(argv)
+
+    if args.products_only:
+        with bench_app(args.database_url).app_context():
+            generate_products(Steps(), args.product_shops, args.products_per_shop)
+            db.session.execute(sa.text("ANALYZE products"))
+            db.session.commit()
+        return
 
     now = utcnow()
     periods = months_ending_last_finished(args.months, now.date())
@@ -394,6 +466,8 @@ def main(argv: list[str] | None = None) -> None:
             )
         if not args.no_money_rows:
             generate_money_rows(steps, periods[0].start)
+        if args.products_per_shop:
+            generate_products(steps, args.product_shops, args.products_per_shop)
         if not args.no_volumes:
             # What the incremental updater would have kept, so a close finds the usual state.
             for period in [*periods, Period.containing(now)]:

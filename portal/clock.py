@@ -59,6 +59,11 @@ class UTCDateTime(sa.TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """An aware moment in UTC; a naive one (an old link, say) is taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def marketplace_zone(app: Flask | None = None) -> ZoneInfo:
     """The ``MARKETPLACE_TIMEZONE`` zone; an unknown name is an error that says what to set."""
     name = (app or current_app).config["MARKETPLACE_TIMEZONE"]

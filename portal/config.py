@@ -55,10 +55,13 @@ class Config:
     SQLALCHEMY_DATABASE_URI = sqlalchemy_database_url(
         _env("DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal")
     )
-    # Every session in UTC, whatever the server's default: now() and CURRENT_TIMESTAMP defaults
-    # (stored in timestamp-without-time-zone columns) are then UTC, as docs/schema.md designs.
+    # No ping before each checkout: it was one round trip in seven of a vendor page. A connection
+    # that PostgreSQL dropped fails one statement, and SQLAlchemy then discards the whole pool
+    # (docs/performance.md). DATABASE_POOL_PRE_PING=1 brings the ping back.
+    # Every session runs in UTC, whatever the server's default: now() and CURRENT_TIMESTAMP
+    # defaults (in timestamp-without-time-zone columns) are then UTC, as docs/schema.md designs.
     SQLALCHEMY_ENGINE_OPTIONS = {
-        "pool_pre_ping": True,
+        "pool_pre_ping": _env_bool("DATABASE_POOL_PRE_PING", False),
         "connect_args": {"options": "-c TimeZone=UTC"},
     }
     # The zone pages show times in (the marketplace's city); money months stay UTC months.

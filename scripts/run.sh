@@ -32,6 +32,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 say "portal: http://127.0.0.1:$PORT (Ctrl+C to stop)"
-"$VENV/bin/gunicorn" -w 2 -b "0.0.0.0:$PORT" --access-logfile - 'portal:create_app()' &
+# Workers, worker model and the access log: scripts/gunicorn.conf.py (why: docs/performance.md).
+"$VENV/bin/gunicorn" -c "$ROOT/scripts/gunicorn.conf.py" -b "0.0.0.0:$PORT" \
+    'portal:create_app()' &
 GUNICORN_PID=$!
 wait "$GUNICORN_PID"

@@ -68,6 +68,18 @@ class Product(db.Model):
         sa.CheckConstraint(f"status IN {PRODUCT_STATUSES!r}", name="status"),
         # The catalog matcher looks products up by GTIN first.
         sa.Index("idx_products_gtin", "gtin", postgresql_where=sa.text("gtin IS NOT NULL")),
+        # The vendor's product list (docs/performance.md): its default order, newest change
+        # first, read a page at a time; the count and the brand and category filters read only
+        # these indexes, never the rows.
+        sa.Index(
+            "idx_products_vendor_updated",
+            "vendor_id",
+            "status",
+            sa.text("updated_at DESC"),
+            "id",
+        ),
+        sa.Index("idx_products_vendor_brand", "vendor_id", "brand_id"),
+        sa.Index("idx_products_vendor_category", "vendor_id", "category_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(

@@ -153,7 +153,9 @@ def product_page(
     mapped_ids = set(
         db.session.scalars(
             sa.select(VendorProductMapping.vendor_product_id).where(
-                VendorProductMapping.vendor_product_id.in_([p.id for p in products])
+                # The shop's own key first, so ``unique_vendor_product`` serves the lookup.
+                VendorProductMapping.vendor_id == vendor_id,
+                VendorProductMapping.vendor_product_id.in_([p.id for p in products]),
             )
         )
     )

@@ -15,7 +15,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..pagination import Paged, clamp_page
+from ..pagination import Cursor, KeysetPage, PageRequest, capped_count, ends, keyset_rows
 from ..periods import Period
 from ..tiers.models import VendorMonthlyVolume
 from .models import CommissionRecord, VendorCommissionTotal, VendorPlatformFee
@@ -66,11 +66,14 @@ class StatementRow:
 
 
 @dataclass(frozen=True)
-class StatementPage(Paged):
+class StatementPage(KeysetPage):
     rows: list[StatementRow]
-    page: int
-    per_page: int
     total_rows: int
+    has_newer: bool
+    has_older: bool
+    first: Cursor | None
+    last: Cursor | None
+    count_is_exact: bool
 
 
 def _statement_query(vendor_id: uuid.UUID, filters: StatementFilter) -> sa.Select:
@@ -108,11 +111,13 @@ def _statement_query(vendor_id: uuid.UUID, filters: StatementFilter) -> sa.Selec
     return query
 
 
-def count_rows(vendor_id: uuid.UUID, filters: StatementFilter) -> int:
-    """How many rows the statement has, without visiting a large shop's every record.
+def count_rows(vendor_id: uuid.UUID, filters: StatementFilter) -> tuple[int, bool]:
+    """How many rows the statement has, and whether that is exact, never visiting a large shop's
+    every record.
 
-    Unfiltered by month, the running per-status counts answer it; a month's count reads one
-    partition. The fee join never changes the count (one fee row per sale or refund).
+    Unfiltered by month, the running per-status counts answer it exactly; within a month it is
+    counted up to ``COUNT_CAP`` on that month's partition. The fee join never changes the count
+    (one fee row per sale or refund).
     """
     if filters.bounds() is None:
         query = sa.select(
@@ -120,30 +125,38 @@ def count_rows(vendor_id: uuid.UUID, filters: StatementFilter) -> int:
         ).where(VendorCommissionTotal.shop_id == vendor_id)
         if filters.status:
             query = query.where(VendorCommissionTotal.status == filters.status)
-        return db.session.scalar(query)
+        return db.session.scalar(query), True
     start, end = filters.bounds()
-    query = sa.select(sa.func.count()).where(
+    query = sa.select(CommissionRecord.id).where(
         CommissionRecord.shop_id == vendor_id,
         CommissionRecord.created_at >= start,
         CommissionRecord.created_at < end,
     )
     if filters.status:
         query = query.where(CommissionRecord.status == filters.status)
-    return db.session.scalar(query)
+    return capped_count(query), False
 
 
 def statement_page(
-    vendor_id: uuid.UUID, filters: StatementFilter, page: int = 1, per_page: int = 25
+    vendor_id: uuid.UUID,
+    filters: StatementFilter,
+    at: PageRequest | None = None,
+    per_page: int = 25,
 ) -> StatementPage:
-    query = _statement_query(vendor_id, filters)
-    total = count_rows(vendor_id, filters)
-    page = clamp_page(page, total, per_page)
-    rows = db.session.execute(
-        query.order_by(CommissionRecord.created_at.desc(), CommissionRecord.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return StatementPage([StatementRow(*row) for row in rows], page, per_page, total)
+    """A page of the statement, newest first, keyset-paged on ``idx_commission_shop_date``."""
+    query = _statement_query(vendor_id, filters).add_columns(CommissionRecord.id.label("record_id"))
+    found, has_newer, has_older = keyset_rows(
+        query, CommissionRecord.created_at, CommissionRecord.id, at or PageRequest(), per_page
+    )
+    total, exact = count_rows(vendor_id, filters)
+    return StatementPage(
+        [StatementRow(*row[:-1]) for row in found],
+        total,
+        has_newer,
+        has_older,
+        *ends(found, "record_id"),
+        exact,
+    )
 
 
 def statement_csv_rows(vendor_id: uuid.UUID, filters: StatementFilter) -> Iterator[list]:

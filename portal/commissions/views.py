@@ -2,6 +2,7 @@ from flask import Blueprint, request
 
 from .. import htmx
 from ..csv_safety import csv_response
+from ..pagination import PageRequest
 from ..security import restrict_blueprint
 from ..vendors.access import current_vendor
 from .forms import StatementFilterForm
@@ -21,8 +22,7 @@ def _filters() -> StatementFilterForm:
 def statement():
     vendor = current_vendor()
     form = _filters()
-    page = request.args.get("page", 1, type=int) or 1
-    result = statement_page(vendor.id, form.to_filter(), page=page)
+    result = statement_page(vendor.id, form.to_filter(), PageRequest.from_args(request.args))
     return htmx.render(
         "commissions/statement.html",
         "commissions/_statement_rows.html",

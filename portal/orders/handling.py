@@ -23,7 +23,14 @@ from sqlalchemy.orm import selectinload
 from ..clock import utcnow
 from ..deliveries.models import DeliveryAssignment
 from ..extensions import db
-from ..pagination import Paged, clamp_page
+from ..pagination import (
+    Cursor,
+    KeysetPage,
+    PageRequest,
+    capped_count,
+    ends,
+    keyset_rows,
+)
 from . import services, states
 from .models import Order
 from .services import OrderStateConflict
@@ -130,11 +137,13 @@ class OrderRow:
 
 
 @dataclass(frozen=True)
-class OrderPage(Paged):
+class OrderPage(KeysetPage):
     rows: list[OrderRow]
-    page: int
-    per_page: int
-    total_rows: int
+    total_rows: int  # capped at pagination.COUNT_CAP + 1
+    has_newer: bool
+    has_older: bool
+    first: Cursor | None
+    last: Cursor | None
 
 
 def _status_condition(status: str):
@@ -153,9 +162,13 @@ def _status_condition(status: str):
 
 
 def order_page(
-    vendor_id: uuid.UUID, filters: OrderFilter, page: int = 1, per_page: int = 20
+    vendor_id: uuid.UUID, filters: OrderFilter, at: PageRequest | None = None, per_page: int = 20
 ) -> OrderPage:
-    """A page of the shop's orders, newest first, with each one's delivery status."""
+    """A page of the shop's orders, newest first, with each one's delivery status.
+
+    Keyset-paged on ``idx_orders_vendor_date`` and counted only up to ``COUNT_CAP``, so a page of a
+    shop with years of orders reads a page of rows, never the whole history.
+    """
     query = sa.select(Order).where(Order.vendor_id == vendor_id)
     if filters.status:
         query = query.where(_status_condition(filters.status))
@@ -167,17 +180,23 @@ def order_page(
     if filters.date_to:
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=UTC)
         query = query.where(Order.created_at < end)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    page = clamp_page(page, total, per_page)
-    orders = db.session.scalars(
-        query.options(selectinload(Order.items), selectinload(Order.customer))
-        .order_by(Order.created_at.desc(), Order.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    found, has_newer, has_older = keyset_rows(
+        query.options(selectinload(Order.items), selectinload(Order.customer)),
+        Order.created_at,
+        Order.id,
+        at or PageRequest(),
+        per_page,
+    )
+    orders = [order for (order,) in found]
     deliveries = delivery_statuses([order.id for order in orders])
     rows = [OrderRow(order, deliveries.get(order.id)) for order in orders]
-    return OrderPage(rows, page, per_page, total)
+    return OrderPage(
+        rows,
+        capped_count(query),
+        has_newer,
+        has_older,
+        *ends(orders),
+    )
 
 
 def delivery_statuses(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:

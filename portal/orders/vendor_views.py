@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -16,6 +17,7 @@ from flask_login import current_user
 
 from .. import htmx
 from ..extensions import db
+from ..pagination import PageRequest
 from ..security import restrict_blueprint
 from ..vendors.access import current_vendor
 from ..vendors.services import vendor_for_user
@@ -75,8 +77,16 @@ def helpers() -> dict:
         "step_label": lambda order: STEP_LABELS.get(handling.handling_step(order), order.status),
         "first_name": handling.customer_first_name,
         "can_take": handling.can_take,
-        "blank_cancel_form": lambda: CancelOrderForm(formdata=None),
+        "blank_cancel_form": _blank_cancel_form,
     }
+
+
+def _blank_cancel_form() -> CancelOrderForm:
+    # One empty form per request serves every row of the list: it is only rendered, never
+    # filled, and each row passes its own field ids.
+    if "blank_cancel_form" not in g:
+        g.blank_cancel_form = CancelOrderForm(formdata=None)
+    return g.blank_cancel_form
 
 
 def _order_or_404(order_id: str):
@@ -94,8 +104,8 @@ def index():
     vendor = current_vendor()
     form = OrderFilterForm(request.args)
     form.validate()  # errors are shown beside the fields; a bad filter is simply not applied
-    page = request.args.get("page", 1, type=int) or 1
-    result = handling.order_page(vendor.id, form.to_filter(), page=page)
+    at = PageRequest.from_args(request.args)
+    result = handling.order_page(vendor.id, form.to_filter(), at)
     return htmx.render(
         "orders/index.html",
         "orders/_orders.html",

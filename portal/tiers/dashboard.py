@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from ..commissions.models import VendorCommissionTotal, VendorPlatformFee
 from ..extensions import db
 from ..periods import Period
+from ..vendors.models import Vendor
 from .models import ShopTier, VendorMonthlyVolume
 from .rules import earned_tier, next_tier, tier_threshold
-from .services import tier_for_shop
 
 ZERO = Decimal("0.00")
 
@@ -65,54 +66,80 @@ def tier_progress(sales: Decimal) -> TierProgress:
     )
 
 
-def commission_totals(vendor_id: uuid.UUID) -> dict[str, Decimal]:
-    """Commission by status, from the running totals the database keeps per shop."""
-    rows = db.session.execute(
-        sa.select(VendorCommissionTotal.status, VendorCommissionTotal.commission_total).where(
-            VendorCommissionTotal.shop_id == vendor_id
-        )
-    ).all()
-    totals = {"pending": ZERO, "settled": ZERO, "paid": ZERO}
-    totals.update(dict(rows))
-    return totals
-
-
-def fees_since(vendor_id: uuid.UUID, since: datetime) -> Decimal:
-    total = db.session.scalar(
-        sa.select(sa.func.sum(VendorPlatformFee.fee_amount)).where(
-            VendorPlatformFee.vendor_id == vendor_id, VendorPlatformFee.created_at >= since
-        )
+def _array(column, *where, order_by) -> sa.ScalarSelect:
+    """``(SELECT array_agg(column ORDER BY ...) WHERE ...)``: one column of a few rows as a list."""
+    return (
+        sa.select(sa.func.array_agg(aggregate_order_by(column, *order_by)))
+        .where(*where)
+        .scalar_subquery()
     )
-    return total or ZERO
 
 
-def sales_by_month(vendor_id: uuid.UUID, today: date, months: int = 12) -> list[MonthSales]:
-    wanted = Period.containing(today).last(months)
-    rows = db.session.execute(
-        sa.select(
-            VendorMonthlyVolume.year,
-            VendorMonthlyVolume.month,
-            VendorMonthlyVolume.total_sales,
-            VendorMonthlyVolume.total_orders,
-        ).where(
-            VendorMonthlyVolume.vendor_id == vendor_id,
-            sa.tuple_(VendorMonthlyVolume.year, VendorMonthlyVolume.month)
-            >= (wanted[0].year, wanted[0].month),
+def _dashboard_statement(vendor_id: uuid.UUID, today: date, months: int) -> sa.Select:
+    """Everything the dashboard reads, in one round trip: the tier row, with the commission totals,
+    this month's fees and the months' volumes as arrays beside it (each an indexed lookup:
+    ``unique_shop_tier``, the running totals' key, ``idx_platform_fee_vendor_date``,
+    ``idx_volume_vendor_date``)."""
+    this_month = Period.containing(today)
+    first = this_month.last(months)[0]
+    totals = (VendorCommissionTotal.shop_id == vendor_id,)
+    by_status = (VendorCommissionTotal.status,)
+    volumes = (
+        VendorMonthlyVolume.vendor_id == vendor_id,
+        sa.tuple_(VendorMonthlyVolume.year, VendorMonthlyVolume.month) >= (first.year, first.month),
+    )
+    by_month = (VendorMonthlyVolume.year, VendorMonthlyVolume.month)
+    fees = (
+        sa.select(sa.func.sum(VendorPlatformFee.fee_amount))
+        .where(
+            VendorPlatformFee.vendor_id == vendor_id,
+            VendorPlatformFee.created_at >= this_month.start,
         )
-    ).all()
-    found = {Period(year, month): (sales, orders) for year, month, sales, orders in rows}
-    return [MonthSales(period, *found.get(period, (ZERO, 0))) for period in wanted]
+        .scalar_subquery()
+    )
+    return (
+        sa.select(
+            ShopTier,
+            _array(VendorCommissionTotal.status, *totals, order_by=by_status),
+            _array(VendorCommissionTotal.commission_total, *totals, order_by=by_status),
+            fees,
+            _array(VendorMonthlyVolume.year, *volumes, order_by=by_month),
+            _array(VendorMonthlyVolume.month, *volumes, order_by=by_month),
+            _array(VendorMonthlyVolume.total_sales, *volumes, order_by=by_month),
+            _array(VendorMonthlyVolume.total_orders, *volumes, order_by=by_month),
+        )
+        # From the shop, so a shop without a tier row (never the case after sign-up) still reads.
+        .select_from(Vendor)
+        .outerjoin(ShopTier, ShopTier.shop_id == Vendor.id)
+        .where(Vendor.id == vendor_id)
+    )
 
 
-def vendor_dashboard(vendor_id: uuid.UUID, today: date) -> VendorDashboard:
-    shop_tier = tier_for_shop(vendor_id)
-    months = sales_by_month(vendor_id, today)
-    month_to_date = months[-1].total_sales
+def _months(today: date, months: int, years, month_numbers, sales, orders) -> list[MonthSales]:
+    found = {
+        Period(year, month): (total, count)
+        for year, month, total, count in zip(
+            years or (), month_numbers or (), sales or (), orders or (), strict=True
+        )
+    }
+    return [
+        MonthSales(period, *found.get(period, (ZERO, 0)))
+        for period in Period.containing(today).last(months)
+    ]
+
+
+def vendor_dashboard(vendor_id: uuid.UUID, today: date, months: int = 12) -> VendorDashboard:
+    row = db.session.execute(_dashboard_statement(vendor_id, today, months)).one()
+    shop_tier, statuses, commissions, fees, *volumes = row
+    sales = _months(today, months, *volumes)
+    commission_by_status = {"pending": ZERO, "settled": ZERO, "paid": ZERO}
+    commission_by_status.update(zip(statuses or (), commissions or (), strict=True))
+    month_to_date = sales[-1].total_sales
     return VendorDashboard(
         shop_tier=shop_tier,
         month_to_date_sales=month_to_date,
         progress=tier_progress(month_to_date),
-        commission_by_status=commission_totals(vendor_id),
-        fees_this_month=fees_since(vendor_id, Period.containing(today).start),
-        sales_by_month=months,
+        commission_by_status=commission_by_status,
+        fees_this_month=fees or ZERO,
+        sales_by_month=sales,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -120,13 +122,19 @@ def test_filters_by_status_and_date_and_paginates_with_htmx(client, auth, shop):
     auth.login(owner.email)
 
     full = client.get("/vendor/orders/").get_data(as_text=True)
-    assert "26 orders" in full and "page 1 of 2" in full and 'id="orders"' in full
+    assert "26 orders" in full and "newest first" in full and 'id="orders"' in full
+    assert "$11.00" not in full and "← Newer" not in full
 
-    fragment = client.get("/vendor/orders/?page=2", headers=HX)
+    # Keyset pages: the "Older" link carries the last row's place, not a page number.
+    older = re.search(r'hx-get="(/vendor/orders/\?before=[^"]+)"', full).group(1)
+    fragment = client.get(html.unescape(older), headers=HX)
     text = fragment.get_data(as_text=True)
-    assert "<html" not in text and "page 2 of 2" in text
+    assert "<html" not in text and "26 orders" in text and "Older →" not in text
     assert "HX-Request" in fragment.headers["Vary"]
     assert "$11.00" in text  # the oldest order is on the last page: newest first
+    assert text.count('class="order-row') == 6  # 26 = 20 + 6, none repeated or skipped
+    newer = re.search(r'hx-get="(/vendor/orders/\?after=[^"]+)"', text).group(1)
+    assert "$41.00" in client.get(html.unescape(newer), headers=HX).get_data(as_text=True)
 
     def listed(query: str) -> str:
         return client.get(f"/vendor/orders/?{query}", headers=HX).get_data(as_text=True)

@@ -1,5 +1,7 @@
 import csv
+import html
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -78,11 +80,14 @@ def test_statement_lists_rows_filters_and_paginates(client, auth, shop):
     full = client.get("/vendor/commissions/")
     assert full.status_code == 200
     body = full.get_data(as_text=True)
-    assert "28 rows" in body and "page 1 of 2" in body and "<html" in body
+    assert "28 rows" in body and "newest first" in body and "<html" in body
+    assert body.count('<tr class="sale">') == 25
 
-    fragment = client.get("/vendor/commissions/?page=2", headers={"HX-Request": "true"})
-    assert "<html" not in fragment.get_data(as_text=True)
-    assert "page 2 of 2" in fragment.get_data(as_text=True)
+    older = re.search(r'hx-get="(/vendor/commissions/\?before=[^"]+)"', body).group(1)
+    fragment = client.get(html.unescape(older), headers={"HX-Request": "true"})
+    text = fragment.get_data(as_text=True)
+    assert "<html" not in text and "28 rows" in text and "Older →" not in text
+    assert text.count('<tr class="sale">') == 3 and "$80.00" in text  # last month's is oldest
     assert "HX-Request" in fragment.headers["Vary"]
 
     month = last_month.strftime("%Y-%m")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -56,7 +56,7 @@ def statements():
 def busy_shop(db_session):
     owner = make_vendor(email="owner@example.com", shop_name="Busy Books")
     vendor = vendor_for_user(owner)
-    start = datetime.utcnow().replace(microsecond=0) - timedelta(hours=ORDERS)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=ORDERS)
     buyers = [
         customer_for_user(make_customer(email=f"buyer{n}@example.com", full_name=f"Buyer {n}"))
         for n in range(BUYERS)
@@ -106,7 +106,7 @@ def counts_history(statement: str) -> bool:
 
 def test_each_vendor_page_sends_a_fixed_small_number_of_statements(client, auth, busy_shop):
     auth.login(busy_shop.email)
-    month = datetime.utcnow().strftime("%Y-%m")
+    month = datetime.now(UTC).strftime("%Y-%m")
     for path, bound in BOUNDS.items():
         client.get(path)  # the first request of a session may differ; count a steady one
         _, sent = counted_get(client, path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -191,15 +190,6 @@ def test_a_failed_job_keeps_the_failure_and_none_of_the_data(committed_app, monk
     assert "unexpected error" in close.error and "lost the database" not in close.error
     assert volume_of(vendor) is None
     assert tier_of(vendor).tier == "bronze"
-
-
-@pytest.fixture
-def restore_signals():
-    # The worker installs its own SIGINT/SIGTERM handlers in this process; put pytest's back.
-    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    yield
-    for signum, handler in saved.items():
-        signal.signal(signum, handler)
 
 
 def test_a_requested_close_runs_on_the_worker(committed_app, restore_signals):

@@ -19,6 +19,7 @@ import threading
 from flask import Flask
 
 from portal import create_app, scheduling
+from portal.clock import utcnow
 from portal.queues import make_worker
 
 TICK_SECONDS = 30
@@ -28,7 +29,7 @@ log = logging.getLogger("portal.worker")
 def scheduler_tick(app: Flask) -> None:
     with app.app_context():
         try:
-            scheduling.tick(scheduling.utcnow())
+            scheduling.tick(utcnow())
         except Exception:
             # A Redis hiccup must not kill the loop; the next tick retries.
             log.exception("periodic scheduler tick failed")

@@ -43,9 +43,7 @@ def describe_data(period: Period) -> None:
     )
     vendors = db.session.scalar(sa.text("SELECT count(*) FROM vendors"))
     all_orders = db.session.scalar(sa.text("SELECT count(*) FROM orders"))
-    print(
-        f"Data: {vendors:,} vendors; {orders:,} orders in {period} ({all_orders:,} in all)"
-    )
+    print(f"Data: {vendors:,} vendors; {orders:,} orders in {period} ({all_orders:,} in all)")
     plan = db.session.execute(
         sa.text(
             "EXPLAIN SELECT vendor_id, sum(subtotal - refunded_subtotal) FROM orders "

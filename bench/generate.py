@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 
 from portal import create_app
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.periods import Period
 from portal.tiers.close import rebuild_month_volumes
@@ -48,10 +49,6 @@ PAID_STATUSES = tuple(
 
 def bench_app(database_url: str) -> Flask:
     return create_app({"SQLALCHEMY_DATABASE_URI": database_url})
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def months_ending_last_finished(count: int, today: date) -> list[Period]:

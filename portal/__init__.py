@@ -107,6 +107,10 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["media_url"] = media_url
+    from . import clock
+
+    app.jinja_env.filters["localtime"] = clock.local_time
+    clock.marketplace_zone(app)  # an unknown MARKETPLACE_TIMEZONE stops the start, with its name
     app.jinja_env.globals["private_url"] = private_url
     from . import shell
 

@@ -58,7 +58,14 @@ class Config:
     # No ping before each checkout: it was one round trip in seven of a vendor page. A connection
     # that PostgreSQL dropped fails one statement, and SQLAlchemy then discards the whole pool
     # (docs/performance.md). DATABASE_POOL_PRE_PING=1 brings the ping back.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": _env_bool("DATABASE_POOL_PRE_PING", False)}
+    # Every session runs in UTC, whatever the server's default: now() and CURRENT_TIMESTAMP
+    # defaults (in timestamp-without-time-zone columns) are then UTC, as docs/schema.md designs.
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_pre_ping": _env_bool("DATABASE_POOL_PRE_PING", False),
+        "connect_args": {"options": "-c TimeZone=UTC"},
+    }
+    # The zone pages show times in (the marketplace's city); money months stay UTC months.
+    MARKETPLACE_TIMEZONE = _env("MARKETPLACE_TIMEZONE", "America/Los_Angeles")
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
 
     # Sessions and cookies: Secure everywhere but local development.

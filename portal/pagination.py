@@ -18,6 +18,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from .clock import as_utc
 from .extensions import db
 
 #: The largest count a keyset list states exactly; above it the pager says "1,000+".
@@ -84,7 +85,8 @@ class Cursor:
             return None
         stamp, _, ident = text.partition("_")
         try:
-            return cls(datetime.fromisoformat(stamp).replace(tzinfo=None), uuid.UUID(ident))
+            moment = datetime.fromisoformat(stamp)
+            return cls(as_utc(moment), uuid.UUID(ident))
         except ValueError:
             return None
 

@@ -85,14 +85,14 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        """The month's first instant (naive UTC, as the database stores it)."""
-        return datetime(self.year, self.month, 1)
+        """The month's first instant (aware UTC)."""
+        return datetime(self.year, self.month, 1, tzinfo=UTC)
 
     @property
     def end(self) -> datetime:
         """The next month's first instant: the month is ``start <= t < end``."""
         # Not ``self.next().start``: the month after LAST_YEAR-12 is no Period, but it has a start.
-        return datetime(self.year + self.month // 12, self.month % 12 + 1, 1)
+        return datetime(self.year + self.month // 12, self.month % 12 + 1, 1, tzinfo=UTC)
 
     # --- text ------------------------------------------------------------------------------------
 

@@ -27,11 +27,12 @@ import json
 import logging
 import re
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from flask import Flask, current_app
 
+from .clock import as_utc, utcnow
 from .queues import enqueue, get_queue, get_redis
 
 log = logging.getLogger(__name__)
@@ -119,20 +120,9 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
 )
 
 
-def _as_utc(moment: datetime) -> datetime:
-    """Aware UTC; a naive datetime is taken to be UTC already."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def period_bounds(job: PeriodicJob, now: datetime) -> tuple[datetime, datetime]:
     """Start and end (exclusive) of the period that contains ``now``."""
-    now = _as_utc(now)
+    now = as_utc(now)
     if job.every == "minutely":
         start = now.replace(second=0, microsecond=0)
         return start, start + timedelta(minutes=1)
@@ -183,7 +173,7 @@ def slot_start(job: PeriodicJob, now: datetime) -> datetime:
 
 
 def is_due(job: PeriodicJob, now: datetime) -> bool:
-    return _as_utc(now) >= slot_start(job, now)
+    return as_utc(now) >= slot_start(job, now)
 
 
 def periodic_jobs(app: Flask | None = None) -> list[PeriodicJob]:
@@ -247,7 +237,7 @@ def tick(now: datetime | None = None) -> list[str]:
     Safe to call as often as you like, from as many processes as you like.
     """
     app = current_app._get_current_object()
-    now = _as_utc(now or utcnow())
+    now = as_utc(now or utcnow())
     redis = get_redis(app)
     enqueued = []
     for job in due_jobs(now, app):

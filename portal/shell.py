@@ -68,7 +68,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
             "System",
             (
                 NavLink("admin.operations", "Operations", "gear"),
-                NavLink("admin.sent_mail", "Sent mail", "inbox"),
+                NavLink("admin.sent_mail", "Sent mail", "mail"),
             ),
         ),
     ),

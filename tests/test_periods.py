@@ -10,7 +10,7 @@ from portal.periods import Period, PeriodError
 
 
 def test_the_month_containing_a_moment_or_a_day():
-    assert Period.containing(datetime(2026, 9, 30, 23, 59, 59)) == Period(2026, 9)
+    assert Period.containing(datetime(2026, 9, 30, 23, 59, 59, tzinfo=UTC)) == Period(2026, 9)
     assert Period.containing(date(2026, 10, 1)) == Period(2026, 10)
 
 
@@ -43,10 +43,10 @@ def test_next_previous_and_the_last_months():
 
 def test_bounds_are_the_half_open_month():
     december = Period(2026, 12)
-    assert december.start == datetime(2026, 12, 1)
-    assert december.end == datetime(2027, 1, 1)
+    assert december.start == datetime(2026, 12, 1, tzinfo=UTC)
+    assert december.end == datetime(2027, 1, 1, tzinfo=UTC)
     assert Period(2028, 2).end - Period(2028, 2).start == timedelta(days=29)  # a leap year
-    assert Period.containing(datetime(2026, 12, 31, 23, 59, 59)) == december
+    assert Period.containing(datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)) == december
     assert Period.containing(december.end) == Period(2027, 1)
 
 
@@ -82,7 +82,7 @@ def test_parse_refuses_what_is_not_a_month_with_a_reason(text, reason):
 
 
 def test_the_last_month_still_has_an_end():
-    assert Period(9998, 12).end == datetime(9999, 1, 1)
+    assert Period(9998, 12).end == datetime(9999, 1, 1, tzinfo=UTC)
     with pytest.raises(PeriodError):
         Period(9998, 12).next()
 

@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -20,6 +18,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from .. import clock
 from ..forms import choices
 from ..orders.refund_desk import REFUND_KINDS
 from ..periods import Period, PeriodError
@@ -43,7 +42,7 @@ class PromotionForm(FlaskForm):
         )
 
     def validate_expires_on(self, field) -> None:
-        if field.data and field.data <= date.today():
+        if field.data and field.data <= clock.today():
             raise ValidationError("The end date must be in the future.")
 
 

@@ -1,5 +1,4 @@
 import uuid
-from datetime import date, datetime, time
 
 from flask import (
     Blueprint,
@@ -13,7 +12,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import htmx
+from .. import clock, htmx
 from ..extensions import db
 from ..mail import stored_mail, stored_message
 from ..orders import completion, refund_desk
@@ -21,7 +20,6 @@ from ..orders.breakdown import money_breakdown
 from ..orders.forms import OrderActionForm
 from ..orders.models import Order
 from ..orders.services import OrderError
-from ..periods import Period
 from ..security import restrict_blueprint
 from ..tiers import close as month_close
 from ..tiers import promotions
@@ -41,7 +39,7 @@ restrict_blueprint(bp, "admin")
 
 @bp.route("/")
 def dashboard():
-    today = date.today()
+    today = clock.today()
     numbers = marketplace_numbers(today)
     return render_template(
         "admin/dashboard.html", numbers=numbers, attention=needs_attention(today, numbers)
@@ -100,7 +98,7 @@ def grant_promotion(vendor_id):
                 tier=form.tier.data,
                 reason=form.reason.data,
                 # The promotion lasts through the chosen day.
-                expires_at=datetime.combine(form.expires_on.data, time.max).replace(microsecond=0),
+                expires_at=form.expires_on.data,
                 granted_by=current_user,
             )
         except promotions.PromotionError as error:
@@ -139,7 +137,7 @@ def change_vendor_type(vendor_id):
 
 @bp.route("/month-close", methods=["GET", "POST"])
 def month_close_page():
-    last_month = Period.containing(date.today()).previous()
+    last_month = clock.this_month().previous()
     form = MonthCloseForm(data={"month": str(last_month)} if request.method == "GET" else None)
     status, close = 200, None
     if form.validate_on_submit():

@@ -10,6 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..clock import UTCDateTime
 from ..extensions import db
 from . import passwords
 
@@ -35,11 +36,11 @@ class User(UserMixin, db.Model):
         "is_active", sa.Boolean, server_default=sa.true(), default=True
     )
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
-    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the owner of the address proved it (a sign-up, claim, reset or verification link).
-    email_verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Set by the user loader: the server-side session this request was signed in with.
     current_session_id = None  # a uuid.UUID once signed in
@@ -76,7 +77,7 @@ class UserSession(db.Model):
         sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
     )
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SignupRequest(db.Model):
@@ -99,6 +100,6 @@ class SignupRequest(db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     details: Mapped[dict] = mapped_column(JSONB)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime)
-    expires_at: Mapped[datetime] = mapped_column(sa.DateTime)
-    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import UTCDateTime
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -96,10 +97,10 @@ class Product(db.Model):
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(sa.String(20), server_default="active")
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime,
+        UTCDateTime,
         server_default=sa.func.current_timestamp(),
         onupdate=sa.func.current_timestamp(),
     )
@@ -143,10 +144,10 @@ class MasterProduct(db.Model):
     meta_title: Mapped[str | None] = mapped_column(sa.String(255))
     meta_description: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime,
+        UTCDateTime,
         server_default=sa.func.current_timestamp(),
         onupdate=sa.func.current_timestamp(),
     )
@@ -188,10 +189,10 @@ class VendorProductMapping(db.Model):
     match_method: Mapped[str | None] = mapped_column(sa.String(20))
     verified: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime,
+        UTCDateTime,
         server_default=sa.func.current_timestamp(),
         onupdate=sa.func.current_timestamp(),
     )
@@ -214,7 +215,7 @@ class ProductImage(db.Model):
     path: Mapped[str] = mapped_column(sa.String(255))
     position: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
 
 
@@ -245,8 +246,8 @@ class ProductImport(db.Model):
     updated_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     error: Mapped[str | None] = mapped_column(sa.Text)
     job_id: Mapped[str | None] = mapped_column(sa.String(255))
-    started_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )

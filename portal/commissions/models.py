@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import UTCDateTime
 from ..extensions import db
 from ..orders.models import order_reference
 
@@ -53,7 +54,7 @@ class CommissionRecord(db.Model):
         sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
     )
     order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
-    order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    order_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     shop_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"))
     commission_rate: Mapped[Decimal] = mapped_column(sa.Numeric(5, 4))
     order_amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
@@ -61,11 +62,11 @@ class CommissionRecord(db.Model):
     status: Mapped[str] = mapped_column(sa.String(20), server_default="pending")
     payout_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("payouts.id"))
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, primary_key=True, server_default=sa.func.current_timestamp()
+        UTCDateTime, primary_key=True, server_default=sa.func.current_timestamp()
     )
     # Set on a refund's reversing row (negative amounts); NULL on the sale's own row.
     refund_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("order_refunds.id"))
-    settled_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The rule the rate came from, and the tier it was computed from (NULL for a referral), as the
     # fee row keeps its ``volume_tier``; a reversal copies the sale's.
     commission_basis: Mapped[str] = mapped_column(sa.String(20), server_default="tier")
@@ -114,7 +115,7 @@ class CommissionSummary(db.Model):
     total_amount: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     order_count: Mapped[int] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
 
     shop: Mapped[Vendor] = relationship()
@@ -133,7 +134,7 @@ class VendorPlatformFee(db.Model):
     )
     vendor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"))
     order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
-    order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    order_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     vendor_type: Mapped[str] = mapped_column(sa.String(20))
     fee_percentage: Mapped[Decimal] = mapped_column(sa.Numeric(5, 4))
     order_amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
@@ -141,7 +142,7 @@ class VendorPlatformFee(db.Model):
     volume_tier: Mapped[str | None] = mapped_column(sa.String(20))
     is_promotional_rate: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
     # Pairs the fee row with the commission row of the same sale or refund.
     refund_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("order_refunds.id"))

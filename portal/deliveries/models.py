@@ -12,6 +12,7 @@ from geoalchemy2 import Geography, WKBElement
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import UTCDateTime
 from ..extensions import db
 from ..orders.models import order_reference
 
@@ -64,10 +65,10 @@ class Driver(db.Model):
     total_deliveries: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     rating: Mapped[Decimal | None] = mapped_column(sa.Numeric(3, 2))
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime,
+        UTCDateTime,
         server_default=sa.func.current_timestamp(),
         onupdate=sa.func.current_timestamp(),
     )
@@ -97,15 +98,15 @@ class DeliveryAssignment(db.Model):
         sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
     )
     order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
-    order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    order_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     driver_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("drivers.id"))
     provider: Mapped[str] = mapped_column(sa.String(20))  # 'internal', 'doordash', ...
     provider_reference_id: Mapped[str | None] = mapped_column(sa.String(255))
     status: Mapped[str] = mapped_column(sa.String(20), server_default="created")
     pickup_address: Mapped[dict[str, Any]] = mapped_column(JSONB)
     dropoff_address: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    pickup_completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    delivery_completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    pickup_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     total_distance_miles: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
     driver_pay: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
     customer_delivery_fee: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
@@ -113,10 +114,10 @@ class DeliveryAssignment(db.Model):
     tracking_url: Mapped[str | None] = mapped_column(sa.Text)
     proof_of_delivery: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime,
+        UTCDateTime,
         server_default=sa.func.current_timestamp(),
         onupdate=sa.func.current_timestamp(),
     )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import UTCDateTime
 from ..extensions import db
 from ..orders.models import order_reference
 
@@ -48,10 +49,10 @@ class PointsBalance(db.Model):
     tier_progress: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     next_tier_threshold: Mapped[int | None] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime,
+        UTCDateTime,
         server_default=sa.func.current_timestamp(),
         onupdate=sa.func.current_timestamp(),
     )
@@ -82,12 +83,12 @@ class PointsTransaction(db.Model):
     amount: Mapped[int] = mapped_column(sa.Integer)
     reason: Mapped[str] = mapped_column(sa.String(255))
     order_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
-    order_created_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    order_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     balance_before: Mapped[int] = mapped_column(sa.Integer)
     balance_after: Mapped[int] = mapped_column(sa.Integer)
-    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, primary_key=True, server_default=sa.func.current_timestamp()
+        UTCDateTime, primary_key=True, server_default=sa.func.current_timestamp()
     )
 
     customer: Mapped[Customer] = relationship()

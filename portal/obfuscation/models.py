@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import UTCDateTime
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -29,10 +30,10 @@ class ProductObfuscation(db.Model):
     obfuscated_brand: Mapped[str | None] = mapped_column(sa.String(255))
     classification_code: Mapped[str] = mapped_column(sa.String(50))
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime,
+        UTCDateTime,
         server_default=sa.func.current_timestamp(),
         onupdate=sa.func.current_timestamp(),
     )

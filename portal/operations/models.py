@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..clock import UTCDateTime
 from ..extensions import db
 from ..orders.models import OrderColumns, order_checks
 
@@ -27,7 +28,7 @@ class ArchivedOrder(OrderColumns, db.Model):
     )
 
     archived_at: Mapped[datetime] = mapped_column(
-        sa.DateTime,
+        UTCDateTime,
         server_default=sa.func.current_timestamp(),
         sort_order=1,  # after the mixin's
     )

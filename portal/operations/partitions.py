@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Literal
 
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import clock
 from ..extensions import db
 from ..periods import Period as MonthPeriod
 
@@ -91,7 +92,7 @@ class PartitionInfo:
 
 
 def utc_today() -> date:
-    return datetime.now(UTC).date()
+    return clock.today()
 
 
 @dataclass(frozen=True)

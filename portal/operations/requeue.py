@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -25,6 +25,7 @@ from rq.job import Job
 
 from ..catalog.jobs import enqueue_product_import
 from ..catalog.models import ProductImport
+from ..clock import utcnow
 from ..extensions import db
 from ..queues import get_redis
 from ..tiers.jobs import enqueue_month_close
@@ -57,7 +58,7 @@ def missing_mark_key(job_id: str) -> str:
 
 def requeue_lost_jobs(now: datetime | None = None) -> list[str]:
     """Enqueue again every queued job row whose RQ job is missing past the grace; its job ids."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     redis = get_redis()
     grace = current_app.config["QUEUED_JOB_GRACE_SECONDS"]
     requeued = []

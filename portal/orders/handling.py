@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -175,10 +175,10 @@ def order_page(
     # Bounds on created_at, the partition key: PostgreSQL reads only the months asked for.
     if filters.date_from:
         query = query.where(
-            Order.created_at >= datetime.combine(filters.date_from, datetime.min.time())
+            Order.created_at >= datetime.combine(filters.date_from, time.min, tzinfo=UTC)
         )
     if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time())
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=UTC)
         query = query.where(Order.created_at < end)
     found, has_newer, has_older = keyset_rows(
         query.options(selectinload(Order.items), selectinload(Order.customer)),

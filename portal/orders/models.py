@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import UTCDateTime
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -80,18 +81,18 @@ class OrderColumns:
     refunded_subtotal: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
     dropoff_address: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     referral_session: Mapped[str | None] = mapped_column(sa.String(255))
-    paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    canceled_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The shop's own handling: it accepted the order, then had it ready for pickup.
-    accepted_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    ready_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime,
+        UTCDateTime,
         server_default=sa.func.current_timestamp(),
         onupdate=sa.func.current_timestamp(),
     )
@@ -160,7 +161,7 @@ class OrderItem(db.Model):
         sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
     )
     order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
-    order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    order_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     product_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("products.id"))
     sku: Mapped[str | None] = mapped_column(sa.String(255))
     title: Mapped[str] = mapped_column(sa.String(255))
@@ -192,7 +193,7 @@ class OrderExternalRef(db.Model):
     source: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     external_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
-    order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    order_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship()
 
@@ -211,7 +212,7 @@ class OrderEvent(db.Model):
     order_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     received_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
 
 
@@ -233,7 +234,7 @@ class OrderRefund(db.Model):
         sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
     )
     order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
-    order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    order_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The storefront's or payment processor's refund id; makes a replayed refund a no-op.
     refund_ref: Mapped[str] = mapped_column(sa.String(255))
     amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
@@ -245,7 +246,7 @@ class OrderRefund(db.Model):
     items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     reason: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
 
     order: Mapped[Order] = relationship()
@@ -273,12 +274,12 @@ class OrderHold(db.Model):
         sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
     )
     order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
-    order_created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    order_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(sa.String(255))
     held_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
-    held_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime)
     released_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
-    released_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship()
     held_by: Mapped[User] = relationship(foreign_keys=[held_by_id])

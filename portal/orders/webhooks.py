@@ -144,7 +144,7 @@ def _created(body: dict, now: float) -> datetime:
         raise MalformedEvent("created must be a unix time in whole seconds")
     if created > now + current_app.config["ORDER_WEBHOOK_TOLERANCE_SECONDS"]:
         raise MalformedEvent("created is in the future")
-    return datetime.fromtimestamp(created, UTC).replace(tzinfo=None)
+    return datetime.fromtimestamp(created, UTC)
 
 
 def _placed_order(data: dict, source: str) -> IncomingOrder:

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import UTCDateTime
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -34,10 +35,10 @@ class ConnectedAccount(db.Model):
     payouts_enabled: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     requirements: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime,
+        UTCDateTime,
         server_default=sa.func.current_timestamp(),
         onupdate=sa.func.current_timestamp(),
     )
@@ -63,11 +64,11 @@ class Payout(db.Model):
     commission_ids: Mapped[list[uuid.UUID] | None] = mapped_column(postgresql.ARRAY(sa.Uuid))
     stripe_transfer_id: Mapped[str | None] = mapped_column(sa.String(255))
     status: Mapped[str] = mapped_column(sa.String(20), server_default="pending")
-    processed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    failed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failure_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
 
     vendor: Mapped[Vendor] = relationship()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import UTCDateTime
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -37,9 +38,9 @@ class ShopReferral(db.Model):
     utm_medium: Mapped[str | None] = mapped_column(sa.String(100))
     utm_campaign: Mapped[str | None] = mapped_column(sa.String(100))
     first_visit_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
-    converted_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lifetime_value: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
     total_orders: Mapped[int] = mapped_column(sa.Integer, server_default="0")
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
+from .. import clock
 from ..auth import services as accounts
 from ..catalog.services import create_product, get_or_create_brand, get_or_create_category
 from ..commissions.services import settle_due_commissions
@@ -280,7 +281,7 @@ def load_demo(today: date | None = None, seed: int = 2026) -> bool:
     if is_loaded():
         return False
     rng = random.Random(seed)
-    today = today or date.today()
+    today = today or clock.today()
 
     this_month = Period.containing(today)
     first_month = this_month.shift(1 - MONTHS_OF_ORDERS)
@@ -291,7 +292,7 @@ def load_demo(today: date | None = None, seed: int = 2026) -> bool:
     _register_drivers(rng)
 
     ensure_partitions(today, since=first_month.first_day)
-    now = datetime.combine(today, datetime.min.time()) + timedelta(hours=12)
+    now = datetime.combine(today, time(12), tzinfo=UTC)
     _place_orders(rng, shops, customers, first_month.first_day, today)
     _close_finished_months(first_month, this_month, now)
     settle_due_commissions(now)
@@ -424,11 +425,11 @@ def _register_drivers(rng: random.Random) -> None:
 
 def _place_orders(rng, shops, customers, first_day: date, today: date) -> None:
     day = first_day
-    now = datetime.combine(today, datetime.min.time()) + timedelta(hours=12)
+    now = datetime.combine(today, time(12), tzinfo=UTC)
     while day <= today:
         for vendor, products in shops:
             for _ in range(rng.choice([0, 0, 1, 1, 2])):
-                placed_at = datetime.combine(day, datetime.min.time()) + timedelta(
+                placed_at = datetime.combine(day, time.min, tzinfo=UTC) + timedelta(
                     minutes=rng.randint(7 * 60, 21 * 60)
                 )
                 if placed_at > now:

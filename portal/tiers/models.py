@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import UTCDateTime
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -41,13 +42,13 @@ class ShopTier(db.Model):
     commission_rate: Mapped[Decimal] = mapped_column(sa.Numeric(5, 4))
     monthly_sales: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
     is_promotional: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
-    promotional_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    promotional_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     promotional_reason: Mapped[str | None] = mapped_column(sa.String(50))
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime,
+        UTCDateTime,
         server_default=sa.func.current_timestamp(),
         onupdate=sa.func.current_timestamp(),
     )
@@ -73,7 +74,7 @@ class VendorMonthlyVolume(db.Model):
     fee_tier: Mapped[str | None] = mapped_column(sa.String(20))
     average_order_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 2))
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
 
     vendor: Mapped[Vendor] = relationship()
@@ -109,14 +110,14 @@ class TierChange(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(30))
     is_promotional: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     promotional_reason: Mapped[str | None] = mapped_column(sa.String(50))
-    promotional_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    promotional_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The admin who granted a promotion; NULL for the month-end close and expiries.
     changed_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     # The month whose close made this change (year, month of the month closed).
     period_year: Mapped[int | None] = mapped_column(sa.Integer)
     period_month: Mapped[int | None] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
 
     vendor: Mapped[Vendor] = relationship()
@@ -149,8 +150,8 @@ class MonthClose(db.Model):
     runs: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     summary: Mapped[dict | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(sa.Text)
-    started_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )

@@ -31,8 +31,10 @@ def as_expiry(value: datetime | date) -> datetime:
     """A naive UTC moment; a bare date means the promotion lasts through that day (as the admin
     page has it: until 23:59:59 UTC), so the daily job ends it early the next morning."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-    return datetime.combine(value, time.max).replace(microsecond=0)
+        if value.tzinfo is None:
+            raise ValueError("a promotion's end must be an aware datetime or a date")
+        return value.astimezone(UTC)
+    return datetime.combine(value, time.max, tzinfo=UTC).replace(microsecond=0)
 
 
 def grant_promotional_tier(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import time
 from types import SimpleNamespace
 
 from flask import current_app
@@ -160,7 +160,7 @@ class ProfileForm(FlaskForm):
 
 
 def _time(text: str) -> time:
-    return datetime.strptime(text, "%H:%M").time()
+    return time.fromisoformat(text)
 
 
 class InvitationForm(FlaskForm):

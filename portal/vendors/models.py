@@ -11,6 +11,7 @@ from geoalchemy2 import Geography, WKBElement
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import UTCDateTime
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -50,10 +51,10 @@ class Vendor(db.Model):
     # {"mon": [["09:00", "17:00"]], ...}: zero or more open intervals per weekday.
     opening_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime,
+        UTCDateTime,
         server_default=sa.func.current_timestamp(),
         onupdate=sa.func.current_timestamp(),
     )
@@ -85,7 +86,7 @@ class VendorMember(db.Model):
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(sa.String(20), server_default="staff")
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
 
     vendor: Mapped[Vendor] = relationship(back_populates="members")
@@ -108,12 +109,12 @@ class VendorInvitation(db.Model):
     email: Mapped[str] = mapped_column(sa.String(255))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     invited_by_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
-    expires_at: Mapped[datetime] = mapped_column(sa.DateTime)
-    accepted_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
-    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime, server_default=sa.func.current_timestamp()
+        UTCDateTime, server_default=sa.func.current_timestamp()
     )
 
     vendor: Mapped[Vendor] = relationship()

@@ -19,6 +19,7 @@ from ..errors import _render_error
 from ..extensions import db
 from ..media import delete_media, media_url
 from ..security import dashboard_url_for, restrict_blueprint, token_page
+from ..shell import toast
 from . import profile as profiles
 from . import staff as staffing
 from .access import current_owner_vendor, current_vendor
@@ -75,7 +76,8 @@ def save_profile():
         flash("Your shop profile is saved.", "success")
         return redirect(url_for("shop.profile"))
     response = _render_profile(vendor, ProfileForm.for_vendor(vendor), saved=True)
-    return htmx.trigger(response, "profile-saved")
+    # The toast shows where the user is looking (the save button is far below the form's top).
+    return toast(htmx.trigger(response, "profile-saved"), "Your shop profile is saved.")
 
 
 @shop_bp.errorhandler(RequestEntityTooLarge)

@@ -1,7 +1,6 @@
-from datetime import date
-
 from flask import Blueprint, render_template
 
+from .. import clock
 from ..security import restrict_blueprint
 from ..tiers.dashboard import vendor_dashboard
 from .access import current_vendor
@@ -14,7 +13,7 @@ restrict_blueprint(bp, "vendor")
 @bp.route("/")
 def dashboard():
     vendor = current_vendor()
-    summary = vendor_dashboard(vendor.id, date.today())
+    summary = vendor_dashboard(vendor.id, clock.today())
     chart = {
         "labels": [month.label for month in summary.sales_by_month],
         "values": [str(month.total_sales) for month in summary.sales_by_month],

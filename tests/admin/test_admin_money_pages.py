@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -34,7 +34,7 @@ def test_vendor_list_searches_and_paginates(client, admin):
 
 def test_grant_promotion_sets_tier_and_writes_audit_row(client, admin):
     vendor = vendor_for_user(make_vendor(shop_name="Promo Shop"))
-    expires = date.today() + timedelta(days=30)
+    expires = datetime.now(UTC).date() + timedelta(days=30)
     response = client.post(
         f"/admin/vendors/{vendor.id}/promotion",
         data={"tier": "gold", "reason": "launch", "expires_on": expires.isoformat()},
@@ -108,7 +108,7 @@ def test_month_close_page_enqueues_the_job_and_shows_progress(client, admin, app
 
 
 def test_month_close_refuses_an_unfinished_month(client, admin):
-    this_month = date.today().strftime("%Y-%m")
+    this_month = datetime.now(UTC).date().strftime("%Y-%m")
     response = client.post(
         "/admin/month-close", data={"month": this_month}, headers={"HX-Request": "true"}
     )

@@ -1,6 +1,6 @@
 """The vendor's money pages and the admin's tier pages, driven in Chromium."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -24,7 +24,7 @@ def sign_in(page, base, email):
 def test_vendor_dashboard_and_statement(live_server, committed, page_factory):
     owner = make_vendor(shop_name="Chromium Books")
     vendor = vendor_for_user(owner)
-    last_month = (datetime.utcnow().replace(day=1) - timedelta(days=2)).replace(hour=10)
+    last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=2)).replace(hour=10)
     for n in range(30):
         at = last_month if n < 3 else None
         order = orders.place_order(
@@ -77,7 +77,7 @@ def test_admin_grants_a_promotion_and_closes_a_month(app, live_server, committed
 
     page.select_option("select[name=tier]", "gold")
     page.select_option("select[name=reason]", "partnership")
-    page.fill("input[name=expires_on]", (date.today() + timedelta(days=20)).isoformat())
+    page.fill("input[name=expires_on]", (datetime.now(UTC).date() + timedelta(days=20)).isoformat())
     page.click("text=Grant promotion")
     expect(page.locator("#promotion")).to_contain_text("promotion granted")
     assert "Gold" in page.inner_text("#promotion")
@@ -87,7 +87,7 @@ def test_admin_grants_a_promotion_and_closes_a_month(app, live_server, committed
     page.click("text=Close month")
     page.wait_for_selector("#close-progress[data-status=queued]")
     # Stand in for the worker: run the queued job; the page's polling shows the result.
-    previous = date.today().replace(day=1) - timedelta(days=1)
+    previous = datetime.now(UTC).date().replace(day=1) - timedelta(days=1)
     with app.app_context():
         close_month_job(previous.year, previous.month)
     page.wait_for_selector("#close-progress[data-status=done]", timeout=10_000)

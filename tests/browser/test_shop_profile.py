@@ -58,9 +58,14 @@ def test_owner_edits_the_profile_and_picks_the_position_on_the_map(
     page.fill("input[name=fri-closes]", "17:00")
     page.click("text=Save profile")
     expect(page.locator("#profile-saved")).to_contain_text("Your shop profile is saved.")
+    # ... and a toast says so where the user is looking, from the HX-Trigger event.
+    expect(page.locator("#toasts .toast")).to_contain_text("Your shop profile is saved.")
     expect(page.locator("input[name=latitude]")).to_have_value("50.800000")
     expect(page.locator("#pickup-map")).to_have_attribute("data-map-drawn", "1")
     expect(page.locator(".leaflet-marker-icon")).to_have_count(1)
+    # Leaflet's zoom buttons keep their own square look under Pico's link styles.
+    zoom_in = page.locator(".leaflet-control-zoom-in").bounding_box()
+    assert (round(zoom_in["width"]), round(zoom_in["height"])) == (30, 30), zoom_in
     page.screenshot(path="test-artifacts/shop-profile-saved.png", full_page=True)
 
     page.reload()

@@ -39,6 +39,8 @@ NOT_PAGES = {
     "products.inline_cell": "a fragment (its editor is an opened state below)",
     "products.import_progress": "a fragment polled by the import page",
     "admin.month_close_progress": "a fragment polled by the month-end close page",
+    "private_files.file": "members-only uploaded files",
+    "auth.dev_mail": "development mail reader (a message by id, not a page of the portal)",
 }
 
 # Still to convert onto the shell's components (issue 8, second slice): their templates were being
@@ -50,6 +52,17 @@ TO_CONVERT = {
     "vendor_orders.index": "templates/orders/index.html",
     "vendor_orders.detail": "templates/orders/detail.html",
     "commissions.statement": "templates/commissions/statement.html",
+    "auth.forgot_password": "templates/auth/forgot_password.html",
+    "auth.reset_password": "templates/auth/ (password reset)",
+    "auth.finish_signup": "templates/auth/finish_signup.html",
+    "auth.claim_account": "templates/auth/ (account claim)",
+    "auth.verify_email": "templates/auth/verify_email.html",
+    "auth.security": "templates/auth/ (security: password, sessions)",
+    "admin.find_order": "templates/admin/ (refund desk: find an order)",
+    "admin.order_refund": "templates/admin/ (refund desk)",
+    "admin.orders_waiting": "templates/admin/orders_waiting.html",
+    "admin.sent_mail": "templates/admin/sent_mail.html",
+    "admin.sent_message": "templates/admin/sent_mail.html",
 }
 # Opened states of pages still to convert (the same second slice).
 STATES_TO_CONVERT = {"the order's cancel panel": "templates/orders/_cancel_form.html"}

@@ -1,6 +1,6 @@
 """The per-shop commission totals the dashboard reads always equal the sum of the records."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -42,7 +42,7 @@ def test_totals_follow_sales_refunds_and_settlement(db_session, app, monkeypatch
     monkeypatch.setitem(app.config, "ORDER_AUTO_COMPLETE_DAYS", 60)
     vendor = vendor_for_user(make_vendor())
     other = vendor_for_user(make_vendor())
-    long_ago = datetime.utcnow() - timedelta(days=30)
+    long_ago = datetime.now(UTC) - timedelta(days=30)
     sold = []
     for amount in ("100.00", "40.00", "12.34"):
         order = orders.place_order(
@@ -65,7 +65,7 @@ def test_totals_follow_sales_refunds_and_settlement(db_session, app, monkeypatch
         4,
     )  # 15 + 6 + 1.85 - 3.75 refunded
 
-    settle_due_commissions(datetime.utcnow())
+    settle_due_commissions(datetime.now(UTC))
     db.session.flush()
     assert totals_table(vendor.id) == totals_from_records(vendor.id)
     assert totals_table(vendor.id)["settled"] == (Decimal("6.00"), 1)

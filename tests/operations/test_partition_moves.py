@@ -9,7 +9,7 @@ read before the move is read again after it, from the same queries.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import psycopg
@@ -31,7 +31,7 @@ from tests.database import empty_all_tables
 from tests.factories import make_admin, make_customer, make_vendor
 
 TODAY = date(2041, 3, 14)
-APRIL = datetime(2041, 4, 10, 9, 30)
+APRIL = datetime(2041, 4, 10, 9, 30, tzinfo=UTC)
 
 # Every table that points at an order or at a row that does, with the money it carries.
 FIGURES = {
@@ -81,9 +81,11 @@ def sell(vendor_id, customer_id, *, refund: str | None = None, external_id: str 
         source="storefront" if external_id else "portal",
         external_id=external_id,
     )
-    orders.mark_paid(order, datetime(2041, 4, 10, 10, 0))
+    orders.mark_paid(order, datetime(2041, 4, 10, 10, 0, tzinfo=UTC))
     if refund:
-        orders.refund_order(order, Decimal(refund), f"r-{order.id}", at=datetime(2041, 4, 12))
+        orders.refund_order(
+            order, Decimal(refund), f"r-{order.id}", at=datetime(2041, 4, 12, tzinfo=UTC)
+        )
     db.session.add(
         DeliveryAssignment(
             order_id=order.id,
@@ -106,7 +108,7 @@ def sell(vendor_id, customer_id, *, refund: str | None = None, external_id: str 
             order_created_at=order.created_at,
             balance_before=0,
             balance_after=47,
-            created_at=datetime(2041, 4, 10, 10, 0),
+            created_at=datetime(2041, 4, 10, 10, 0, tzinfo=UTC),
         )
     )
     db.session.flush()
@@ -115,7 +117,9 @@ def sell(vendor_id, customer_id, *, refund: str | None = None, external_id: str 
 
 def held(order):
     """An admin's hold on the order (order_holds references orders too)."""
-    hold_order(order, "customer dispute", held_by=make_admin(), at=datetime(2041, 4, 20))
+    hold_order(
+        order, "customer dispute", held_by=make_admin(), at=datetime(2041, 4, 20, tzinfo=UTC)
+    )
     return order
 
 
@@ -208,7 +212,7 @@ def test_rows_of_other_periods_stay_in_the_default(april_orders):
         vendor_id=vendor_id,
         customer_id=customer_id,
         items=[orders.LineItem(title="Later", quantity=1, unit_price=Decimal("1.00"))],
-        placed_at=datetime(2045, 1, 1),
+        placed_at=datetime(2045, 1, 1, tzinfo=UTC),
     )
 
     ensure_partitions(TODAY)
@@ -238,7 +242,7 @@ def committed_order(app):
         order = orders.place_order(
             vendor_id=vendor.id,
             items=[orders.LineItem(title="Far", quantity=1, unit_price=Decimal("3.00"))],
-            placed_at=datetime(2077, 4, 2),
+            placed_at=datetime(2077, 4, 2, tzinfo=UTC),
         )
         order_id = order.id
         db.session.commit()

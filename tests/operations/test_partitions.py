@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -111,7 +111,7 @@ def test_running_twice_creates_nothing_the_second_time(db_session):
 def test_a_row_beyond_every_partition_lands_in_the_default(db_session):
     ensure_partitions(TODAY)
 
-    order = place_order(datetime(2099, 6, 1, 12, 0))
+    order = place_order(datetime(2099, 6, 1, 12, 0, tzinfo=UTC))
 
     assert partition_holding(order) == "orders_default"
 
@@ -119,7 +119,7 @@ def test_a_row_beyond_every_partition_lands_in_the_default(db_session):
 def test_a_row_lands_in_its_months_partition(db_session):
     ensure_partitions(TODAY)
 
-    order = place_order(datetime(2041, 4, 30, 23, 59, 59))
+    order = place_order(datetime(2041, 4, 30, 23, 59, 59, tzinfo=UTC))
 
     assert partition_holding(order) == "orders_2041_04"
 
@@ -142,7 +142,7 @@ def test_since_back_fills_every_period_up_to_now(db_session):
 
 
 def test_a_period_whose_rows_sit_in_the_default_is_created_and_the_rows_moved(db_session, caplog):
-    early = place_order(datetime(2041, 4, 10, 9, 30))  # before its partition exists
+    early = place_order(datetime(2041, 4, 10, 9, 30, tzinfo=UTC))  # before its partition exists
 
     with caplog.at_level(logging.WARNING, logger=partitions.__name__):
         created = ensure_partitions(TODAY)
@@ -150,12 +150,12 @@ def test_a_period_whose_rows_sit_in_the_default_is_created_and_the_rows_moved(db
     assert {"orders_2041_03", "orders_2041_04", "orders_2041_05"} <= set(created)
     assert partition_holding(early) == "orders_2041_04"
     assert any("moved 1 rows" in record.getMessage() for record in caplog.records)
-    assert partition_holding(place_order(datetime(2041, 4, 2))) == "orders_2041_04"
+    assert partition_holding(place_order(datetime(2041, 4, 2, tzinfo=UTC))) == "orders_2041_04"
 
 
 def test_list_partitions_shows_bounds_and_rows(db_session):
     ensure_partitions(TODAY)
-    place_order(datetime(2041, 3, 20))
+    place_order(datetime(2041, 3, 20, tzinfo=UTC))
 
     listed = {partition.name: partition for partition in list_partitions()}
 

@@ -53,7 +53,7 @@ def clean_queues(app):
 @pytest.fixture
 def lost_jobs(db_session, clean_queues):
     """A month close and a product import, committed as queued, never enqueued."""
-    close = request_month_close(2026, 10, now=NOW.replace(tzinfo=None))
+    close = request_month_close(2026, 10, now=NOW)
     _owner, vendor = shop(shop_name="Lost Jobs")
     product_import = create_import(
         vendor, f"{HEADER}\nL1,Lamp,,,,,9.99,1,active,\n".encode(), filename="p.csv", rows=1

@@ -29,7 +29,7 @@ _ids = itertools.count(1)
 
 
 def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def established_shop(vendor_type: str = "shop", *, age_days: int = 365):
@@ -177,8 +177,8 @@ def money_sums(order) -> dict[str, Decimal]:
 
 def volume_by_rule(vendor, year: int, month: int) -> dict:
     """THE volume rule (portal/tiers/volumes.py), computed from the orders, for comparison."""
-    start = datetime(year, month, 1)
-    end = datetime(year + month // 12, month % 12 + 1, 1)
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
     orders = db.session.scalars(
         sa.select(Order)
         .where(

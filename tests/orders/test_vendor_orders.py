@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -31,7 +31,7 @@ ADDRESS = {"line1": "12 Elm Street", "city": "Portland", "postal_code": "97201"}
 
 
 def utcnow() -> datetime:
-    return datetime.utcnow().replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture

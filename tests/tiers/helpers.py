@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from tests.factories import make_vendor
 
 # The close of October 2026, early on the 1st of November.
 OCTOBER = (2026, 10)
-CLOSE_TIME = datetime(2026, 11, 1, 3, 0)
+CLOSE_TIME = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
 
 
 def shop(vendor_type: str = "shop", name: str = "Corner Shop"):
@@ -30,7 +30,7 @@ def add_order(
     vendor,
     subtotal: str,
     *,
-    created_at: datetime = datetime(2026, 10, 15, 12, 0),
+    created_at: datetime = datetime(2026, 10, 15, 12, 0, tzinfo=UTC),
     paid: bool = True,
     refunded: str = "0",
 ) -> None:

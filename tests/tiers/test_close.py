@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -61,9 +61,11 @@ def test_close_rebuilds_the_months_volumes_exactly_from_paid_orders():
     add_order(corner, "50.00", refunded="20.00")  # partial refund: 30.00 counts, the order too
     add_order(corner, "30.00", refunded="30.00")  # full refund: nothing counts
     add_order(corner, "999.00", paid=False)  # never paid
-    add_order(corner, "1.00", created_at=datetime(2026, 9, 30, 23, 59, 59))  # September
-    add_order(corner, "2.00", created_at=datetime(2026, 11, 1, 0, 0))  # November
-    add_order(corner, "4.00", created_at=datetime(2026, 10, 1, 0, 0))  # first instant of October
+    add_order(corner, "1.00", created_at=datetime(2026, 9, 30, 23, 59, 59, tzinfo=UTC))  # September
+    add_order(corner, "2.00", created_at=datetime(2026, 11, 1, 0, 0, tzinfo=UTC))  # November
+    add_order(
+        corner, "4.00", created_at=datetime(2026, 10, 1, 0, 0, tzinfo=UTC)
+    )  # first instant of October
     set_volume(corner, 2026, 10, "1.00")  # stale: the close corrects it
 
     close = close_october()
@@ -185,8 +187,8 @@ def test_an_active_promotion_keeps_its_tier_and_an_expired_one_returns_the_earne
     add_order(promoted, "6000.00")  # earns silver
     add_order(lapsed, "6000.00")
     for vendor, expires_at in (
-        (promoted, datetime(2026, 12, 15)),
-        (lapsed, datetime(2026, 10, 31)),
+        (promoted, datetime(2026, 12, 15, tzinfo=UTC)),
+        (lapsed, datetime(2026, 10, 31, tzinfo=UTC)),
     ):
         shop_tier = tier_of(vendor)
         shop_tier.tier, shop_tier.commission_rate = "gold", Decimal("0.1000")
@@ -203,7 +205,7 @@ def test_an_active_promotion_keeps_its_tier_and_an_expired_one_returns_the_earne
         Decimal("0.1000"),
     )
     assert kept.is_promotional
-    assert kept.promotional_expires_at == datetime(2026, 12, 15)
+    assert kept.promotional_expires_at == datetime(2026, 12, 15, tzinfo=UTC)
     assert changes(promoted) == []
 
     ended = tier_of(lapsed)
@@ -231,7 +233,7 @@ def test_a_promotion_the_shop_has_outgrown_ends_at_the_close():
     shop_tier = tier_of(outgrown)
     shop_tier.tier, shop_tier.commission_rate = "silver", Decimal("0.1200")
     shop_tier.is_promotional, shop_tier.promotional_reason = True, "seasonal"
-    shop_tier.promotional_expires_at = datetime(2027, 1, 31)
+    shop_tier.promotional_expires_at = datetime(2027, 1, 31, tzinfo=UTC)
     db.session.flush()
 
     close_october()
@@ -260,7 +262,7 @@ def test_monthly_sales_becomes_the_running_months_sales():
 
 def test_re_closing_an_older_month_corrects_its_volumes_but_not_the_tiers():
     vendor = shop()
-    add_order(vendor, "30000.00", created_at=datetime(2026, 9, 10))
+    add_order(vendor, "30000.00", created_at=datetime(2026, 9, 10, tzinfo=UTC))
 
     close = run_month_close(2026, 9, now=CLOSE_TIME)
 
@@ -284,7 +286,7 @@ def test_a_second_run_changes_nothing_but_the_bookkeeping():
     )
     shop_tier.promotional_reason, shop_tier.promotional_expires_at = (
         "launch",
-        datetime(2026, 10, 20),
+        datetime(2026, 10, 20, tzinfo=UTC),
     )
     db.session.flush()
     first = close_october()
@@ -321,7 +323,7 @@ def test_a_second_run_changes_nothing_but_the_bookkeeping():
 @pytest.mark.parametrize(("year", "month"), [(2026, 11), (2026, 12), (2027, 1)])
 def test_the_running_or_a_future_month_is_refused(year, month):
     with pytest.raises(MonthNotFinishedError, match="has not finished yet"):
-        run_month_close(year, month, now=datetime(2026, 11, 30, 23, 59))
+        run_month_close(year, month, now=datetime(2026, 11, 30, 23, 59, tzinfo=UTC))
     assert db.session.scalar(sa.select(sa.func.count(MonthClose.id))) == 0
 
 
@@ -331,7 +333,7 @@ def test_a_month_that_does_not_exist_is_refused():
 
 
 def test_a_month_can_be_closed_from_its_last_instant_on():
-    assert run_month_close(2026, 10, now=datetime(2026, 11, 1)).status == "done"
+    assert run_month_close(2026, 10, now=datetime(2026, 11, 1, tzinfo=UTC)).status == "done"
 
 
 def test_the_close_records_its_run():
@@ -397,7 +399,7 @@ def test_request_month_close_refuses_an_unfinished_month():
 def test_the_close_agrees_with_the_volumes_order_intake_keeps():
     """Intake keeps volumes incrementally, the close rebuilds them: the same orders, no change."""
     shops = [shop("shop", "Intake Shop"), shop("restaurant", "Intake Bistro")]
-    placed = datetime(2026, 10, 20, 9, 0)
+    placed = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
     for vendor in shops:
         paid = []
         for price in ("12.50", "7.25", "30.00", "99.99"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -49,7 +48,7 @@ def test_close_month_job_closes_and_records_the_result(db_session):
 @freeze_time("2027-01-01 03:00:00")
 def test_the_scheduled_close_closes_the_month_that_just_ended(db_session):
     vendor = shop()
-    add_order(vendor, "42.00", created_at=datetime(2026, 12, 31, 23, 0))
+    add_order(vendor, "42.00", created_at=datetime(2026, 12, 31, 23, 0, tzinfo=UTC))
 
     jobs.close_previous_month_job()
 
@@ -64,7 +63,7 @@ def test_expire_promotions_job_ends_promotions_on_their_date(db_session):
             vendor.id,
             tier="gold",
             reason="launch",
-            expires_at=datetime(2026, 12, 15),
+            expires_at=datetime(2026, 12, 15, tzinfo=UTC),
             granted_by=make_admin(),
         )
     with freeze_time("2026-12-15 00:05:00"):
@@ -193,21 +192,12 @@ def test_a_failed_job_keeps_the_failure_and_none_of_the_data(committed_app, monk
     assert tier_of(vendor).tier == "bronze"
 
 
-@pytest.fixture
-def restore_signals():
-    # The worker installs its own SIGINT/SIGTERM handlers in this process; put pytest's back.
-    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    yield
-    for signum, handler in saved.items():
-        signal.signal(signum, handler)
-
-
 def test_a_requested_close_runs_on_the_worker(committed_app, restore_signals):
     # The worker runs on the real clock: close the month that ended last.
     today = datetime.now(UTC)
     year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
     vendor = shop()
-    add_order(vendor, "20000.00", created_at=datetime(year, month, 15))
+    add_order(vendor, "20000.00", created_at=datetime(year, month, 15, tzinfo=UTC))
     admin = make_admin()
     close = request_month_close(year, month, requested_by=admin)
     db.session.commit()

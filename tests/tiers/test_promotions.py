@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,14 +21,14 @@ from tests.tiers.helpers import shop, tier_of
 
 pytestmark = pytest.mark.usefixtures("db_session")
 
-NOW = datetime(2026, 11, 25, 10, 0)
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 def grant(vendor, admin, **overrides):
     arguments = {
         "tier": "gold",
         "reason": "launch",
-        "expires_at": datetime(2027, 1, 31),
+        "expires_at": datetime(2027, 1, 31, tzinfo=UTC),
         "granted_by": admin,
         "now": NOW,
     } | overrides
@@ -48,7 +48,7 @@ def test_a_grant_sets_the_tier_and_writes_the_audit_row(admin):
     assert shop_tier.is_promotional
     assert (shop_tier.promotional_reason, shop_tier.promotional_expires_at) == (
         "partnership",
-        datetime(2027, 1, 31),
+        datetime(2027, 1, 31, tzinfo=UTC),
     )
     [audit] = db.session.scalars(sa.select(TierChange).where(TierChange.vendor_id == vendor.id))
     assert (audit.reason, audit.from_tier, audit.to_tier, audit.commission_rate) == (
@@ -61,14 +61,14 @@ def test_a_grant_sets_the_tier_and_writes_the_audit_row(admin):
     assert audit.is_promotional
     assert (audit.promotional_reason, audit.promotional_expires_at) == (
         "partnership",
-        datetime(2027, 1, 31),
+        datetime(2027, 1, 31, tzinfo=UTC),
     )
     assert audit.created_at == NOW
 
 
 def test_an_end_date_means_the_promotion_lasts_through_that_day(admin):
     shop_tier = grant(shop(), admin, expires_at=date(2026, 12, 15))
-    assert shop_tier.promotional_expires_at == datetime(2026, 12, 15, 23, 59, 59)
+    assert shop_tier.promotional_expires_at == datetime(2026, 12, 15, 23, 59, 59, tzinfo=UTC)
 
 
 def test_a_new_grant_replaces_a_running_promotion(admin):
@@ -138,9 +138,9 @@ def test_expire_promotions_ends_only_those_whose_end_has_come(admin):
     grant(ending, admin, tier="gold", expires_at=date(2026, 12, 15))
     grant(running, admin, tier="silver", expires_at=date(2026, 12, 16))  # through the 16th
 
-    assert expire_promotions(datetime(2026, 12, 15, 23, 59)) == 0
-    assert expire_promotions(datetime(2026, 12, 16, 0, 5)) == 1
-    assert expire_promotions(datetime(2026, 12, 16, 0, 10)) == 0  # already ended
+    assert expire_promotions(datetime(2026, 12, 15, 23, 59, tzinfo=UTC)) == 0
+    assert expire_promotions(datetime(2026, 12, 16, 0, 5, tzinfo=UTC)) == 1
+    assert expire_promotions(datetime(2026, 12, 16, 0, 10, tzinfo=UTC)) == 0  # already ended
 
     ended = tier_of(ending)
     assert (ended.tier, ended.commission_rate, ended.is_promotional) == (
@@ -155,7 +155,7 @@ def test_expire_promotions_ends_only_those_whose_end_has_come(admin):
         "bronze",
     )
     assert latest.changed_by_id is None
-    assert latest.created_at == datetime(2026, 12, 16, 0, 5)
+    assert latest.created_at == datetime(2026, 12, 16, 0, 5, tzinfo=UTC)
     assert tier_of(running).is_promotional
 
 

@@ -2,7 +2,7 @@ import csv
 import html
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -71,7 +71,7 @@ def test_dashboard_shows_tier_sales_progress_and_commission(client, auth, shop):
 
 def test_statement_lists_rows_filters_and_paginates(client, auth, shop):
     owner, vendor = shop
-    last_month = (datetime.utcnow().replace(day=1) - timedelta(days=3)).replace(hour=12)
+    last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=3)).replace(hour=12)
     sell(vendor, "80.00", at=last_month)
     for n in range(27):
         sell(vendor, f"{10 + n}.00")

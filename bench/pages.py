@@ -345,8 +345,8 @@ def spread(values: list[float], digits: int = 1, unit: str = "") -> str:
     """The median over the runs, and the lowest and highest in brackets when they differ."""
     low, high, middle = min(values), max(values), statistics.median(values)
     if round(low, digits) == round(high, digits):
-        return f"{middle:.{digits}f}{unit}"
-    return f"{middle:.{digits}f}{unit} ({low:.{digits}f} to {high:.{digits}f})"
+        return f"{middle:,.{digits}f}{unit}"
+    return f"{middle:,.{digits}f}{unit} ({low:,.{digits}f} to {high:,.{digits}f})"
 
 
 def percent_spread(values: list[float]) -> str:

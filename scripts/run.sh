@@ -5,6 +5,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PORT="${PORT:-8000}"
+# Mailed links (sign-up, reset) point at the address this run serves.
+export PUBLIC_URL="${PUBLIC_URL:-http://127.0.0.1:$PORT}"
 
 setup_common
 ensure_database

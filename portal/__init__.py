@@ -134,8 +134,9 @@ def register_commands(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from . import inputs
+    from . import inputs, read_requests
     from .security import apply_security_headers
 
     inputs.register(app)
+    read_requests.register(app)
     app.after_request(apply_security_headers)

@@ -27,7 +27,7 @@ def test_vendor_list_searches_and_paginates(client, admin):
     found = client.get("/admin/vendors/?q=lantern", headers={"HX-Request": "true"})
     body = found.get_data(as_text=True)
     assert "Lantern Lighting" in body and "Shop 01" not in body and "<html" not in body
-    assert "1 shops" in body
+    assert "1 shop ·" in body
 
     assert "No shop matches" in client.get("/admin/vendors/?q=%25zzz").get_data(as_text=True)
 

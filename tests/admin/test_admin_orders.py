@@ -136,7 +136,7 @@ def test_waiting_orders_are_listed_and_can_be_held_and_released(client, admin, d
     waiting = paid_order(shop, at=now() - timedelta(days=30), items=[("30.00", 1)])
     db.session.commit()  # survives the views' rollbacks of refused holds
     page = client.get("/admin/orders/waiting").get_data(as_text=True)
-    assert str(waiting.id)[:8] in page and "1 orders" in page
+    assert str(waiting.id)[:8] in page and "1 order ·" in page
 
     refused = client.post(f"/admin/orders/{waiting.id}/hold", data={"reason": ""}, headers=HTMX)
     assert refused.status_code == 422 and "Say why the order is held." in refused.get_data(True)

@@ -72,7 +72,7 @@ def test_admin_grants_a_promotion_and_closes_a_month(app, live_server, committed
     page.wait_for_url(f"{live_server}/admin/")
     page.goto(f"{live_server}/admin/vendors/")
     page.fill("input[name=q]", "pantry")
-    expect(page.locator("#vendor-rows")).to_contain_text("1 shops")
+    expect(page.locator("#vendor-rows")).to_contain_text("1 shop ·")
     page.click("text=Promoted Pantry")
 
     page.select_option("select[name=tier]", "gold")

@@ -54,7 +54,7 @@ def test_inline_price_edit_and_csv_import(app, live_server, committed, page_fact
     # Search narrows the list and keeps the state in the URL.
     page.locator("input[name=q]").press_sequentially("gouda")
     expect(page).to_have_url(re.compile(r"q=gouda"))
-    expect(page.locator("#product-count")).to_contain_text("1 products")
+    expect(page.locator("#product-count")).to_contain_text("1 product ·")
 
     # A CSV with a bad row: the line and the reason, nothing imported.
     bad = tmp_path / "bad.csv"

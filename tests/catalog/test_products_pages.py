@@ -44,7 +44,7 @@ def test_list_search_filters_sort_and_archived_toggle(vendor_client):
 
     fragment = client.get("/vendor/products/?q=apple", headers=HX).get_data(as_text=True)
     assert "<html" not in fragment and "Apple juice" in fragment and "Banana" not in fragment
-    assert "1 products" in fragment
+    assert "1 product ·" in fragment
     assert "Cherry jam" in client.get("/vendor/products/?q=400638", headers=HX).get_data(True)
     assert "Banana" in client.get("/vendor/products/?q=bb-1", headers=HX).get_data(True)
     in_stock = client.get("/vendor/products/?in_stock=1", headers=HX).get_data(True)

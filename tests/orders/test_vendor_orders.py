@@ -141,13 +141,13 @@ def test_filters_by_status_and_date_and_paginates_with_htmx(client, auth, shop):
 
     to_accept = listed("status=to_accept")
     assert "23 orders" in to_accept  # 22 + the old one; not the accepted, ready or pending ones
-    assert "1 orders" in listed("status=accepted") and "$12.00" in listed("status=accepted")
-    assert "1 orders" in listed("status=ready") and "$13.00" in listed("status=ready")
-    assert "1 orders" in listed("status=pending") and "$99.00" in listed("status=pending")
+    assert "1 order ·" in listed("status=accepted") and "$12.00" in listed("status=accepted")
+    assert "1 order ·" in listed("status=ready") and "$13.00" in listed("status=ready")
+    assert "1 order ·" in listed("status=pending") and "$99.00" in listed("status=pending")
 
     day = old.created_at.date().isoformat()
     by_date = listed(f"date_from={day}&date_to={day}")
-    assert "1 orders" in by_date and "$11.00" in by_date
+    assert "1 order ·" in by_date and "$11.00" in by_date
     # Pagination links keep the filters.
     assert "status=to_accept" in listed("status=to_accept")
 

@@ -92,7 +92,7 @@ def test_statement_lists_rows_filters_and_paginates(client, auth, shop):
 
     month = last_month.strftime("%Y-%m")
     filtered = client.get(f"/vendor/commissions/?month={month}").get_data(as_text=True)
-    assert "1 rows" in filtered and "$80.00" in filtered and "$12.00" in filtered  # 15% of 80
+    assert "1 row ·" in filtered and "$80.00" in filtered and "$12.00" in filtered  # 15% of 80
 
     assert "0 rows" in client.get("/vendor/commissions/?status=paid").get_data(as_text=True)
     bad = client.get("/vendor/commissions/?month=2026-13")

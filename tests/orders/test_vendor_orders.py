@@ -111,13 +111,16 @@ def test_list_shows_items_first_name_address_and_delivery_status(client, auth, s
 def test_filters_by_status_and_date_and_paginates_with_htmx(client, auth, shop):
     owner, vendor = shop
     old = order_for(vendor, price="11.00", at=utcnow() - timedelta(days=40))
-    accepted = order_for(vendor, price="12.00")
+    # A second apart: order times are stored to the second, and orders of one second are listed
+    # by id, so "newest first" below needs distinct seconds.
+    start = utcnow() - timedelta(minutes=30)
+    accepted = order_for(vendor, price="12.00", at=start)
     handling.accept_order(accepted)
-    ready = order_for(vendor, price="13.00")
+    ready = order_for(vendor, price="13.00", at=start + timedelta(seconds=1))
     handling.accept_order(ready)
     handling.mark_ready(ready)
     for n in range(22):
-        order_for(vendor, price=f"{20 + n}.00")
+        order_for(vendor, price=f"{20 + n}.00", at=start + timedelta(seconds=2 + n))
     order_for(vendor, price="99.00", paid=False)
     auth.login(owner.email)
 

@@ -8,22 +8,9 @@ import re
 
 import requests
 
-from tests.factories import PASSWORD, make_vendor
+from tests.factories import make_vendor
+from tests.http_browser import signed_in
 from tests.vendors.test_query_counts import statements
-
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def _signed_in(base: str, email: str) -> requests.Session:
-    browser = requests.Session()
-    token = CSRF.search(browser.get(base + "/login").text).group(1)
-    response = browser.post(
-        base + "/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token},
-        allow_redirects=False,
-    )
-    assert response.status_code == 302
-    return browser
 
 
 def _flat(statement: str) -> str:
@@ -33,7 +20,7 @@ def _flat(statement: str) -> str:
 def test_the_dashboard_learns_who_asks_in_one_statement(live_server, committed):
     make_vendor(email="owner@example.com", shop_name="Lamp & Loom")
     committed.commit()
-    browser = _signed_in(live_server, "owner@example.com")
+    browser = signed_in(live_server, "owner@example.com")
     browser.get(live_server + "/vendor/")  # warm: the first request of a session may differ
 
     with statements() as sent:
@@ -52,7 +39,7 @@ def test_the_dashboard_learns_who_asks_in_one_statement(live_server, committed):
 def test_the_orders_badge_reads_only_its_count(live_server, committed):
     make_vendor(email="owner@example.com")
     committed.commit()
-    browser = _signed_in(live_server, "owner@example.com")
+    browser = signed_in(live_server, "owner@example.com")
     with statements() as sent:
         response = browser.get(live_server + "/vendor/orders/badge")
     assert response.status_code == 200
@@ -62,7 +49,7 @@ def test_the_orders_badge_reads_only_its_count(live_server, committed):
 def test_a_signed_out_cookie_opens_no_vendor_page(live_server, committed):
     make_vendor(email="owner@example.com")
     committed.commit()
-    browser = _signed_in(live_server, "owner@example.com")
+    browser = signed_in(live_server, "owner@example.com")
     copy = requests.Session()
     copy.cookies.update(browser.cookies)
     assert copy.get(live_server + "/vendor/", allow_redirects=False).status_code == 200

@@ -173,7 +173,7 @@ UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def under_load(
-    url: str, cookie: str | None, connections: int, seconds: int, server: ServerCpu
+    url: str, headers: dict[str, str], connections: int, seconds: int, server: ServerCpu
 ) -> Load:
     """``wrk`` on ``url``: requests per second, p99, and the server's CPU time per request;
     refuses a run with errors."""
@@ -187,8 +187,8 @@ def under_load(
         "--latency",
         url,
     ]
-    if cookie:
-        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    for name, value in headers.items():
+        command[1:1] = ["-H", f"{name}: {value}"]
     workers_before, database_before = server.seconds()
     output = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=seconds + 30
@@ -316,20 +316,26 @@ def measure(args, workers: Workers) -> dict:
         if older:
             targets["orders, an older page"] = (session, portal + html.unescape(older.group(1)))
         targets["hello-world"] = (requests.Session(), hello + "/")
-        cookie = "; ".join(f"{key}={value}" for key, value in session.cookies.items())
+        # wrk sends what the signed-in browser would: its cookie and its User-Agent. Flask-Login
+        # ties a session to the browser's address and agent; another agent would mark the
+        # session not fresh on every request, and each answer would carry a new cookie.
+        browser = {
+            "Cookie": "; ".join(f"{key}={value}" for key, value in session.cookies.items()),
+            "User-Agent": session.headers["User-Agent"],
+        }
         sequential, loaded = [], []
         for run in range(args.repeats):
             sequential.append(one_at_a_time(targets, args.requests))
             with profiled(pid, args.profile if run == 0 else None, args.seconds):
                 dashboard = under_load(
                     portal + PAGES["dashboard"],
-                    cookie,
+                    browser,
                     args.connections,
                     args.seconds,
                     ServerCpu(pid, database_url=args.database_url),
                 )
             baseline = under_load(
-                hello + "/", None, args.connections, args.seconds, ServerCpu(hello_pid)
+                hello + "/", {}, args.connections, args.seconds, ServerCpu(hello_pid)
             )
             loaded.append((dashboard, baseline))
     return {

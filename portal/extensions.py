@@ -1,5 +1,6 @@
 """Every Flask extension object, created unbound and initialised in ``create_app``."""
 
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -36,3 +37,12 @@ htmx = Htmx()
 mail = Mail()  # SMTP settings: MAIL_SERVER and friends (portal/config.py, portal/mail.py)
 # Storage and limits come from config (RATELIMIT_STORAGE_URI etc.); nothing is limited by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@limiter.request_filter
+def _reads_are_not_limited() -> bool:
+    # Every limit is on a form's POST (sign-in, sign-up, reset mail), so a read skips the
+    # limiter's lookup of the limits of its route, a few hundred calls on every page.
+    # tests/auth/test_next_and_limits.py fails if a limit is ever set on a read.
+    return request.method in READ_METHODS

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from .extensions import db
-
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
+from .extensions import READ_METHODS, db
 
 def end_clean_read(response: Response) -> Response:
     session = db.session()

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, current_app, request
 from flask_login import current_user
+from markupsafe import Markup
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,18 @@ def current_membership() -> ShopMembership | None:
     return ShopMembership(membership.vendor.name, membership.role) if membership else None
 
 
-def nav_sections(role: str) -> list[NavSection]:
-    """The role's sections, without the links this user may not open."""
-    membership = current_membership() if role == "vendor" else None
-    if role == "vendor" and membership is None:
-        return []  # removed from the shop: every vendor link would answer 403
-    is_owner = membership is not None and membership.role == "owner"
+def _audience(role: str, membership: ShopMembership | None) -> tuple[str, bool]:
+    """(role, sees owner-only links); a vendor removed from the shop has a role of its own."""
+    if role != "vendor":
+        return role, False
+    if membership is None:
+        return "vendor-removed", False
+    return role, membership.role == "owner"
+
+
+def _sections_for(role: str, is_owner: bool) -> list[NavSection]:
+    """The role's sections, without the links this user may not open (a vendor removed from the
+    shop gets none: every vendor link would answer 403)."""
     sections = []
     for section in NAV.get(role, ()):
         links = tuple(link for link in section.links if is_owner or not link.owner_only)
@@ -112,9 +119,31 @@ def nav_sections(role: str) -> list[NavSection]:
     return sections
 
 
+def nav_markup(variant: str, membership: ShopMembership | None) -> Markup:
+    """The signed-in user's links as the sidebar (``"sidebar"``) or the tab bar (``"tabs"``);
+    ``membership`` is the page's ``current_membership()``.
+
+    The markup depends only on the role, whether the user sees owner-only links, the page being
+    shown and the variant (URLs and the poll interval are fixed for the app), so it is rendered
+    once per worker for each of those and reused: the shell's links were a third of the
+    rendering of a page (docs/performance.md). The template is rendered without the request's
+    context, so it cannot come to depend on anything else by accident."""
+    role, is_owner = _audience(current_user.role, membership)
+    key = (role, is_owner, request.endpoint, variant)
+    rendered = current_app.extensions.setdefault("shell_nav", {})
+    if key not in rendered:
+        template = current_app.jinja_env.get_template("_nav_links.html")
+        rendered[key] = Markup(
+            template.render(
+                sections=_sections_for(role, is_owner), here=request.endpoint, variant=variant
+            )
+        )
+    return rendered[key]
+
+
 def _shell_context() -> dict:
     return {
-        "nav_sections": nav_sections,
+        "nav_markup": nav_markup,
         "shop_membership": current_membership,
         "tab_bar_roles": TAB_BAR_ROLES,
     }

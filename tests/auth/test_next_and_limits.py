@@ -128,3 +128,18 @@ def test_unknown_emails_take_as_long_to_refuse_as_known_ones(app, client):
         app.config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"] = "5 per 5 minutes"
     assert known > 0.05  # the costly hash really ran
     assert unknown > known * 0.7, (known, unknown)
+
+
+def test_every_rate_limit_is_on_a_form_post(app):
+    # The limiter skips reads altogether (portal/extensions.py); a limit on a read would never count.
+    from flask_limiter.util import get_qualified_name
+
+    from portal.extensions import limiter
+
+    limited = {}
+    with app.app_context():  # a limit's value is read from the app's config
+        for endpoint, view in app.view_functions.items():
+            for limit in limiter.limit_manager.decorated_limits(get_qualified_name(view)):
+                limited[endpoint] = set(limit.methods or ())
+    assert {"auth.login", "auth.signup", "auth.forgot_password"} <= set(limited)
+    assert all(methods == {"post"} for methods in limited.values()), limited

@@ -16,7 +16,6 @@ import argparse
 import cProfile
 import pstats
 import time
-from http.cookies import SimpleCookie
 
 from werkzeug.test import EnvironBuilder
 

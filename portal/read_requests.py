@@ -13,6 +13,7 @@ from flask import Flask, Response, request
 
 from .extensions import READ_METHODS, db
 
+
 def end_clean_read(response: Response) -> Response:
     session = db.session()
     if (

@@ -131,7 +131,7 @@ def test_unknown_emails_take_as_long_to_refuse_as_known_ones(app, client):
 
 
 def test_every_rate_limit_is_on_a_form_post(app):
-    # The limiter skips reads altogether (portal/extensions.py); a limit on a read would never count.
+    # The limiter skips reads (portal/extensions.py): a limit on a read would never count.
     from flask_limiter.util import get_qualified_name
 
     from portal.extensions import limiter

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -45,9 +45,30 @@ class MonthSales:
         return self.period.label
 
 
+# The tier row's columns the dashboard shows (read as plain columns, not as an ORM entity).
+TIER_COLUMNS = (
+    ShopTier.tier,
+    ShopTier.earned_tier,
+    ShopTier.commission_rate,
+    ShopTier.is_promotional,
+    ShopTier.promotional_reason,
+    ShopTier.promotional_expires_at,
+)
+
+
+@dataclass(frozen=True)
+class TierSummary:
+    tier: str
+    earned_tier: str
+    commission_rate: Decimal
+    is_promotional: bool
+    promotional_reason: str | None
+    promotional_expires_at: datetime | None
+
+
 @dataclass(frozen=True)
 class VendorDashboard:
-    shop_tier: ShopTier
+    shop_tier: TierSummary
     month_to_date_sales: Decimal
     progress: TierProgress
     commission_by_status: dict[str, Decimal]
@@ -109,7 +130,7 @@ def _dashboard_statement() -> sa.Select:
     )
     return (
         sa.select(
-            ShopTier,
+            *TIER_COLUMNS,
             _array(VendorCommissionTotal.status, *totals, order_by=by_status),
             _array(VendorCommissionTotal.commission_total, *totals, order_by=by_status),
             fees,
@@ -151,16 +172,21 @@ def _months(today: date, months: int, years, month_numbers, sales, orders) -> li
 
 
 def vendor_dashboard(vendor_id: uuid.UUID, today: date, months: int = 12) -> VendorDashboard:
-    row = db.session.execute(
-        _dashboard_statement(), _dashboard_parameters(vendor_id, today, months)
-    ).one()
-    shop_tier, statuses, commissions, fees, *volumes, has_product, has_order = row
+    # On the session's connection, as a Core statement: it reads columns, so the ORM's loading
+    # would be overhead on the busiest page (docs/performance.md).
+    row = (
+        db.session.connection()
+        .execute(_dashboard_statement(), _dashboard_parameters(vendor_id, today, months))
+        .one()
+    )
+    tier_columns, rest = row[: len(TIER_COLUMNS)], row[len(TIER_COLUMNS) :]
+    statuses, commissions, fees, *volumes, has_product, has_order = rest
     sales = _months(today, months, *volumes)
     commission_by_status = {"pending": ZERO, "settled": ZERO, "paid": ZERO}
     commission_by_status.update(zip(statuses or (), commissions or (), strict=True))
     month_to_date = sales[-1].total_sales
     return VendorDashboard(
-        shop_tier=shop_tier,
+        shop_tier=TierSummary(*tier_columns) if tier_columns[0] is not None else None,
         month_to_date_sales=month_to_date,
         progress=tier_progress(month_to_date),
         commission_by_status=commission_by_status,

@@ -107,7 +107,10 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["media_url"] = media_url
-    from . import clock
+    from . import clock, money
+
+    app.jinja_env.globals["money_text"] = money.money_text
+    app.jinja_env.globals["rate_text"] = money.rate_text
 
     app.jinja_env.filters["localtime"] = clock.local_time
     clock.marketplace_zone(app)  # an unknown MARKETPLACE_TIMEZONE stops the start, with its name

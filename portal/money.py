@@ -21,3 +21,16 @@ def to_cents(value: Decimal) -> int:
 
 def from_cents(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(CENT)
+
+
+def money_text(amount: Decimal | int | None) -> str:
+    """An amount as every page shows it: ``$1,234.50``, ``-$4.99``, ``—`` for none."""
+    if amount is None:
+        return "—"
+    rounded = to_money(amount)
+    return f"{'-' if rounded < 0 else ''}${abs(rounded):,.2f}"
+
+
+def rate_text(rate: Decimal) -> str:
+    """A rate as a percentage: ``0.1250`` is ``12.50%``, ``0.1000`` is ``10%``."""
+    return f"{rate * 100:.2f}".replace(".00", "") + "%"

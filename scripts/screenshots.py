@@ -1,4 +1,4 @@
-"""Screenshots of each role's main page, laptop (1280x800) and phone (390x844), for a person to look at.
+"""Screenshots of each role's main page at 1280x800 and 390x844, for a person to look at.
 
     DATABASE_URL=... .venv/bin/python scripts/screenshots.py      # writes var/screenshots/*.png
 

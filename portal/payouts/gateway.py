@@ -357,10 +357,10 @@ class StripeGateway:
         )
         return Transfer.from_stripe(transfer.to_dict())
 
-    def list_transfers(self, transfer_group: str) -> list[Transfer]:
-        """Every transfer of the group, newest first, across pages."""
+    def list_transfers(self, transfer_group: str, *, page_size: int = 100) -> list[Transfer]:
+        """Every transfer of the group, newest first, across pages (Stripe's at most 100)."""
         transfers: list[Transfer] = []
-        params: dict[str, Any] = {"transfer_group": transfer_group, "limit": 100}
+        params: dict[str, Any] = {"transfer_group": transfer_group, "limit": page_size}
         while True:
             page = self.with_retries(
                 lambda params=params: self.client.v1.transfers.list(params=params)

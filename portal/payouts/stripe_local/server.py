@@ -28,14 +28,15 @@ ANSWERED_BEFORE_RUNNING = {"rate_limit", "api_error", "drop_before"}
 
 @dataclass
 class Exchange:
-    """One API request and its answer (``status`` None: the connection was dropped)."""
+    """One API request and its answer. ``status`` None: the connection was dropped, after the
+    endpoint made ``response`` or, when that is None too, before it ran."""
 
     method: str
     path: str
     query: str
     body: str
     status: int | None
-    response: dict[str, Any]
+    response: dict[str, Any] | None
 
 
 class LocalStripe:
@@ -142,7 +143,7 @@ class LocalStripe:
         if fault is not None and fault.kind in ANSWERED_BEFORE_RUNNING:
             headers["Stripe-Should-Retry"] = "true"
             if fault.kind == "drop_before":
-                return 0, {}, True
+                return 0, None, True
             error = _fault_error(fault.kind, fault.status)
             return error.status, error.body(request_id), False
         if idempotency_key:
@@ -263,7 +264,9 @@ class Running:
         options.setdefault("public_url", self.url)
         self.stripe = LocalStripe(**options)
         self._server.app = self.stripe.app
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

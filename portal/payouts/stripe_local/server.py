@@ -37,6 +37,7 @@ class Exchange:
     body: str
     status: int | None
     response: dict[str, Any] | None
+    headers: dict[str, str]
 
 
 class LocalStripe:
@@ -130,6 +131,7 @@ class LocalStripe:
                     request.get_data(as_text=True) if method == "POST" else "",
                     None if drop else status,
                     copy.deepcopy(body),
+                    dict(request.headers),
                 )
             )
         if drop:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+
 import pytest
 import requests
 
@@ -185,3 +190,29 @@ def test_stripe_only_facts_are_set_through_the_control_api(local_stripe):
     assert fetched["requirements"]["current_deadline"] == 1_900_000_000
     [event] = local_stripe.events()
     assert event["type"] == "account.updated" and event["account"] == account["id"]
+
+
+def test_the_server_runs_as_a_module():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "portal.payouts.stripe_local", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--balance", "4200", "--api-key", TEST_KEY],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/v1/balance"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = requests.get(url, headers=AUTH, timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        assert response.json()["available"][0]["amount"] == 4200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -42,7 +42,15 @@ def sqlalchemy_database_url(url: str) -> str:
 DEVELOPMENT_SECRETS = {
     "SECRET_KEY": "dev-only-secret-key-change-me",
     "ORDER_WEBHOOK_SECRET": "dev-order-webhook-secret",
+    # Stripe: in development and tests these are the local Stripe server's (docs/payouts.md).
+    "STRIPE_SECRET_KEY": "sk_test_local_development",
+    "STRIPE_WEBHOOK_SECRET": "whsec_local_platform_development",
+    "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_local_connect_development",
 }
+
+STRIPE_API = "https://api.stripe.com"
+# python -m portal.payouts.stripe_local listens here by default.
+LOCAL_STRIPE_API = "http://127.0.0.1:12111"
 
 
 def _secret(name: str) -> str:
@@ -204,6 +212,25 @@ class Config:
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Marketplace Portal <portal@localhost>")
     MAIL_SUPPRESS_SEND = False  # Flask-Mail would suppress sending whenever TESTING is on
 
+    # --- payouts: Stripe Connect (docs/payouts.md) ---------------------------------------------
+    STRIPE_SECRET_KEY = _secret("STRIPE_SECRET_KEY")
+    # Each webhook endpoint has its own signing secret: the platform's and Connect's.
+    STRIPE_WEBHOOK_SECRET = _secret("STRIPE_WEBHOOK_SECRET")
+    STRIPE_CONNECT_WEBHOOK_SECRET = _secret("STRIPE_CONNECT_WEBHOOK_SECRET")
+    # Stripe itself, except in development and tests: the local Stripe server.
+    STRIPE_API_BASE = _env(
+        "STRIPE_API_BASE", LOCAL_STRIPE_API if ENV_NAME in {"development", "test"} else STRIPE_API
+    )
+    STRIPE_WEBHOOK_TOLERANCE_SECONDS = _env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
+    STRIPE_TIMEOUT_SECONDS = _env_int("STRIPE_TIMEOUT_SECONDS", 30)
+    # A call answered 429, 5xx or not at all is tried this many times in all, waiting
+    # base * 2^n seconds (at most the max, with jitter) between attempts.
+    STRIPE_MAX_ATTEMPTS = _env_int("STRIPE_MAX_ATTEMPTS", 4)
+    STRIPE_RETRY_BASE_SECONDS = float(_env("STRIPE_RETRY_BASE_SECONDS", "0.5"))
+    STRIPE_RETRY_MAX_SECONDS = float(_env("STRIPE_RETRY_MAX_SECONDS", "8"))
+    STRIPE_ACCOUNT_COUNTRY = _env("STRIPE_ACCOUNT_COUNTRY", "US")
+    PAYOUT_CURRENCY = _env("PAYOUT_CURRENCY", "usd")
+
 
 class TestConfig(Config):
     TESTING = True
@@ -231,3 +258,7 @@ class TestConfig(Config):
     MAIL_BACKEND = "smtp"
     MAIL_SERVER = "127.0.0.1"
     MAIL_FOLDER = _env("TEST_MAIL_FOLDER", os.path.join(os.getcwd(), "var", "test-mail"))
+    # Tests start the local Stripe server on a free port and point a gateway at it.
+    STRIPE_API_BASE = _env("TEST_STRIPE_API_BASE", LOCAL_STRIPE_API)
+    STRIPE_RETRY_BASE_SECONDS = 0.01
+    STRIPE_RETRY_MAX_SECONDS = 0.05

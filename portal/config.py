@@ -176,6 +176,10 @@ class Config:
     STAFF_INVITATION_DAYS = _env_int("STAFF_INVITATION_DAYS", 7)
     PRODUCT_IMPORT_MAX_ROWS = _env_int("PRODUCT_IMPORT_MAX_ROWS", 50_000)
     NEW_ORDERS_POLL_SECONDS = _env_int("NEW_ORDERS_POLL_SECONDS", 15)
+    # The admin sidebar's counts (orders waiting, drivers to verify, failed jobs): how often the
+    # sidebar asks again, and how long a count without an index of its own is kept in Redis.
+    ADMIN_COUNT_POLL_SECONDS = _env_int("ADMIN_COUNT_POLL_SECONDS", 60)
+    ADMIN_COUNT_CACHE_SECONDS = _env_int("ADMIN_COUNT_CACHE_SECONDS", 60)
 
     MEDIA_ROOT = _env("MEDIA_ROOT", os.path.join(os.getcwd(), "media"))
     # A shop's non-public uploads (CSV imports): outside MEDIA_ROOT, never served as /media.

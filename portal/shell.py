@@ -2,9 +2,10 @@
 
 The navigation is data, not markup, so the sidebar, the phone's tab bar and the browser tests that
 walk every page read one definition. A link may name a ``count`` endpoint: a tiny fragment the
-sidebar loads and polls (the vendor's "orders to accept" reuses the orders badge, a bounded query
-on the newest partitions); later counts (matches waiting, drivers to verify, failed jobs) are one
-more ``count`` here.
+sidebar loads and polls after the page, so the page's own statements never wait for it (the
+vendor's "orders to accept" reuses the orders badge, a bounded query on the newest partitions; the
+admin's orders waiting, drivers to verify and failed jobs are ``admin.count``, see
+portal/admin/counts.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,22 @@ class NavLink:
     icon: str  # a key of the inline SVG sprite in templates/components/_icons.html
     count: str | None = None  # endpoint of a small count fragment
     owner_only: bool = False
+    count_args: tuple[tuple[str, str], ...] = ()  # the count endpoint's URL arguments
+    # The setting saying how often the sidebar asks for the count again, in seconds.
+    count_poll: str = "NEW_ORDERS_POLL_SECONDS"
+
+    @property
+    def count_url_args(self) -> dict[str, str]:
+        return dict(self.count_args)
+
+
+def admin_count(name: str) -> dict:
+    """The ``count`` of an admin link: an ``admin.count`` fragment (portal/admin/counts.py)."""
+    return {
+        "count": "admin.count",
+        "count_args": (("name", name),),
+        "count_poll": "ADMIN_COUNT_POLL_SECONDS",
+    }
 
 
 @dataclass(frozen=True)
@@ -56,19 +73,30 @@ NAV: dict[str, tuple[NavSection, ...]] = {
             (
                 NavLink("admin.dashboard", "Overview", "home"),
                 NavLink("admin.vendors", "Vendors", "store"),
+                NavLink(
+                    "admin.drivers",
+                    "Drivers to verify",
+                    "truck",
+                    **admin_count("drivers-to-verify"),
+                ),
             ),
         ),
         NavSection(
             "Money",
             (
                 NavLink("admin.month_close_page", "Month-end close", "coins"),
-                NavLink("admin.orders_waiting", "Orders waiting", "inbox"),
+                NavLink(
+                    "admin.orders_waiting",
+                    "Orders waiting",
+                    "inbox",
+                    **admin_count("orders-waiting"),
+                ),
             ),
         ),
         NavSection(
             "System",
             (
-                NavLink("admin.operations", "Operations", "gear"),
+                NavLink("admin.operations", "Operations", "gear", **admin_count("failed-jobs")),
                 NavLink("admin.sent_mail", "Sent mail", "mail"),
             ),
         ),

@@ -62,6 +62,7 @@ SEEDED_ARGS = (
     "role",
     "path",
     "message_id",
+    "name",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
 # value is also sent under each name at once).
@@ -239,6 +240,7 @@ def world(app, db_session):
         # A stored mail's id (the shape portal.mail gives it); none exists, so its page is a 404,
         # and the hostile values still go through the argument.
         "message_id": "20260101000000-000000000000",
+        "name": "orders-waiting",  # an admin sidebar count
     }
     assert set(args) == set(SEEDED_ARGS)
     # Arguments whose seeded value depends on the endpoint.

@@ -75,6 +75,31 @@ def test_a_vendor_removed_from_the_shop_gets_a_page_that_says_so(client, auth, d
     assert "no longer works for a shop" in html
     assert 'action="/logout"' in html
     assert sidebar_links(html) == []  # no links that would all answer 403
+    assert "data-menu-toggle" not in html  # nor a phone menu button opening an empty menu
+    assert 'name="then" value="open-shop"' in html and "Sign out and open a shop" in html
+
+    # Signing in again lands on the same page, not a bare 403.
+    client.post("/logout")
+    landing = client.get(auth.login(user.email).headers["Location"])
+    assert landing.status_code == 403 and "no longer works for a shop" in landing.get_data(True)
+
+    # "Sign out and open a shop": signed out, on the shop sign-up form.
+    response = client.post("/logout", data={"then": "open-shop"})
+    assert response.status_code == 302 and response.headers["Location"] == "/signup/vendor"
+    assert client.get("/vendor/").status_code == 302  # signed out: sent to sign-in
+    assert "Open your shop" in client.get("/signup/vendor").get_data(as_text=True)
+
+
+def test_the_auth_pages_are_one_card_without_the_sidebar(client, auth, db_session):
+    html = client.get("/login").get_data(as_text=True)
+    assert 'class="card auth-card"' in html and "layout-auth" in html
+    assert '<aside id="sidebar"' not in html
+    user = make_vendor()
+    auth.login(user.email)
+    # A mailed link opened while signed in keeps the card, with a way back to the dashboard.
+    html = client.get("/password/reset/not-a-token").get_data(as_text=True)
+    assert '<aside id="sidebar"' not in html and "This link does not work" in html
+    assert 'href="/dashboard"' in html
 
 
 def test_the_admin_overview_says_the_numbers_in_words(client, auth, db_session):

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from ..deliveries.models import Driver
 from ..extensions import db
 from ..operations.partitions import PartitionInfo, list_partitions
+from ..pagination import Paged, clamp_page
 from ..periods import Period
 from ..tiers.models import MonthClose, VendorMonthlyVolume
 from ..vendors.models import Vendor
@@ -46,6 +47,25 @@ def awaiting_verification():
     )
 
 
+@dataclass(frozen=True)
+class DriverPage(Paged):
+    rows: list[Driver]
+    page: int
+    per_page: int
+    total_rows: int
+
+
+def drivers_to_verify(page: int = 1, per_page: int = 50) -> DriverPage:
+    """Drivers whose insurance or background check is not verified yet, longest waiting first."""
+    query = sa.select(Driver).where(awaiting_verification())
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    page = clamp_page(page, total, per_page)
+    rows = db.session.scalars(
+        query.order_by(Driver.created_at, Driver.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return DriverPage(list(rows), page, per_page, total)
+
+
 def marketplace_numbers(today: date) -> MarketplaceNumbers:
     period = Period.containing(today)
     orders, sales = db.session.execute(
@@ -66,8 +86,10 @@ def marketplace_numbers(today: date) -> MarketplaceNumbers:
     )
 
 
-def needs_attention(today: date, numbers: MarketplaceNumbers) -> list[Attention]:
-    """What an admin should act on now; later issues add matches waiting and failed jobs."""
+def needs_attention(
+    today: date, numbers: MarketplaceNumbers, failed_jobs: int = 0
+) -> list[Attention]:
+    """What an admin should act on now; later issues add matches waiting."""
     items = []
     previous = Period.containing(today).previous()
     close_status = db.session.scalar(
@@ -83,8 +105,14 @@ def needs_attention(today: date, numbers: MarketplaceNumbers) -> list[Attention]
     if numbers.drivers_awaiting_verification:
         word = "driver is" if numbers.drivers_awaiting_verification == 1 else "drivers are"
         items.append(
-            Attention(f"{numbers.drivers_awaiting_verification} {word} awaiting verification.")
+            Attention(
+                f"{numbers.drivers_awaiting_verification} {word} awaiting verification.",
+                "admin.drivers",
+            )
         )
+    if failed_jobs:
+        word = "job has" if failed_jobs == 1 else "jobs have"
+        items.append(Attention(f"{failed_jobs:,} background {word} failed.", "admin.operations"))
     return items
 
 

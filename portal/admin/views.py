@@ -15,12 +15,14 @@ from flask_login import current_user
 from .. import clock, htmx
 from ..extensions import db
 from ..mail import stored_mail, stored_message
+from ..operations.failed_jobs import failed_job_count, recent_failed_jobs
 from ..orders import completion, refund_desk
 from ..orders.breakdown import money_breakdown
 from ..orders.forms import OrderActionForm
 from ..orders.models import Order
 from ..orders.services import OrderError
 from ..security import restrict_blueprint
+from ..shell import month_label, toast
 from ..tiers import close as month_close
 from ..tiers import promotions
 from ..tiers.jobs import enqueue_month_close
@@ -30,8 +32,9 @@ from ..vendors.directory import search_vendors
 from ..vendors.forms import VendorTypeForm
 from ..vendors.models import Vendor
 from ..vendors.profile import VendorTypeError, set_vendor_type
+from . import counts
 from .forms import MonthCloseForm, OrderHoldForm, OrderRefundForm, PromotionForm
-from .overview import marketplace_numbers, needs_attention, partition_rows
+from .overview import drivers_to_verify, marketplace_numbers, needs_attention, partition_rows
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 restrict_blueprint(bp, "admin")
@@ -41,14 +44,36 @@ restrict_blueprint(bp, "admin")
 def dashboard():
     today = clock.today()
     numbers = marketplace_numbers(today)
-    return render_template(
-        "admin/dashboard.html", numbers=numbers, attention=needs_attention(today, numbers)
-    )
+    attention = needs_attention(today, numbers, failed_jobs=failed_job_count())
+    return render_template("admin/dashboard.html", numbers=numbers, attention=attention)
 
 
 @bp.route("/operations")
 def operations():
-    return render_template("admin/operations.html", partitions=partition_rows())
+    return render_template(
+        "admin/operations.html",
+        partitions=partition_rows(),
+        failed_jobs=recent_failed_jobs(),
+        failed_count=failed_job_count(),
+    )
+
+
+@bp.route("/counts/<name>")
+def count(name):
+    """One sidebar count: a fragment the sidebar loads after the page and polls, kept tiny."""
+    if name not in counts.COUNTS:
+        abort(404, description="There is no such count.")
+    response = make_response(render_template("admin/_count.html", count=counts.nav_count(name)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/drivers/")
+def drivers():
+    page = request.args.get("page", 1, type=int) or 1
+    return htmx.render(
+        "admin/drivers.html", "admin/_driver_rows.html", result=drivers_to_verify(page)
+    )
 
 
 @bp.route("/vendors/")
@@ -111,7 +136,10 @@ def grant_promotion(vendor_id):
             if not htmx.is_partial_request():
                 return redirect(url_for("admin.vendor_detail", vendor_id=vendor.id))
             response = _render_vendor(vendor, PromotionForm(formdata=None))
-            return htmx.trigger(response, "promotion-granted")
+            return toast(
+                htmx.trigger(response, "promotion-granted"),
+                f"{vendor.name} is {form.tier.data.title()} until {form.expires_on.data:%d %b %Y}.",
+            )
     return _render_vendor(vendor, form, status=422)
 
 
@@ -155,9 +183,13 @@ def month_close_page():
     elif request.method == "POST":
         status = 422
     context = {"form": form, "close": close, "closes": month_close.recent_closes()}
-    return htmx.render(
+    response = htmx.render(
         "admin/month_close.html", "admin/_month_close_form.html", status=status, **context
     )
+    if close is not None:
+        month = month_label(close.year, close.month)
+        toast(response, f"The close of {month} is queued: its progress shows under the form.")
+    return response
 
 
 @bp.route("/month-close/<uuid:close_id>")
@@ -240,7 +272,8 @@ def order_refund(order_id):
         flash(message, "success")
         return redirect(url_for("admin.order_refund", order_id=order.id), 303)
     db.session.expire_all()
-    return _render_refund(_order_or_404(order_id), _blank_refund_form(), recorded=message)
+    # Said by a toast where the admin is looking: the figures above are already refreshed.
+    return toast(_render_refund(_order_or_404(order_id), _blank_refund_form()), message)
 
 
 @bp.route("/orders/waiting")
@@ -256,30 +289,39 @@ def orders_waiting():
 
 @bp.route("/orders/find")
 def find_order():
-    """The waiting page's "open an order" box: an order id to its refund page."""
+    """The "open an order" box: an order id to its refund page; anything else shows the box
+    again with the reason beside it."""
+    text = (request.args.get("order_id") or "").strip()
+    if not text:
+        return render_template("admin/find_order.html", order_id="")
     try:
-        order_id = uuid.UUID((request.args.get("order_id") or "").strip())
+        order = completion.find_order(uuid.UUID(text))
     except ValueError:
-        abort(404, description="That is not an order id.")
-    return redirect(url_for("admin.order_refund", order_id=_order_or_404(order_id).id))
+        error, status = "That is not an order id: paste the whole id of 36 characters.", 422
+    else:
+        if order is not None:
+            return redirect(url_for("admin.order_refund", order_id=order.id))
+        error, status = "There is no order with that id.", 404
+    return render_template("admin/find_order.html", order_id=text, find_error=error), status
 
 
 def _waiting_row_response(order: Order, status: int = 200, message: str | None = None, form=None):
-    """HTMX: the order's row again; otherwise back to the list, the outcome flashed."""
+    """HTMX: the order's row again, success said by a toast and a refusal in the row beside its
+    field; otherwise back to the list, the outcome flashed."""
     if not htmx.is_partial_request():
         flash(message or "Saved.", "error" if status >= 400 else "success")
         return redirect(url_for("admin.orders_waiting"), 303)
+    refused = status >= 400
     body = render_template(
         "admin/_order_waiting_row.html",
         row=completion.waiting_row(order),
         order=order,
         hold_form=form or OrderHoldForm(formdata=None),
-        message=message,
-        error=status >= 400,
+        message=message if refused else None,
     )
     response = make_response(body, status)
     response.vary.add("HX-Request")
-    return response
+    return response if refused else toast(response, message)
 
 
 @bp.post("/orders/<uuid:order_id>/hold")

@@ -101,6 +101,8 @@ def logout():
         db.session.commit()
         logout_user()
         flash("You are signed out.", "info")
+        if request.form.get("then") == "open-shop":  # a vendor removed from their shop
+            return redirect(url_for("auth.signup", role="vendor"))
     return redirect(url_for("auth.login"))
 
 

@@ -22,6 +22,7 @@ from ..csv_safety import csv_response
 from ..extensions import db
 from ..media import ImageRejected, delete_media
 from ..security import restrict_blueprint
+from ..shell import toast
 from ..vendors.access import current_vendor
 from . import products as svc
 from .forms import ImageForm, ImportForm, ProductForm
@@ -108,7 +109,8 @@ def inline_update(product_id, field):
             "products/_inline_cell.html", product=product, field=field, editing=False, saved=True
         )
     )
-    return htmx.trigger(response, "product-updated", {"id": str(product.id), "field": field})
+    htmx.trigger(response, "product-updated", {"id": str(product.id), "field": field})
+    return toast(response, f"{field.capitalize()} of “{product.title}” saved.")
 
 
 # --- create, edit, archive ------------------------------------------------------------------
@@ -215,9 +217,16 @@ def _set_archived(product_id, archived: bool):
         response = make_response(
             render_template("products/_row.html", product=product, mapped=svc.is_mapped(product.id))
         )
-        return htmx.trigger(response, "product-updated", {"id": str(product.id)})
-    flash(f"“{product.title}” was {'archived' if archived else 'restored'}.", "success")
+        htmx.trigger(response, "product-updated", {"id": str(product.id)})
+        return toast(response, _archive_message(product, archived))
+    flash(_archive_message(product, archived), "success")
     return redirect(request.referrer or url_for("products.index"))
+
+
+def _archive_message(product, archived: bool) -> str:
+    if archived:
+        return f"“{product.title}” is archived: customers no longer see it."
+    return f"“{product.title}” is restored: customers see it again."
 
 
 # --- images --------------------------------------------------------------------------------

@@ -37,11 +37,10 @@ def _shop_globals():
     return {"is_shop_owner": lambda: staffing.is_owner(current_user)}
 
 
-def _render_profile(vendor, form, status: int = 200, saved: bool = False):
+def _render_profile(vendor, form, status: int = 200):
     context = {
         "vendor": vendor,
         "form": form,
-        "saved": saved,
         "logo_url": media_url(vendor.logo_path),
         "map": {
             "tiles": current_app.config["MAP_TILE_URL"],
@@ -75,7 +74,7 @@ def save_profile():
     if not htmx.is_partial_request():
         flash("Your shop profile is saved.", "success")
         return redirect(url_for("shop.profile"))
-    response = _render_profile(vendor, ProfileForm.for_vendor(vendor), saved=True)
+    response = _render_profile(vendor, ProfileForm.for_vendor(vendor))
     # The toast shows where the user is looking (the save button is far below the form's top).
     return toast(htmx.trigger(response, "profile-saved"), "Your shop profile is saved.")
 
@@ -136,7 +135,10 @@ def invite():
         vendor, InvitationForm(formdata=None), new_link=link, invited=invitation
     )
     response.headers["Cache-Control"] = "no-store"
-    return htmx.trigger(response, "staff-invited")
+    return toast(
+        htmx.trigger(response, "staff-invited"),
+        f"Invitation made for {invitation.email}: copy its link under the button.",
+    )
 
 
 def _after_change(vendor, message: str):
@@ -144,7 +146,7 @@ def _after_change(vendor, message: str):
     if not htmx.is_partial_request():
         flash(message, "success")
         return redirect(url_for("staff.index"))
-    return _render_staff(vendor, InvitationForm(formdata=None), notice=message)
+    return toast(_render_staff(vendor, InvitationForm(formdata=None)), message)
 
 
 def _refuse(vendor, message: str, status: int):

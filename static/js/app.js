@@ -29,14 +29,25 @@ function setMenu(open) {
   menuButton.setAttribute("aria-expanded", String(open));
   document.body.classList.toggle("menu-open", open);
 }
+const sidebar = document.getElementById("sidebar");
 if (menuButton) {
   menuButton.addEventListener("click", () => {
     setMenu(menuButton.getAttribute("aria-expanded") !== "true");
   });
-  document.getElementById("sidebar")?.addEventListener("click", (event) => {
+  sidebar?.addEventListener("click", (event) => {
     if (event.target.closest("a")) setMenu(false);
   });
 }
+// While the phone's menu is open it covers the page: Tab and Shift+Tab go round the menu button
+// and the menu's links, never to the page hidden under it.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Tab" || !document.body.classList.contains("menu-open") || !sidebar) return;
+  const stops = [menuButton, ...sidebar.querySelectorAll("a[href], button, [tabindex]:not([tabindex='-1'])")];
+  const at = stops.indexOf(document.activeElement);
+  const next = at === -1 ? 0 : (at + (event.shiftKey ? stops.length - 1 : 1)) % stops.length;
+  event.preventDefault();
+  stops[next].focus();
+});
 
 // Menus built on <details> (the account menu, row actions) close on Escape and on a click elsewhere.
 document.addEventListener("click", (event) => {
@@ -46,7 +57,10 @@ document.addEventListener("click", (event) => {
 });
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
-  setMenu(false);
+  if (document.body.classList.contains("menu-open")) {
+    setMenu(false);
+    menuButton.focus();  // back to the button that opened it
+  }
   document.querySelectorAll("details.user-menu[open], details.row-menu[open], details.confirm[open]").forEach((menu) => {
     menu.removeAttribute("open");
     menu.querySelector("summary")?.focus();
@@ -68,4 +82,26 @@ function showToast(message, tone) {
 document.body.addEventListener("toast", (event) => {
   const detail = event.detail || {};
   showToast(typeof detail.value === "string" ? detail.value : detail.message, detail.tone);
+});
+
+// A control shows it is busy while its HTMX request runs: the button that sent it gets aria-busy
+// (Pico draws its spinner; app.css stops a second click) until the request ends. Background
+// polls (counts, progress) send no button and change nothing.
+function busyControl(detail) {
+  const elt = detail.elt;
+  if (elt instanceof HTMLFormElement) {
+    return detail.requestConfig?.triggeringEvent?.submitter || elt.querySelector("[type=submit]:not([disabled])");
+  }
+  return elt.matches("button, [role=button]") ? elt : null;
+}
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const control = busyControl(event.detail);
+  if (control) {
+    control.setAttribute("aria-busy", "true");
+    event.detail.busyControl = control;
+  }
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  const control = event.detail.busyControl || busyControl(event.detail);
+  control?.removeAttribute("aria-busy");
 });

@@ -7,6 +7,7 @@ from portal.extensions import db
 from portal.tiers.models import MonthClose, ShopTier, TierChange
 from portal.vendors.services import vendor_for_user
 from tests.factories import MAKERS, make_admin, make_vendor
+from tests.toasts import toast_of
 
 
 @pytest.fixture
@@ -42,6 +43,7 @@ def test_grant_promotion_sets_tier_and_writes_audit_row(client, admin):
     )
     assert response.status_code == 200
     assert "promotion-granted" in response.headers["HX-Trigger"]
+    assert toast_of(response) == f"Promo Shop is Gold until {expires:%d %b %Y}."
 
     tier = db.session.scalar(sa.select(ShopTier).where(ShopTier.shop_id == vendor.id))
     assert (tier.tier, tier.is_promotional, tier.promotional_reason, str(tier.commission_rate)) == (
@@ -71,8 +73,8 @@ def test_grant_promotion_validation(client, admin, data, message):
     response = client.post(
         f"/admin/vendors/{vendor.id}/promotion", data=data, headers={"HX-Request": "true"}
     )
-    assert response.status_code == 422
-    assert message in response.get_data(as_text=True)
+    assert response.status_code == 422 and toast_of(response) is None
+    assert message in response.get_data(as_text=True)  # beside its field, in the form
     assert (
         db.session.scalar(sa.select(ShopTier.tier).where(ShopTier.shop_id == vendor.id)) == "bronze"
     )
@@ -91,6 +93,9 @@ def test_month_close_page_enqueues_the_job_and_shows_progress(client, admin, app
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert 'hx-trigger="every 1s"' in body and "queued" in body
+    assert (
+        toast_of(response) == "The close of Jan 2026 is queued: its progress shows under the form."
+    )
 
     close = db.session.scalar(
         sa.select(MonthClose).where(MonthClose.year == 2026, MonthClose.month == 1)
@@ -112,7 +117,7 @@ def test_month_close_refuses_an_unfinished_month(client, admin):
     response = client.post(
         "/admin/month-close", data={"month": this_month}, headers={"HX-Request": "true"}
     )
-    assert response.status_code == 422
+    assert response.status_code == 422 and toast_of(response) is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MonthClose)) == 0
 
 

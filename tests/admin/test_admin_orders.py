@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.orders.models import Order, OrderHold, OrderRefund
 from tests.factories import make_admin, make_vendor
 from tests.orders.helpers import commission_rows, established_shop, now, paid_order
+from tests.toasts import toast_of
 
 HTMX = {"HX-Request": "true"}
 
@@ -53,7 +54,7 @@ def refund_form(order, client, **fields):
 def line_index(order, client, sku: str) -> int:
     """Where a line sits in the page's table (the form's quantities are in that order)."""
     page = client.get(f"/admin/orders/{order.id}/refund").get_data(as_text=True)
-    rows = re.findall(r"<small class=\"muted\">(SKU-\d)</small>", page)
+    rows = re.findall(r"<small class=\"muted sku\">(SKU-\d)</small>", page)
     return rows.index(sku)
 
 
@@ -70,7 +71,9 @@ def test_refunding_chosen_lines_reverses_exactly_those(client, admin, order):
     data = refund_form(order, client, **{f"quantities-{mug}": "1", f"quantities-{1 - mug}": "0"})
     response = client.post(f"/admin/orders/{order.id}/refund", data=data, headers=HTMX)
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert "Refund of 20.00 recorded" in response.get_data(as_text=True)
+    # Said by a toast where the admin is looking; the figures in the page are refreshed.
+    assert toast_of(response).startswith("Refund of 20.00 recorded")
+    assert 'id="refund-left"' in response.get_data(as_text=True)
     order = reload(order)
     assert (order.refunded_amount, order.refunded_subtotal) == (Decimal("20.00"), Decimal("20.00"))
     assert [line.refunded_quantity for line in order.items if line.sku == "SKU-0"] == [1]
@@ -146,14 +149,45 @@ def test_waiting_orders_are_listed_and_can_be_held_and_released(client, admin, d
     )
     body = held.get_data(as_text=True)
     assert held.status_code == 200 and "Held by boss@example.com" in body
+    assert toast_of(held) == "Order held: it will not complete by itself."
     assert "chargeback open" in body and "<html" not in body
     assert settle_due_commissions(now()) == 0  # held: not completed, not settled
 
     released = client.post(f"/admin/orders/{waiting.id}/release", headers=HTMX)
-    assert released.status_code == 200 and "Hold released." in released.get_data(True)
+    assert released.status_code == 200 and toast_of(released) == "Hold released."
     hold = db.session.scalar(sa.select(OrderHold))
     assert hold.released_by_id == admin.id and hold.reason == "chargeback open"
     assert settle_due_commissions(now()) == 1
 
     again = client.post(f"/admin/orders/{waiting.id}/release", headers=HTMX)
-    assert again.status_code == 422 and "not on hold" in again.get_data(True)
+    assert again.status_code == 422 and "not on hold" in again.get_data(True)  # in the row
+    assert toast_of(again) is None
+
+
+def test_open_an_order_by_its_id_or_see_why_not_beside_the_box(client, admin, order):
+    page = client.get("/admin/orders/find")
+    assert page.status_code == 200 and 'id="find-order-id"' in page.get_data(as_text=True)
+
+    found = client.get(f"/admin/orders/find?order_id=+{order.id}+")
+    assert found.status_code == 302
+    assert found.headers["Location"] == f"/admin/orders/{order.id}/refund"
+
+    malformed = client.get("/admin/orders/find?order_id=c7c2ecad")
+    body = malformed.get_data(as_text=True)
+    assert malformed.status_code == 422 and 'aria-describedby="find-order-error"' in body
+    assert 'id="find-order-error" class="field-error">That is not an order id' in body
+    assert 'value="c7c2ecad"' in body  # what was typed stays in the box
+
+    unknown = client.get(f"/admin/orders/find?order_id={uuid.uuid4()}")
+    assert unknown.status_code == 404
+    assert "There is no order with that id." in unknown.get_data(as_text=True)
+
+
+def test_the_refund_is_confirmed_before_it_is_recorded(client, admin, order):
+    page = client.get(f"/admin/orders/{order.id}/refund").get_data(as_text=True)
+    form = page[page.index('<form id="refund-form"') :]
+    form = form[: form.index("</form>")]
+    # Enter in a field meets a disabled default button; the real one sits behind the question.
+    assert form.index('<button type="submit" disabled hidden>') < form.index('name="reason"')
+    confirm = form[form.index('<details class="confirm confirm-submit">') :]
+    assert "cannot be undone" in confirm and ">Record the refund</button>" in confirm

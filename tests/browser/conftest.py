@@ -65,3 +65,25 @@ def page_factory(browser):
     yield new_page
     for context in contexts:
         context.close()
+
+
+# --- the walk of every page (tests/browser/walk.py), for the walking and keyboard tests ---------
+
+
+@pytest.fixture
+def mail_folder(app, tmp_path):
+    """Mail goes to a folder, so the admin's sent-mail pages have a message to show."""
+    saved = {key: app.config[key] for key in ("MAIL_BACKEND", "MAIL_FOLDER")}
+    app.config.update(MAIL_BACKEND="file", MAIL_FOLDER=str(tmp_path))
+    yield tmp_path
+    app.config.update(saved)
+
+
+@pytest.fixture
+def walker(app, live_server, committed, browser, mail_folder):
+    from tests.browser import walk  # walk.py reads this module's screen sizes
+
+    world = walk.seed(committed)
+    walker = walk.Walker(browser, live_server, world)
+    yield walker
+    walker.close()

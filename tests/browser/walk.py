@@ -1,8 +1,10 @@
 """Every page of every role, for the walking tests (accessibility and width).
 
-"Every page" is the URL map's GET routes, with seeded ids for the routes that need one, plus the
-opened states listed in ``OPENED_STATES``. A new GET route is walked without anyone adding it here;
-only a route that is not a page (a fragment, a file, a redirect) has to be named in ``NOT_PAGES``.
+"Every page" is the URL map's GET routes, with seeded ids for the routes that need one (each mailed
+link with a working token of its kind), pages outside the role prefixes that need a signed-in user
+walked once per role (``SIGNED_IN_PAGES``), plus the opened states of ``opened_states``. A new GET
+route is walked without anyone adding it here; only a route that is not a page (a fragment, a file,
+a redirect) has to be named in ``NOT_PAGES``.
 
 ``TO_CONVERT`` names the pages whose templates are still to be moved onto the shell's components
 (the issue-7 helpers were changing them while the shell was built): they are skipped by name, and
@@ -11,13 +13,19 @@ the list shrinks as they are converted. A page outside it must pass.
 
 from __future__ import annotations
 
+import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from portal import mail
+from portal.auth import signups, tokens
 from portal.catalog.services import create_product
 from portal.orders import services as orders
+from portal.vendors.models import VendorMember
 from portal.vendors.services import vendor_for_user
 from portal.vendors.staff import invite_staff
 from tests.browser.conftest import LAPTOP, PHONE
@@ -36,6 +44,7 @@ NOT_PAGES = {
     "commissions.export_csv": "a CSV download",
     "products.export": "a CSV download",
     "vendor_orders.badge": "a fragment polled by the sidebar",
+    "admin.count": "the admin sidebar's count fragments",
     "products.inline_cell": "a fragment (its editor is an opened state below)",
     "products.import_progress": "a fragment polled by the import page",
     "admin.month_close_progress": "a fragment polled by the month-end close page",
@@ -46,26 +55,15 @@ NOT_PAGES = {
 # Still to convert onto the shell's components (issue 8, second slice): their templates were being
 # changed by the issue-7 work when the shell was built. Remove a page from here once converted.
 TO_CONVERT = {
-    "auth.login": "templates/auth/login.html",
-    "auth.signup_choice": "templates/auth/signup_choice.html",
-    "auth.signup": "templates/auth/signup.html",
     "vendor_orders.index": "templates/orders/index.html",
     "vendor_orders.detail": "templates/orders/detail.html",
     "commissions.statement": "templates/commissions/statement.html",
-    "auth.forgot_password": "templates/auth/forgot_password.html",
-    "auth.reset_password": "templates/auth/ (password reset)",
-    "auth.finish_signup": "templates/auth/finish_signup.html",
-    "auth.claim_account": "templates/auth/ (account claim)",
-    "auth.verify_email": "templates/auth/verify_email.html",
-    "auth.security": "templates/auth/ (security: password, sessions)",
-    "admin.find_order": "templates/admin/ (refund desk: find an order)",
-    "admin.order_refund": "templates/admin/ (refund desk)",
-    "admin.orders_waiting": "templates/admin/orders_waiting.html",
-    "admin.sent_mail": "templates/admin/sent_mail.html",
-    "admin.sent_message": "templates/admin/sent_mail.html",
 }
 # Opened states of pages still to convert (the same second slice).
 STATES_TO_CONVERT = {"the order's cancel panel": "templates/orders/_cancel_form.html"}
+
+# Pages outside the role prefixes that only a signed-in user opens: walked once per role.
+SIGNED_IN_PAGES = {"auth.security": ("admin", "vendor", "driver", "customer")}
 
 ROLE_PREFIXES = {
     "/admin": "admin",
@@ -82,16 +80,20 @@ class Visit:
     path: str
     open_with: tuple[str, ...] = ()  # selectors clicked, in order, before checking
     wait_for: str | None = None  # a selector that shows the state is open
+    fill: tuple[tuple[str, str], ...] = ()  # (selector, text) typed before the clicks
 
 
 @dataclass
 class World:
     emails: dict[str, str]
     ids: dict[str, str]
+    # Arguments that differ by route (each mailed link has its own kind of token).
+    endpoint_ids: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def seed(committed) -> World:
-    """One user per role, a shop with a product, an order and an invitation."""
+    """One user per role, a shop with a product, an order and an invitation, a vendor removed
+    from a shop, a written mail, and a working link of every kind the portal mails."""
     admin = make_admin()
     owner = make_vendor(shop_name="Walking Wines")
     vendor = vendor_for_user(owner)
@@ -111,6 +113,11 @@ def seed(committed) -> World:
     orders.mark_paid(order)
     driver = make_driver()
     _, token = invite_staff(vendor, "new-staff@example.com", invited_by=owner)
+    removed = make_vendor(shop_name="Left Behind")
+    committed.execute(sa.delete(VendorMember).where(VendorMember.user_id == removed.id))
+    signup = signups.request_signup("customer", "walker@example.com", PASSWORD, {"full_name": "W"})
+    written = mail.Outgoing("20260101120000-0123456789ab", customer.email, "Walk mail", "Hello.")
+    mail.deliver(asdict(written))  # the walk's mail backend is a folder (test_walk.py)
     committed.commit()
     return World(
         emails={
@@ -118,6 +125,7 @@ def seed(committed) -> World:
             "vendor": owner.email,
             "driver": driver.email,
             "customer": customer.email,
+            "removed": removed.email,
         },
         ids={
             "vendor_id": str(vendor.id),
@@ -126,6 +134,13 @@ def seed(committed) -> World:
             "token": token,
             "role": "vendor",
             "customer": str(customer.id),
+            "message_id": written.message_id,
+        },
+        endpoint_ids={
+            "auth.reset_password": {"token": tokens.reset_token(customer)},
+            "auth.claim_account": {"token": tokens.reset_token(customer)},
+            "auth.verify_email": {"token": tokens.verify_token(customer)},
+            "auth.finish_signup": {"token": re.search(r"/signup/finish/(\S+)", signup.body)[1]},
         },
     )
 
@@ -149,13 +164,15 @@ def page_visits(app, world: World) -> list[Visit]:
                 continue
             if rule.endpoint in TO_CONVERT:
                 continue
-            missing = [arg for arg in rule.arguments if arg not in world.ids]
+            ids = world.ids | world.endpoint_ids.get(rule.endpoint, {})
+            missing = [arg for arg in rule.arguments if arg not in ids]
             assert not missing, (
                 f"{rule.endpoint} ({rule.rule}) needs {missing}: seed one in "
                 "tests/browser/walk.py, or name the route in NOT_PAGES if it is not a page"
             )
-            path = url_for(rule.endpoint, **{arg: world.ids[arg] for arg in rule.arguments})
-            visits.append(Visit(role_of(path), rule.endpoint, path))
+            path = url_for(rule.endpoint, **{arg: ids[arg] for arg in rule.arguments})
+            for role in SIGNED_IN_PAGES.get(rule.endpoint, (role_of(path),)):
+                visits.append(Visit(role, rule.endpoint, path))
     return visits
 
 
@@ -174,6 +191,36 @@ def opened_states(world: World) -> list[Visit]:
             f"#price-{world.ids['product_id']} input[name=value]",
         ),
         Visit("guest", "a page that does not exist", f"/no-such-page-{uuid.uuid4().hex[:6]}"),
+        Visit(
+            "guest",
+            "sign-in refused, errors by the fields",
+            "/login",
+            (".auth-card button[type=submit]",),
+            ".field-error",
+        ),
+        Visit(
+            "guest",
+            "the check-your-email page",
+            "/password/forgot",
+            (".auth-card button[type=submit]",),
+            "text=Check your email",
+            fill=(("input[name=email]", world.emails["customer"]),),
+        ),
+        Visit("guest", "a mailed link that does not work", "/password/reset/not-a-token"),
+        Visit("removed", "a vendor removed from the shop", "/vendor/", wait_for="#no-shop"),
+        Visit(
+            "admin",
+            "the refund's confirmation",
+            f"/admin/orders/{world.ids['order_id']}/refund",
+            (".confirm-submit summary",),
+            ".confirm-submit[open]",
+        ),
+        Visit(
+            "admin",
+            "an order id that is not one",
+            "/admin/orders/find?order_id=1234",
+            wait_for="#find-order-error",
+        ),
         Visit(
             "vendor",
             "a page that does not exist",
@@ -251,9 +298,12 @@ class Walker:
         page.csp_reports.clear()
         page.goto(self.base + visit.path, wait_until="load")
         settle(page)
+        for selector, text in visit.fill:
+            page.fill(selector, text)
         for selector in visit.open_with:
             page.click(selector)
         if visit.wait_for:
+            page.wait_for_load_state("load")
             page.wait_for_selector(visit.wait_for, state="attached")
             settle(page)
         return page

@@ -13,6 +13,7 @@ from portal.catalog.models import Brand, MasterProduct, Product, ProductImage, V
 from portal.extensions import db
 from tests.catalog.helpers import product, shop
 from tests.factories import MAKERS
+from tests.toasts import toast_of
 
 HX = {"HX-Request": "true"}
 
@@ -95,6 +96,13 @@ def test_inline_edit_price_and_inventory(vendor_client):
     assert saved.status_code == 200
     assert "$5.56" in saved.get_data(True) and "Saved" in saved.get_data(True)
     assert "product-updated" in saved.headers["HX-Trigger"]
+    assert toast_of(saved) == "Price of “Tea” saved."
+    assert (
+        toast_of(
+            client.post(f"/vendor/products/{p.id}/inline/price", data={"value": "x"}, headers=HX)
+        )
+        is None
+    )
     db.session.refresh(p)
     assert p.price == Decimal("5.56")
 
@@ -220,6 +228,7 @@ def test_archive_and_restore(vendor_client):
     p = product(vendor, title="Seasonal")
     row = client.post(f"/vendor/products/{p.id}/archive", headers=HX)
     assert row.status_code == 200 and "Restore" in row.get_data(True)
+    assert toast_of(row) == "“Seasonal” is archived: customers no longer see it."
     db.session.refresh(p)
     assert p.status == "archived"
     assert "Seasonal" not in client.get("/vendor/products/").get_data(True)

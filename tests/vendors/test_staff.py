@@ -12,6 +12,7 @@ from portal.vendors import staff
 from portal.vendors.models import VendorInvitation, VendorMember
 from portal.vendors.services import vendor_for_user
 from tests.factories import PASSWORD, make_admin, make_customer, make_driver, make_vendor
+from tests.toasts import toast_of
 
 HX = {"HX-Request": "true"}
 NEW_PASSWORD = "a long new password"
@@ -161,7 +162,7 @@ def test_the_invitation_form_does_not_reveal_whether_an_address_has_an_account(
         assert response.status_code == 200
         page = response.get_data(as_text=True)
         assert "customer account" not in page and "driver account" not in page
-        notice = re.search(r'<article id="new-invitation".*?</article>', page, re.S).group(0)
+        notice = re.search(r'<div id="new-invitation".*?</div>', page, re.S).group(0)
         notice = re.sub(r"\d\d:\d\d", "TIME", notice)  # the expiry, to the minute
         answers.append(re.sub(r"/invitations/[\w-]+", "LINK", notice.replace(email, "ADDRESS")))
     assert answers[0] == answers[1] == answers[2]
@@ -187,7 +188,7 @@ def test_unknown_expired_and_revoked_tokens_get_clear_pages(client, auth, shop, 
     revoked, revoked_token = staff.invite_staff(vendor, "gone@example.com", invited_by=owner)
     auth.login(owner.email)
     response = client.post(f"/vendor/staff/invitations/{revoked.id}/revoke", headers=HX)
-    assert response.status_code == 200 and "withdrawn" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "withdrawn" in toast_of(response)
     auth.logout()
     response = client.get(f"/invitations/{revoked_token}")
     assert response.status_code == 410 and "withdrawn" in response.get_data(as_text=True)
@@ -223,7 +224,7 @@ def test_owner_removes_staff_but_never_themselves(client, auth, shop, db_session
 
     response = client.post(f"/vendor/staff/members/{clerk_member.id}/remove", headers=HX)
     assert response.status_code == 200
-    assert "clerk@example.com no longer works for Sunny Books" in response.get_data(as_text=True)
+    assert toast_of(response) == "clerk@example.com no longer works for Sunny Books."
     assert vendor_for_user(clerk) is None
 
 

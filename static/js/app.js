@@ -22,21 +22,36 @@ document.addEventListener("htmx:sendError", () => {
 });
 
 // The phone's menu button (vendor, admin) opens the sidebar: a disclosure, so aria-expanded tells
-// screen readers, and Escape or following a link closes it.
-const menuButton = document.querySelector("[data-menu-toggle]");
+// screen readers, and Escape or following a link closes it. Listened for on the document: a page
+// htmx restores from the server (Back to a filtered list) brings new buttons.
 function setMenu(open) {
+  const menuButton = document.querySelector("[data-menu-toggle]");
   if (!menuButton) return;
   menuButton.setAttribute("aria-expanded", String(open));
   document.body.classList.toggle("menu-open", open);
 }
-if (menuButton) {
-  menuButton.addEventListener("click", () => {
-    setMenu(menuButton.getAttribute("aria-expanded") !== "true");
-  });
-  document.getElementById("sidebar")?.addEventListener("click", (event) => {
-    if (event.target.closest("a")) setMenu(false);
-  });
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-menu-toggle]");
+  if (toggle) {
+    setMenu(toggle.getAttribute("aria-expanded") !== "true");
+  } else if (event.target.closest("#sidebar a")) {
+    setMenu(false);
+  }
+});
+
+// A control says it is busy while its request runs (Pico draws a spinner on aria-busy), and the
+// htmx-request class dims it (app.css); hx-disabled-elt keeps it from being sent twice.
+function busyControl(elt) {
+  if (!elt) return null;
+  if (elt.matches("form")) return elt.querySelector("[type=submit]");
+  return elt.matches("button, [role=button]") ? elt : null;
 }
+document.body.addEventListener("htmx:beforeRequest", (event) => {
+  busyControl(event.detail.elt)?.setAttribute("aria-busy", "true");
+});
+document.body.addEventListener("htmx:afterRequest", (event) => {
+  busyControl(event.detail.elt)?.removeAttribute("aria-busy");
+});
 
 // Menus built on <details> (the account menu, row actions) close on Escape and on a click elsewhere.
 document.addEventListener("click", (event) => {

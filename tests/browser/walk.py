@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from portal.catalog.services import create_product
+from portal.customers.services import customer_for_user
 from portal.orders import services as orders
 from portal.vendors.services import vendor_for_user
 from portal.vendors.staff import invite_staff
@@ -49,9 +50,6 @@ TO_CONVERT = {
     "auth.login": "templates/auth/login.html",
     "auth.signup_choice": "templates/auth/signup_choice.html",
     "auth.signup": "templates/auth/signup.html",
-    "vendor_orders.index": "templates/orders/index.html",
-    "vendor_orders.detail": "templates/orders/detail.html",
-    "commissions.statement": "templates/commissions/statement.html",
     "auth.forgot_password": "templates/auth/forgot_password.html",
     "auth.reset_password": "templates/auth/ (password reset)",
     "auth.finish_signup": "templates/auth/finish_signup.html",
@@ -65,7 +63,7 @@ TO_CONVERT = {
     "admin.sent_message": "templates/admin/sent_mail.html",
 }
 # Opened states of pages still to convert (the same second slice).
-STATES_TO_CONVERT = {"the order's cancel panel": "templates/orders/_cancel_form.html"}
+STATES_TO_CONVERT: dict[str, str] = {}
 
 ROLE_PREFIXES = {
     "/admin": "admin",
@@ -102,11 +100,18 @@ def seed(committed) -> World:
         price=Decimal("24.00"),
         inventory=6,
     )
-    customer = make_customer()
+    customer = make_customer(full_name="Maximiliana Featherstonehaugh-Worthington")
     order = orders.place_order(
         vendor_id=vendor.id,
-        items=[orders.LineItem(title="Pinot noir", quantity=2, unit_price=Decimal("24.00"))],
-        dropoff_address={"street": "1 Main St", "city": "Portland"},
+        customer_id=customer_for_user(customer).id,
+        items=[
+            orders.LineItem(title="Pinot noir", quantity=2, unit_price=Decimal("24.00")),
+            orders.LineItem(title="Hazelnuts, 500 g", quantity=1, unit_price=Decimal("9.50")),
+        ],
+        dropoff_address={"street": "1 Main St, Apartment 1204", "city": "Portland"},
+        source="webhook",
+        external_id="order_01J9Z6PXQ8WEXAMPLE",
+        external_number="R-2044",
     )
     orders.mark_paid(order)
     driver = make_driver()
@@ -161,7 +166,30 @@ def page_visits(app, world: World) -> list[Visit]:
 
 def opened_states(world: World) -> list[Visit]:
     products = "/vendor/products/"
+    order_row = f"#order-row-{world.ids['order_id']}"
+    order_page = f"/vendor/orders/{world.ids['order_id']}"
     return [
+        Visit(
+            "vendor",
+            "an order's row menu",
+            "/vendor/orders/",
+            (f"{order_row} .row-menu > summary",),
+            f"{order_row} .row-menu[open]",
+        ),
+        Visit(
+            "vendor",
+            "the order's cancel panel in its row",
+            "/vendor/orders/",
+            (f"{order_row} .row-menu > summary", f"{order_row} .cancel-order > summary"),
+            f"{order_row} .cancel-order[open]",
+        ),
+        Visit(
+            "vendor",
+            "the order's cancel panel on its page",
+            order_page,
+            ("#order-detail .cancel-order > summary",),
+            "#order-detail .cancel-order[open]",
+        ),
         Visit(
             "vendor", "the account menu", "/vendor/", (".user-menu summary",), ".user-menu[open]"
         ),

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from portal.customers.services import customer_for_user
 from portal.extensions import db
 from portal.orders import numbers
 from portal.orders import services as orders
@@ -18,7 +19,7 @@ from portal.orders.intake import apply_order_event
 from portal.orders.models import Order, VendorOrderCounter, VendorOrderNumber
 from portal.vendors.services import vendor_for_user
 from tests.database import empty_all_tables
-from tests.factories import make_vendor
+from tests.factories import make_customer, make_vendor
 from tests.orders.helpers import placed
 
 ITEMS = [orders.LineItem(title="Mug", quantity=1, unit_price=Decimal("9.00"))]
@@ -168,3 +169,14 @@ def test_many_orders_placed_at_once_are_numbered_without_a_gap(app, committed_sh
             sa.select(Order.number).where(Order.vendor_id == committed_shop)
         ).all()
         assert sorted(stored) == sorted(placed_numbers)
+
+
+def test_the_customers_account_names_each_order_by_its_shop_and_number(client, auth, db_session):
+    shop = vendor_for_user(make_vendor(shop_name="Sunny Books"))
+    buyer = make_customer(email="reader@example.com")
+    order = orders.place_order(
+        vendor_id=shop.id, customer_id=customer_for_user(buyer).id, items=ITEMS
+    )
+    auth.login(buyer.email)
+    page = client.get("/account/").get_data(as_text=True)
+    assert f"Sunny Books {order.label}" in page

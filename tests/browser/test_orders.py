@@ -57,16 +57,22 @@ def problems(page, expected_status: int | None = None) -> list[str]:
     return [text for text in page.console_errors if not text.startswith(tuple(known))]
 
 
+def orders_page(page_factory, base: str, owner, device=LAPTOP):
+    """A signed-in owner's browser tab on the orders list."""
+    page = page_factory(device)
+    sign_in(page, base, owner.email)
+    page.wait_for_url(f"{base}/vendor/")
+    page.goto(f"{base}/vendor/orders/")
+    return page
+
+
 def rows(page):
     return page.locator("#orders tbody tr.order-row")
 
 
 def test_filters_live_in_the_url_through_back_and_reload(live_server, busy_shop, page_factory):
     owner, placed = busy_shop
-    page = page_factory(LAPTOP)
-    sign_in(page, live_server, owner.email)
-    page.wait_for_url(f"{live_server}/vendor/")
-    page.goto(f"{live_server}/vendor/orders/")
+    page = orders_page(page_factory, live_server, owner, LAPTOP)
     expect(rows(page)).to_have_count(5)
 
     status = page.locator("#order-filters select[name=status]")
@@ -125,10 +131,7 @@ def test_a_reversed_date_range_says_so_on_an_update_as_on_a_full_load(
     live_server, busy_shop, page_factory
 ):
     owner, _ = busy_shop
-    page = page_factory(LAPTOP)
-    sign_in(page, live_server, owner.email)
-    page.wait_for_url(f"{live_server}/vendor/")
-    page.goto(f"{live_server}/vendor/orders/")
+    page = orders_page(page_factory, live_server, owner, LAPTOP)
     page.evaluate("window.notReloaded = true")
     page.fill("input[name=date_from]", "2026-05-10")
     page.fill("input[name=date_to]", "2026-05-01")
@@ -146,10 +149,7 @@ def test_the_cancel_panel_keeps_its_error_then_confirms_and_toasts(
 ):
     owner, placed = busy_shop
     order_id, label = placed[0]
-    page = page_factory(device)
-    sign_in(page, live_server, owner.email)
-    page.wait_for_url(f"{live_server}/vendor/")
-    page.goto(f"{live_server}/vendor/orders/")
+    page = orders_page(page_factory, live_server, owner, device)
     row = page.locator(f"#order-row-{order_id}")
 
     row.locator(".row-menu > summary").click()
@@ -180,10 +180,7 @@ def test_the_cancel_panel_keeps_its_error_then_confirms_and_toasts(
 def test_a_step_shows_it_is_busy_then_toasts(live_server, busy_shop, page_factory):
     owner, placed = busy_shop
     order_id, label = placed[1]
-    page = page_factory(LAPTOP)
-    sign_in(page, live_server, owner.email)
-    page.wait_for_url(f"{live_server}/vendor/")
-    page.goto(f"{live_server}/vendor/orders/")
+    page = orders_page(page_factory, live_server, owner, LAPTOP)
     page.evaluate(
         """() => {
           window.busySeen = false;
@@ -198,3 +195,21 @@ def test_a_step_shows_it_is_busy_then_toasts(live_server, busy_shop, page_factor
     expect(page.locator("#toasts")).to_contain_text(f"Order {label} accepted.")
     expect(row).to_contain_text("Accepted")
     assert page.evaluate("window.busySeen") is True
+
+
+def test_the_phone_menu_still_opens_after_back_restores_the_list(
+    live_server, busy_shop, page_factory
+):
+    """Back to a filtered list brings the page anew from the server (no htmx snapshot): its menu
+    button, drawn again, still opens the sidebar."""
+    owner, _ = busy_shop
+    page = orders_page(page_factory, live_server, owner, PHONE)
+    page.locator("#order-filters select[name=status]").select_option("to_accept")
+    expect(page).to_have_url(re.compile(r"status=to_accept"))
+    page.locator("#order-filters select[name=status]").select_option("accepted")
+    expect(page).to_have_url(re.compile(r"status=accepted"))
+    page.go_back()
+    expect(page.locator("#order-filters select[name=status]")).to_have_value("to_accept")
+    page.click("[data-menu-toggle]")
+    expect(page.locator("[data-menu-toggle]")).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#sidebar")).to_be_visible()

@@ -5,7 +5,8 @@
 
 The database (default ``portal_bench``) is dropped and created, migrated with Alembic, and given its
 partitions by the project's partition manager before any row goes in. Every table is filled with
-set-based ``INSERT ... SELECT generate_series`` statements, never row by row. Orders fall in the
+set-based ``INSERT ... SELECT generate_series`` statements, never row by row (each shop's order
+numbers too: a window over the month's new orders, after the shop's counter). Orders fall in the
 ``--months`` calendar months that end with the last finished one (October 2026 when run in November
 2026), ``--orders`` per month, spread over the vendors unevenly (a few big shops, a long tail), so
 the close sees every tier. See bench/README.md.
@@ -222,12 +223,15 @@ def generate_orders(
     steps.run(
         f"orders {period_start:%Y-%m}",
         f"""
-        INSERT INTO orders (checkout_id, vendor_id, customer_id, source, status, subtotal,
-                            delivery_fee, points_discount, total, refunded_amount,
+        INSERT INTO orders (id, checkout_id, vendor_id, customer_id, source, number, status,
+                            subtotal, delivery_fee, points_discount, total, refunded_amount,
                             refunded_subtotal, paid_at, completed_at, canceled_at, created_at,
                             updated_at)
-        SELECT gen_random_uuid(), md5('vendor' || vendor_no)::uuid,
-               md5('customer' || customer_no)::uuid, 'portal', status, subtotal, delivery_fee,
+        SELECT id, gen_random_uuid(), vendor_id, md5('customer' || customer_no)::uuid, 'portal',
+               -- Each shop's next numbers, in order of placing, after those it has already.
+               coalesce(counter.last_number, :first - 1)
+                   + row_number() OVER (PARTITION BY vendor_id ORDER BY created_at, id),
+               status, subtotal, delivery_fee,
                0, subtotal + delivery_fee,
                CASE status WHEN 'refunded' THEN subtotal + delivery_fee
                            WHEN 'partially_refunded' THEN refunded_subtotal ELSE 0 END,
@@ -244,7 +248,9 @@ def generate_orders(
                                WHEN 'partially_refunded' THEN round(subtotal * 0.3, 2)
                                ELSE 0 END AS refunded_subtotal
             FROM (
-                SELECT 1 + floor(:vendors * power(r_vendor, 2.5))::int AS vendor_no,
+                SELECT gen_random_uuid() AS id,
+                       md5('vendor' || (1 + floor(:vendors * power(r_vendor, 2.5))::int))::uuid
+                           AS vendor_id,
                        1 + floor(:customers * r_customer)::int AS customer_no,
                        round((5 + 120 * r_amount)::numeric, 2) AS subtotal,
                        CASE WHEN r_amount < 0.5 THEN 4.99 ELSE 0 END AS delivery_fee,
@@ -257,6 +263,7 @@ def generate_orders(
                 ) draws
             ) drawn
         ) orders_to_insert
+        LEFT JOIN vendor_order_counters counter USING (vendor_id)
         """,
         {
             "vendors": vendors,
@@ -264,7 +271,29 @@ def generate_orders(
             "orders": orders,
             "start": period_start,
             "seconds": int((period_end - period_start).total_seconds()),
+            "first": current_app.config["FIRST_ORDER_NUMBER"],
         },
+    )
+    # The numbers' unique side table and each shop's counter, as order intake keeps them.
+    bounds = {"start": period_start, "end": period_end}
+    steps.run(
+        f"order numbers {period_start:%Y-%m}",
+        """
+        INSERT INTO vendor_order_numbers (vendor_id, number, order_id, order_created_at)
+        SELECT vendor_id, number, id, created_at FROM orders
+        WHERE created_at >= :start AND created_at < :end
+        """,
+        bounds,
+    )
+    steps.run(
+        f"order number counters {period_start:%Y-%m}",
+        """
+        INSERT INTO vendor_order_counters AS c (vendor_id, last_number)
+        SELECT vendor_id, max(number) FROM orders
+        WHERE created_at >= :start AND created_at < :end GROUP BY vendor_id
+        ON CONFLICT (vendor_id) DO UPDATE SET last_number = EXCLUDED.last_number
+        """,
+        bounds,
     )
 
 
@@ -351,15 +380,21 @@ def generate_money_rows(steps: Steps, since: datetime) -> None:
         {"since": since},
     )
     # The load ran with triggers off, so the running totals the statement-level triggers keep
-    # (migration 0005) are built here, as that migration builds them for existing rows.
+    # (migrations 0005 and 0012) are built here, as migration 0012 builds them for existing rows.
     steps.run(
         "commission running totals",
         """
-        INSERT INTO vendor_commission_totals (shop_id, status, commission_total, record_count)
-        SELECT shop_id, status, sum(commission_amount), count(*) FROM commission_records
-        GROUP BY shop_id, status
+        INSERT INTO vendor_commission_totals AS t
+            (shop_id, status, commission_total, record_count, amount_total, fee_total)
+        SELECT c.shop_id, c.status, sum(c.commission_amount), count(*), sum(c.order_amount),
+               coalesce(sum(f.fee_amount), 0)
+        FROM commission_records c
+        LEFT JOIN vendor_platform_fees f ON f.order_id = c.order_id AND f.vendor_id = c.shop_id
+             AND f.refund_id IS NOT DISTINCT FROM c.refund_id
+        GROUP BY c.shop_id, c.status
         ON CONFLICT (shop_id, status) DO UPDATE
-        SET commission_total = EXCLUDED.commission_total, record_count = EXCLUDED.record_count
+        SET commission_total = EXCLUDED.commission_total, record_count = EXCLUDED.record_count,
+            amount_total = EXCLUDED.amount_total, fee_total = EXCLUDED.fee_total
         """,
     )
 

@@ -162,6 +162,10 @@ class Config:
     FALLBACK_VENDOR_TYPE = "shop"
     PROMOTION_REASONS = ("launch", "retention", "partnership", "seasonal", "service_recovery")
 
+    # A shop's first order is #1001 (then #1002, ...): a new shop's orders do not read as its
+    # first few to the customer (portal/orders/numbers.py).
+    FIRST_ORDER_NUMBER = _env_int("FIRST_ORDER_NUMBER", 1001)
+
     # Signed order events from an external storefront.
     ORDER_WEBHOOK_SECRET = _secret("ORDER_WEBHOOK_SECRET")
     ORDER_WEBHOOK_TOLERANCE_SECONDS = _env_int("ORDER_WEBHOOK_TOLERANCE_SECONDS", 300)

@@ -21,7 +21,15 @@ from .deliveries.models import DeliveryAssignment, Driver  # noqa: F401
 from .loyalty.models import PointsBalance, PointsTransaction  # noqa: F401
 from .obfuscation.models import ProductObfuscation  # noqa: F401
 from .operations.models import ArchivedOrder  # noqa: F401
-from .orders.models import Order, OrderEvent, OrderExternalRef, OrderItem, OrderRefund  # noqa: F401
+from .orders.models import (  # noqa: F401
+    Order,
+    OrderEvent,
+    OrderExternalRef,
+    OrderItem,
+    OrderRefund,
+    VendorOrderCounter,
+    VendorOrderNumber,
+)
 from .payouts.models import ConnectedAccount, Payout  # noqa: F401
 from .referrals.models import ShopReferral  # noqa: F401
 from .tiers.models import MonthClose, ShopTier, TierChange, VendorMonthlyVolume  # noqa: F401

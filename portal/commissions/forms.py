@@ -4,7 +4,7 @@ from wtforms.validators import Optional, ValidationError
 
 from ..forms import choices
 from ..inputs import UnsafeInput, parse_month, strip_filter
-from .statements import STATUSES, StatementFilter
+from .statements import STATUS_WORDS, STATUSES, StatementFilter
 
 
 class StatementFilterForm(FlaskForm):
@@ -16,7 +16,7 @@ class StatementFilterForm(FlaskForm):
     month = StringField("Month", filters=[strip_filter], validators=[Optional()])
     status = SelectField(
         "Status",
-        choices=choices([("", "Any status"), *((s, s.title()) for s in STATUSES)]),
+        choices=choices([("", "Any status"), *((s, STATUS_WORDS[s]) for s in STATUSES)]),
         validators=[Optional()],
     )
 

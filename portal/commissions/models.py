@@ -81,10 +81,13 @@ sa.Index("idx_commission_shop_date", CommissionRecord.shop_id, CommissionRecord.
 
 
 class VendorCommissionTotal(db.Model):
-    """A shop's commission summed by status, kept by triggers on ``commission_records``.
+    """A shop's commission records summed by status, kept by triggers.
 
-    The vendor dashboard reads these few rows instead of summing every record a large shop has;
-    a database trigger (migration 0005) keeps them exact whichever code path writes the records.
+    The vendor dashboard and the statement's totals row read these few rows instead of summing
+    every record a large shop has. Database triggers keep them exact whichever code path writes
+    the rows: on ``commission_records`` (migration 0005; the amounts since 0012) and on
+    ``vendor_platform_fees`` (0012), whose fee counts under the status of its commission record
+    (the pair the statement shows as one row: same order, same ``refund_id``).
     """
 
     __tablename__ = "vendor_commission_totals"
@@ -95,6 +98,9 @@ class VendorCommissionTotal(db.Model):
     status: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     commission_total: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
     record_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    # Σ order_amount of the records, and Σ fee_amount of their platform-fee rows.
+    amount_total: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
+    fee_total: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
 
 
 class CommissionSummary(db.Model):

@@ -1,7 +1,9 @@
 """A vendor's commission statement: one row per sale or refund, with its fee and the vendor's net.
 
 Each commission record is paired with the platform-fee row of the same sale or refund
-(same order, same ``refund_id``, NULL for the sale itself).
+(same order, same ``refund_id``, NULL for the sale itself), and named by its order's number.
+The totals row never sums a shop's whole history: unfiltered by month it reads the kept per-shop
+totals (``vendor_commission_totals``); a month's is summed over that month's partition only.
 """
 
 from __future__ import annotations
@@ -15,15 +17,20 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..pagination import Cursor, KeysetPage, PageRequest, capped_count, ends, keyset_rows
+from ..orders.models import VendorOrderNumber
+from ..pagination import Cursor, KeysetPage, PageRequest, ends, keyset_rows
 from ..periods import Period
 from ..tiers.models import VendorMonthlyVolume
 from .models import CommissionRecord, VendorCommissionTotal, VendorPlatformFee
+from .services import vendor_net
 
 STATUSES = ("pending", "settled", "paid")
+#: A record's status in the shop's words.
+STATUS_WORDS = {"pending": "Pending", "settled": "Settled", "paid": "Paid out"}
 CSV_HEADER = [
     "date",
     "order",
+    "order_id",
     "kind",
     "amount",
     "commission_rate",
@@ -52,6 +59,7 @@ class StatementFilter:
 class StatementRow:
     created_at: datetime
     order_id: uuid.UUID
+    order_number: int | None
     is_refund: bool
     amount: Decimal
     commission_rate: Decimal
@@ -62,7 +70,29 @@ class StatementRow:
 
     @property
     def net(self) -> Decimal:
-        return self.amount - self.commission - self.fee
+        return vendor_net(self.amount, self.commission, self.fee)
+
+    @property
+    def order_label(self) -> str:
+        return f"#{self.order_number}" if self.order_number is not None else "—"
+
+    @property
+    def status_words(self) -> str:
+        return STATUS_WORDS.get(self.status, self.status)
+
+
+@dataclass(frozen=True)
+class StatementTotals:
+    """The sums of every row the filters select, on every page (the totals row)."""
+
+    rows: int
+    amount: Decimal
+    commission: Decimal
+    fee: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return vendor_net(self.amount, self.commission, self.fee)
 
 
 @dataclass(frozen=True)
@@ -73,33 +103,22 @@ class StatementPage(KeysetPage):
     has_older: bool
     first: Cursor | None
     last: Cursor | None
-    count_is_exact: bool
+    totals: StatementTotals
+    count_is_exact: bool = True  # the totals' count is exact (kept, or a month's own)
 
 
-def _statement_query(vendor_id: uuid.UUID, filters: StatementFilter) -> sa.Select:
+def _paired_fee():
+    """The platform-fee row of a commission record's sale or refund (joined to the record)."""
     fee = sa.orm.aliased(VendorPlatformFee)
-    query = (
-        sa.select(
-            CommissionRecord.created_at,
-            CommissionRecord.order_id,
-            CommissionRecord.refund_id.is_not(None).label("is_refund"),
-            CommissionRecord.order_amount,
-            CommissionRecord.commission_rate,
-            CommissionRecord.commission_amount,
-            fee.fee_percentage,
-            sa.func.coalesce(fee.fee_amount, 0),
-            CommissionRecord.status,
-        )
-        .outerjoin(
-            fee,
-            sa.and_(
-                fee.order_id == CommissionRecord.order_id,
-                fee.vendor_id == CommissionRecord.shop_id,
-                fee.refund_id.is_not_distinct_from(CommissionRecord.refund_id),
-            ),
-        )
-        .where(CommissionRecord.shop_id == vendor_id)
+    return fee, sa.and_(
+        fee.order_id == CommissionRecord.order_id,
+        fee.vendor_id == CommissionRecord.shop_id,
+        fee.refund_id.is_not_distinct_from(CommissionRecord.refund_id),
     )
+
+
+def _selected(query: sa.Select, vendor_id: uuid.UUID, filters: StatementFilter) -> sa.Select:
+    query = query.where(CommissionRecord.shop_id == vendor_id)
     bounds = filters.bounds()
     if bounds:
         # Bounded on the partition key: only that month's partition is read.
@@ -111,30 +130,63 @@ def _statement_query(vendor_id: uuid.UUID, filters: StatementFilter) -> sa.Selec
     return query
 
 
-def count_rows(vendor_id: uuid.UUID, filters: StatementFilter) -> tuple[int, bool]:
-    """How many rows the statement has, and whether that is exact, never visiting a large shop's
-    every record.
-
-    Unfiltered by month, the running per-status counts answer it exactly; within a month it is
-    counted up to ``COUNT_CAP`` on that month's partition. The fee join never changes the count
-    (one fee row per sale or refund).
-    """
-    if filters.bounds() is None:
-        query = sa.select(
-            sa.func.coalesce(sa.func.sum(VendorCommissionTotal.record_count), 0)
-        ).where(VendorCommissionTotal.shop_id == vendor_id)
-        if filters.status:
-            query = query.where(VendorCommissionTotal.status == filters.status)
-        return db.session.scalar(query), True
-    start, end = filters.bounds()
-    query = sa.select(CommissionRecord.id).where(
-        CommissionRecord.shop_id == vendor_id,
-        CommissionRecord.created_at >= start,
-        CommissionRecord.created_at < end,
+def _statement_query(vendor_id: uuid.UUID, filters: StatementFilter) -> sa.Select:
+    fee, paired = _paired_fee()
+    query = (
+        sa.select(
+            CommissionRecord.created_at,
+            CommissionRecord.order_id,
+            VendorOrderNumber.number,
+            CommissionRecord.refund_id.is_not(None).label("is_refund"),
+            CommissionRecord.order_amount,
+            CommissionRecord.commission_rate,
+            CommissionRecord.commission_amount,
+            fee.fee_percentage,
+            sa.func.coalesce(fee.fee_amount, 0),
+            CommissionRecord.status,
+        )
+        .outerjoin(fee, paired)
+        # The order's number: one probe of the side table's unique order_id, not of orders.
+        .outerjoin(VendorOrderNumber, VendorOrderNumber.order_id == CommissionRecord.order_id)
     )
-    if filters.status:
-        query = query.where(CommissionRecord.status == filters.status)
-    return capped_count(query), False
+    return _selected(query, vendor_id, filters)
+
+
+def statement_totals(vendor_id: uuid.UUID, filters: StatementFilter) -> StatementTotals:
+    """The rows the filters select, counted and summed, never visiting a large shop's every
+    record: unfiltered by month, the kept per-status totals answer it exactly (a few rows);
+    within a month it is summed over that month's partition alone."""
+    if filters.bounds() is None:
+        kept = VendorCommissionTotal
+        query = sa.select(
+            *(
+                sa.func.coalesce(sa.func.sum(column), 0)
+                for column in (
+                    kept.record_count,
+                    kept.amount_total,
+                    kept.commission_total,
+                    kept.fee_total,
+                )
+            )
+        ).where(kept.shop_id == vendor_id)
+        if filters.status:
+            query = query.where(kept.status == filters.status)
+    else:
+        fee, paired = _paired_fee()
+        query = _selected(
+            sa.select(
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(CommissionRecord.order_amount), 0),
+                sa.func.coalesce(sa.func.sum(CommissionRecord.commission_amount), 0),
+                sa.func.coalesce(sa.func.sum(fee.fee_amount), 0),
+            )
+            .select_from(CommissionRecord)
+            .outerjoin(fee, paired),
+            vendor_id,
+            filters,
+        )
+    rows, amount, commission, fee_total = db.session.execute(query).one()
+    return StatementTotals(int(rows), Decimal(amount), Decimal(commission), Decimal(fee_total))
 
 
 def statement_page(
@@ -148,14 +200,14 @@ def statement_page(
     found, has_newer, has_older = keyset_rows(
         query, CommissionRecord.created_at, CommissionRecord.id, at or PageRequest(), per_page
     )
-    total, exact = count_rows(vendor_id, filters)
+    totals = statement_totals(vendor_id, filters)
     return StatementPage(
         [StatementRow(*row[:-1]) for row in found],
-        total,
+        totals.rows,
         has_newer,
         has_older,
         *ends(found, "record_id"),
-        exact,
+        totals,
     )
 
 
@@ -168,6 +220,7 @@ def statement_csv_rows(vendor_id: uuid.UUID, filters: StatementFilter) -> Iterat
         line = StatementRow(*row)
         yield [
             line.created_at.strftime("%Y-%m-%d %H:%M"),
+            line.order_label,
             line.order_id,
             "refund" if line.is_refund else "sale",
             line.amount,

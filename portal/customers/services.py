@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..orders.models import Order
@@ -25,9 +26,11 @@ def customer_for_user(user) -> Customer | None:
 
 
 def recent_orders(customer_id, limit: int = 10):
+    """The customer's latest orders, each with its shop (an order is named by its shop's number)."""
     return db.session.scalars(
         sa.select(Order)
         .where(Order.customer_id == customer_id)
+        .options(selectinload(Order.vendor))
         .order_by(Order.created_at.desc())
         .limit(limit)
     ).all()

@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..commissions.models import CommissionRecord, VendorPlatformFee
 from ..commissions.services import vendor_net
@@ -165,4 +166,27 @@ def money_breakdown(order: Order) -> MoneyBreakdown:
         order_amount_after=sum((row.order_amount for row in commissions), ZERO),
         commission_after=sum((row.commission_amount for row in commissions), ZERO),
         fee_after=sum((fee.fee_amount for fee in fees), ZERO),
+    )
+
+
+def commission_status_words(order: Order, breakdown: MoneyBreakdown) -> str | None:
+    """What happens to the order's commission, in the shop's words (not the record's status).
+
+    None before payment (there is no commission yet).
+    """
+    if breakdown.sale is None:
+        return None
+    if breakdown.merchandise_kept == 0:
+        reason = "canceled" if order.canceled_at is not None else "refunded in full"
+        return f"Reversed — the order was {reason}, so no commission is charged."
+    status = breakdown.sale.status
+    if status == "paid":
+        return "Paid out."
+    if status == "settled":
+        return "Settled — final; it waits for the payout run."
+    days = current_app.config["RETURN_WINDOW_DAYS"]
+    return (
+        f"Pending — final {days} days after the order is completed (a paid order the storefront "
+        f"never completes counts as completed {current_app.config['ORDER_AUTO_COMPLETE_DAYS']} "
+        "days after payment)."
     )

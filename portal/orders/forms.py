@@ -1,10 +1,17 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import DateField, SearchField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import choices
-from ..inputs import DateInRange
-from .handling import CANCEL_REASONS, STATUS_FILTERS, OrderFilter
+from ..inputs import DateInRange, strip_filter
+from . import numbers
+from .handling import (
+    CANCEL_REASONS,
+    MIN_NAME_SEARCH,
+    STATUS_FILTERS,
+    OrderFilter,
+    cancel_problem,
+)
 
 
 class OrderFilterForm(FlaskForm):
@@ -13,6 +20,11 @@ class OrderFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    q = SearchField(
+        "Search",
+        filters=[strip_filter],
+        validators=[Optional(), Length(max=100, message="Search for at most 100 characters.")],
+    )
     status = SelectField(
         "Status",
         choices=choices([("", "All orders"), *STATUS_FILTERS]),
@@ -20,6 +32,12 @@ class OrderFilterForm(FlaskForm):
     )
     date_from = DateField("From", validators=[Optional(), DateInRange()])
     date_to = DateField("To", validators=[Optional(), DateInRange()])
+
+    def validate_q(self, field) -> None:
+        if numbers.parse_number(field.data) is None and len(field.data) < MIN_NAME_SEARCH:
+            raise ValidationError(
+                f"Type an order number, or at least {MIN_NAME_SEARCH} letters of a name."
+            )
 
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
@@ -30,7 +48,23 @@ class OrderFilterForm(FlaskForm):
         status = self.status.data if self.status.data and not self.status.errors else None
         date_from = self.date_from.data if not self.date_from.errors else None
         date_to = self.date_to.data if not self.date_to.errors else None
-        return OrderFilter(status=status, date_from=date_from, date_to=date_to)
+        search = self.q.data if self.q.data and not self.q.errors else None
+        number = numbers.parse_number(search)
+        return OrderFilter(
+            status=status,
+            date_from=date_from,
+            date_to=date_to,
+            number=number,
+            name=search if search and number is None else None,
+        )
+
+    def params(self) -> dict:
+        """The filters as the URL carries them (the pager's links keep them)."""
+        return {
+            name: field.raw_data[0]
+            for name, field in self._fields.items()
+            if field.raw_data and field.raw_data[0]
+        }
 
 
 class OrderActionForm(FlaskForm):
@@ -48,6 +82,12 @@ class CancelOrderForm(FlaskForm):
         validators=[Optional(), Length(max=200, message="Keep the note under 200 characters.")],
     )
 
-    def validate_note(self, field) -> None:
-        if self.reason.data == "other" and not (field.data or "").strip():
-            raise ValidationError("Say why the order is canceled.")
+    def validate(self, extra_validators=None) -> bool:
+        # The reason-and-note rule is the service's (``handling.cancel_problem``); a rule on the
+        # note field itself would never run for an empty note (``Optional`` stops there).
+        valid = super().validate(extra_validators)
+        problem = cancel_problem(self.reason.data, self.note.data) if valid else None
+        if problem:
+            field, message = problem
+            self[field].errors = [*self[field].errors, message]
+        return valid and problem is None

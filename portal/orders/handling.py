@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from ..clock import utcnow
+from ..customers.models import Customer
 from ..deliveries.models import DeliveryAssignment
 from ..extensions import db
 from ..pagination import (
@@ -31,7 +32,7 @@ from ..pagination import (
     ends,
     keyset_rows,
 )
-from . import services, states
+from . import numbers, services, states
 from .models import Order
 from .services import OrderStateConflict
 
@@ -64,6 +65,11 @@ STATUS_FILTERS = (
     ("partially_refunded", "Partially refunded"),
     ("refunded", "Refunded"),
 )
+
+
+#: A search shorter than this (and not an order number) is refused: trigrams need three letters
+#: to use the name index (``idx_customers_name_trgm``).
+MIN_NAME_SEARCH = 3
 
 
 class OrderNotFound(LookupError):
@@ -124,16 +130,21 @@ class OrderFilter:
     status: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    number: int | None = None  # the shop's order number (#1042)
+    name: str | None = None  # a part of the customer's name
+
+    @property
+    def narrows(self) -> bool:
+        return any(
+            value is not None
+            for value in (self.status, self.date_from, self.date_to, self.number, self.name)
+        )
 
 
 @dataclass(frozen=True)
 class OrderRow:
     order: Order
     delivery_status: str | None
-
-    @property
-    def customer_first_name(self) -> str:
-        return customer_first_name(self.order)
 
 
 @dataclass(frozen=True)
@@ -167,9 +178,15 @@ def order_page(
     """A page of the shop's orders, newest first, with each one's delivery status.
 
     Keyset-paged on ``idx_orders_vendor_date`` and counted only up to ``COUNT_CAP``, so a page of a
-    shop with years of orders reads a page of rows, never the whole history.
+    shop with years of orders reads a page of rows, never the whole history. A search by number
+    reads one row of ``vendor_order_numbers``; a search by name finds the matching customers
+    through the trigram index first, then only their orders of this shop.
     """
     query = sa.select(Order).where(Order.vendor_id == vendor_id)
+    if filters.number is not None:
+        query = query.where(numbers.numbered(vendor_id, filters.number))
+    if filters.name:
+        query = query.where(Order.customer_id.in_(_customers_named(filters.name)))
     if filters.status:
         query = query.where(_status_condition(filters.status))
     # Bounds on created_at, the partition key: PostgreSQL reads only the months asked for.
@@ -216,11 +233,17 @@ def delivery_status(order: Order) -> str | None:
     return delivery_statuses([order.id]).get(order.id)
 
 
-def customer_first_name(order: Order) -> str:
-    """Only the first name leaves the customer's record for the shop (privacy)."""
+def _customers_named(part: str) -> sa.Select:
+    """The customers whose name contains ``part`` (any case; ``%`` and ``_`` match themselves)."""
+    escaped = part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.select(Customer.id).where(Customer.full_name.ilike(f"%{escaped}%", escape="\\"))
+
+
+def customer_name(order: Order) -> str:
+    """The customer's name as the shop sees it on its orders (to hand the order over)."""
     if order.customer is None or not order.customer.full_name.strip():
         return "—"
-    return order.customer.full_name.split()[0]
+    return order.customer.full_name
 
 
 def handling_step(order: Order) -> str:
@@ -285,16 +308,25 @@ def cancel_reason_text(reason: str, note: str | None) -> str:
     return f"{label}: {note}"[:255] if note else label
 
 
+def cancel_problem(reason: str | None, note: str | None) -> tuple[str, str] | None:
+    """What is wrong with a cancellation's reason and note, as (field, message), or None: a known
+    reason, and for "other" a note saying why (the form shows it beside its field)."""
+    if reason not in CANCEL_REASON_LABELS:
+        return "reason", "Choose a reason for the cancellation."
+    if reason == "other" and not (note or "").strip():
+        return "note", "Say why the order is canceled."
+    return None
+
+
 def cancel_by_shop(
     order: Order, reason: str, note: str | None = None, at: datetime | None = None
 ) -> Order:
     """The shop cancels, with a reason, through order intake: for a paid order, a refund of
     everything left is recorded and its commission and fee reversed (the portal moves no money).
     A completed order has to be refunded instead."""
-    if reason not in CANCEL_REASON_LABELS:
-        raise services.InvalidOrder("Choose a reason for the cancellation.")
-    if reason == "other" and not (note or "").strip():
-        raise services.InvalidOrder("Say why the order is canceled.")
+    problem = cancel_problem(reason, note)
+    if problem:
+        raise services.InvalidOrder(problem[1])
     order = _locked_for(order, "shop_cancel")
     return services.cancel_order(order, at, reason=cancel_reason_text(reason, note))
 

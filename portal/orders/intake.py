@@ -55,6 +55,8 @@ class IncomingOrder:
     total: Decimal
     referral_session: str | None = None
     dropoff_address: dict[str, Any] | None = None
+    # The storefront's own order number as its customers know it (``#R-2044``), if it sends one.
+    order_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ def _place(event: IncomingEvent) -> Order:
         placed_at=event.occurred_at,
         source=event.source,
         external_id=incoming.external_id,
+        external_number=incoming.order_number,
         currency=incoming.currency,
         referral_session=incoming.referral_session,
         expected_subtotal=incoming.subtotal,

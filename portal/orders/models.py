@@ -70,6 +70,11 @@ class OrderColumns:
     customer_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("customers.id"))
     source: Mapped[str] = mapped_column(sa.String(20), server_default="portal")
     external_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # The shop's own order number (#1042), allocated at placement (``numbers.py``); unique per
+    # shop through ``vendor_order_numbers``.
+    number: Mapped[int] = mapped_column(sa.Integer)
+    # The external storefront's own order number as its customers know it, when it sends one.
+    external_number: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[str] = mapped_column(sa.String(20), server_default="pending")
     currency: Mapped[str] = mapped_column(sa.CHAR(3), server_default="USD")
     subtotal: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
@@ -116,7 +121,20 @@ class Order(OrderColumns, db.Model):
     )
 
     def __repr__(self) -> str:
-        return f"<Order {self.id} {self.status}>"
+        return f"<Order #{self.number} {self.id} {self.status}>"
+
+    @property
+    def label(self) -> str:
+        """How every page and file names the order: the shop's number, ``#1042``."""
+        return f"#{self.number}"
+
+    @property
+    def storefront_label(self) -> str | None:
+        """The external storefront's own name for the order, shown beside ``label``: its order
+        number when it sent one, else its order id; None for the portal's own orders."""
+        if self.external_number:
+            return self.external_number
+        return self.external_id
 
 
 sa.Index("idx_orders_vendor_date", Order.vendor_id, Order.created_at.desc())
@@ -196,6 +214,42 @@ class OrderExternalRef(db.Model):
     order_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship()
+
+
+class VendorOrderNumber(db.Model):
+    """Makes a shop's order numbers unique across all partitions, and finds an order by number.
+
+    ``orders (vendor_id, number)`` cannot be unique without ``created_at`` (the partition key), as
+    for ``order_external_refs``. ``orders.number`` keeps the number for display; this row is
+    written in the same transaction (``numbers.py``).
+    """
+
+    __tablename__ = "vendor_order_numbers"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("vendor_id", "number"),
+        sa.UniqueConstraint("order_id", name="unique_numbered_order"),
+        order_reference(ondelete="CASCADE"),
+    )
+
+    vendor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"))
+    number: Mapped[int] = mapped_column(sa.Integer)
+    order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    order_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VendorOrderCounter(db.Model):
+    """The last order number a shop gave out; placing an order takes the next one.
+
+    One row per shop, incremented with ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: two
+    orders placed at once for one shop wait for each other on this row and never share a number.
+    """
+
+    __tablename__ = "vendor_order_counters"
+
+    vendor_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_number: Mapped[int] = mapped_column(sa.Integer)
 
 
 class OrderEvent(db.Model):

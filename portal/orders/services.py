@@ -26,7 +26,7 @@ from ..extensions import db
 from ..money import to_money
 from ..tiers import volumes
 from ..vendors.models import Vendor
-from . import refund_rule, states
+from . import numbers, refund_rule, states
 from .models import Order, OrderExternalRef, OrderItem, OrderRefund
 
 ZERO = Decimal("0.00")
@@ -116,16 +116,19 @@ def place_order(
     placed_at: datetime | None = None,
     source: str = "portal",
     external_id: str | None = None,
+    external_number: str | None = None,
     currency: str = "USD",
     referral_session: str | None = None,
     expected_subtotal: Decimal | None = None,
     expected_total: Decimal | None = None,
 ) -> Order:
-    """Record a pending order for one vendor, with its line items and totals.
+    """Record a pending order for one vendor, with its line items and totals, under the shop's
+    next order number (``numbers.py``).
 
     The subtotal is the sum of the lines; a storefront that states its own ``expected_subtotal``
     or ``expected_total`` has them checked against it. An order from an external storefront
-    (``external_id``) gets its ``(source, external_id)`` reference, which refuses it twice.
+    (``external_id``) gets its ``(source, external_id)`` reference, which refuses it twice, and
+    keeps the storefront's own order number (``external_number``) to show beside the shop's.
     """
     placed_at = placed_at or utcnow()
     if db.session.get(Vendor, vendor_id) is None:
@@ -148,11 +151,13 @@ def place_order(
         )
     order = Order(
         id=uuid.uuid4(),
+        number=numbers.next_number(vendor_id),
         checkout_id=checkout_id or uuid.uuid4(),
         vendor_id=vendor_id,
         customer_id=customer_id,
         source=source,
         external_id=external_id,
+        external_number=external_number,
         status="pending",
         currency=currency,
         subtotal=subtotal,
@@ -169,6 +174,7 @@ def place_order(
     )
     db.session.add(order)
     db.session.flush()
+    numbers.record_number(order)
     if external_id is not None:
         _claim_external_id(order, source, external_id)
     hold_points_redemption(order)

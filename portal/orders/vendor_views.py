@@ -18,9 +18,10 @@ from .. import htmx
 from ..extensions import db
 from ..pagination import PageRequest
 from ..security import restrict_blueprint
+from ..shell import toast
 from ..vendors.access import current_membership, current_vendor
 from . import handling
-from .breakdown import money_breakdown
+from .breakdown import commission_status_words, money_breakdown
 from .forms import CancelOrderForm, OrderActionForm, OrderFilterForm
 from .services import InvalidOrder, OrderError
 
@@ -38,6 +39,16 @@ ADDRESS_KEYS = (
     "zip",
     "country",
 )
+#: The badge's tone per handling step: what asks for the shop's action stands out.
+STEP_TONES = {
+    "to_accept": "warning",
+    "accepted": "info",
+    "ready": "success",
+    "completed": "success",
+    "delivered": "success",
+    "canceled": "critical",
+    "refunded": "critical",
+}
 STEP_LABELS = {
     "to_accept": "To accept",
     "accepted": "Accepted",
@@ -53,9 +64,15 @@ STEP_LABELS = {
 
 #: What a cancellation records: the portal moves no money, so it says so.
 CANCELED_MESSAGE = (
-    "Order canceled. If it was paid, a refund of what was left of it is recorded and its "
+    "Order {number} canceled. If it was paid, a refund of what was left of it is recorded and its "
     "commission and fee are reversed; the portal does not return the customer's payment itself."
 )
+#: The toast of each step that went through (the row or the detail shows the new state).
+DONE_MESSAGES = {
+    "accept": "Order {number} accepted.",
+    "ready": "Order {number} is ready for pickup.",
+    "cancel": "Order {number} canceled; its refund is recorded, no money moved.",
+}
 
 
 def format_address(address: dict | None) -> str:
@@ -67,13 +84,30 @@ def format_address(address: dict | None) -> str:
     return ", ".join(str(value) for value in address.values() if isinstance(value, str | int))
 
 
+def delivery_words(status: str | None) -> str:
+    return (status or "not dispatched").replace("_", " ")
+
+
+#: The multiplication sign between a line's title and its quantity ("Blue Mug x 2").
+TIMES = "\u00d7"
+
+
+def items_summary(order) -> str:
+    """Every line with its quantity, one line of text (truncated in the list)."""
+    return ", ".join(f"{item.title} {TIMES} {item.quantity}" for item in order.items)
+
+
 @bp.context_processor
 def helpers() -> dict:
     return {
         "format_address": format_address,
         "handling_step": handling.handling_step,
         "step_label": lambda order: STEP_LABELS.get(handling.handling_step(order), order.status),
-        "first_name": handling.customer_first_name,
+        "step_tone": lambda order: STEP_TONES.get(handling.handling_step(order), "neutral"),
+        "customer_name": handling.customer_name,
+        "delivery_words": delivery_words,
+        "items_summary": items_summary,
+        "commission_status_words": commission_status_words,
         "can_take": handling.can_take,
         "blank_cancel_form": _blank_cancel_form,
     }
@@ -103,22 +137,16 @@ def index():
     form = OrderFilterForm(request.args)
     form.validate()  # errors are shown beside the fields; a bad filter is simply not applied
     at = PageRequest.from_args(request.args)
-    result = handling.order_page(vendor.id, form.to_filter(), at)
+    filters = form.to_filter()
+    result = handling.order_page(vendor.id, filters, at)
     return htmx.render(
         "orders/index.html",
         "orders/_orders.html",
         form=form,
+        filters=filters,
         result=result,
-        params=_filter_params(),
+        params=form.params(),
     )
-
-
-def _filter_params() -> dict:
-    return {
-        key: request.args[key]
-        for key in ("status", "date_from", "date_to")
-        if request.args.get(key)
-    }
 
 
 @bp.route("/badge")
@@ -153,9 +181,17 @@ def detail(order_id: str):
 # --- the shop's steps ----------------------------------------------------------------------------
 
 
-def _respond(order, *, status: int = 200, message: str | None = None, cancel_form=None):
-    """Answer an action: the row (list) or the detail block (detail page) for HTMX; a redirect or
-    the detail page otherwise. ``message`` explains a refusal right where the click was."""
+def _respond(
+    order,
+    *,
+    status: int = 200,
+    message: str | None = None,
+    cancel_form=None,
+    done: str | None = None,
+):
+    """Answer an action: the row (list) or the detail block (detail page) for HTMX, with a toast
+    saying what was ``done``; a redirect or the detail page otherwise. ``message`` explains a
+    refusal right where the click was; a cancel form with errors stays open with them."""
     view = request.args.get("view", "list")
     db.session.expire_all()
     order = handling.shop_order(order.vendor_id, order.id)
@@ -178,6 +214,8 @@ def _respond(order, *, status: int = 200, message: str | None = None, cancel_for
         response.vary.add("HX-Request")
         if status < 300:
             htmx.trigger(response, "order-updated")
+            if done:
+                toast(response, done.format(number=order.label))
         return response
     if status >= 300:
         page = render_template(
@@ -190,7 +228,7 @@ def _respond(order, *, status: int = 200, message: str | None = None, cancel_for
     return redirect(url_for(".index"), 303)
 
 
-def _step(order_id: str, step, done: str):
+def _step(order_id: str, step, action: str):
     order = _order_or_404(order_id)
     form = OrderActionForm()
     if not form.validate_on_submit():
@@ -201,19 +239,20 @@ def _step(order_id: str, step, done: str):
         db.session.rollback()
         return _respond(order, status=409, message=str(error))
     db.session.commit()
+    done = DONE_MESSAGES[action]
     if not htmx.is_partial_request():
-        flash(done, "success")
-    return _respond(order)
+        flash(done.format(number=order.label), "success")
+    return _respond(order, done=done)
 
 
 @bp.post("/<order_id>/accept")
 def accept(order_id: str):
-    return _step(order_id, handling.accept_order, "Order accepted.")
+    return _step(order_id, handling.accept_order, "accept")
 
 
 @bp.post("/<order_id>/ready")
 def ready(order_id: str):
-    return _step(order_id, handling.mark_ready, "Order marked ready for pickup.")
+    return _step(order_id, handling.mark_ready, "ready")
 
 
 @bp.post("/<order_id>/cancel")
@@ -232,5 +271,5 @@ def cancel(order_id: str):
         return _respond(order, status=409, message=str(error))
     db.session.commit()
     if not htmx.is_partial_request():
-        flash(CANCELED_MESSAGE, "success")
-    return _respond(order)
+        flash(CANCELED_MESSAGE.format(number=order.label), "success")
+    return _respond(order, done=DONE_MESSAGES["cancel"])

@@ -38,6 +38,7 @@ MAX_BODY_BYTES = 1024 * 1024
 # Money as a decimal string with at most two decimals and what NUMERIC(10,2) holds.
 MONEY_PATTERN = re.compile(r"\d{1,8}(\.\d{1,2})?")
 TEXT_LIMIT = 255
+ORDER_NUMBER_LIMIT = 64  # orders.external_number
 # Non-UUID checkout ids (e.g. a MedusaJS cart id) map to a stable UUID, so one checkout's orders
 # still share their ``checkout_id``.
 CHECKOUT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:marketplace-portal:checkout")
@@ -178,7 +179,21 @@ def _placed_order(data: dict, source: str) -> IncomingOrder:
         total=_money(data, "total", "data.order.total"),
         referral_session=_optional_text(data, "referral_session", "data.order.referral_session"),
         dropoff_address=dropoff,
+        order_number=_order_number(data),
     )
+
+
+def _order_number(data: dict) -> str | None:
+    """The storefront's own order number, optional: a string (``"#R-2044"``) or a whole number
+    (a MedusaJS ``display_id``), kept as text."""
+    value = data.get("order_number")
+    where = "data.order.order_number"
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        value = str(value)
+    text = _optional_text({"order_number": value}, "order_number", where)
+    if text is not None and len(text) > ORDER_NUMBER_LIMIT:
+        raise MalformedEvent(f"{where} is longer than {ORDER_NUMBER_LIMIT} characters")
+    return text
 
 
 def _item(item: Any, where: str) -> LineItem:

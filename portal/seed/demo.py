@@ -428,10 +428,13 @@ def _place_orders(rng, shops, customers, first_day: date, today: date) -> None:
     now = datetime.combine(today, time(12), tzinfo=UTC)
     while day <= today:
         for vendor, products in shops:
-            for _ in range(rng.choice([0, 0, 1, 1, 2])):
-                placed_at = datetime.combine(day, time.min, tzinfo=UTC) + timedelta(
-                    minutes=rng.randint(7 * 60, 21 * 60)
-                )
+            # In time order, as a shop numbers its orders (#1001, #1002, ...).
+            times = sorted(
+                datetime.combine(day, time.min, tzinfo=UTC)
+                + timedelta(minutes=rng.randint(7 * 60, 21 * 60))
+                for _ in range(rng.choice([0, 0, 1, 1, 2]))
+            )
+            for placed_at in times:
                 if placed_at > now:
                     continue
                 customer = rng.choice(customers)

@@ -22,27 +22,29 @@ document.addEventListener("htmx:sendError", () => {
 });
 
 // The phone's menu button (vendor, admin) opens the sidebar: a disclosure, so aria-expanded tells
-// screen readers, and Escape or following a link closes it.
-const menuButton = document.querySelector("[data-menu-toggle]");
+// screen readers, and Escape or following a link closes it. Listened for on the document: a page
+// htmx restores from the server (Back to a filtered list) brings new buttons.
 function setMenu(open) {
+  const menuButton = document.querySelector("[data-menu-toggle]");
   if (!menuButton) return;
   menuButton.setAttribute("aria-expanded", String(open));
   document.body.classList.toggle("menu-open", open);
 }
-const sidebar = document.getElementById("sidebar");
-if (menuButton) {
-  menuButton.addEventListener("click", () => {
-    setMenu(menuButton.getAttribute("aria-expanded") !== "true");
-  });
-  sidebar?.addEventListener("click", (event) => {
-    if (event.target.closest("a")) setMenu(false);
-  });
-}
+const currentMenuButton = () => document.querySelector("[data-menu-toggle]");
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-menu-toggle]");
+  if (toggle) {
+    setMenu(toggle.getAttribute("aria-expanded") !== "true");
+  } else if (event.target.closest("#sidebar a")) {
+    setMenu(false);
+  }
+});
 // While the phone's menu is open it covers the page: Tab and Shift+Tab go round the menu button
 // and the menu's links, never to the page hidden under it.
 document.addEventListener("keydown", (event) => {
+  const sidebar = document.getElementById("sidebar");
   if (event.key !== "Tab" || !document.body.classList.contains("menu-open") || !sidebar) return;
-  const stops = [menuButton, ...sidebar.querySelectorAll("a[href], button, [tabindex]:not([tabindex='-1'])")];
+  const stops = [currentMenuButton(), ...sidebar.querySelectorAll("a[href], button, [tabindex]:not([tabindex='-1'])")];
   const at = stops.indexOf(document.activeElement);
   const next = at === -1 ? 0 : (at + (event.shiftKey ? stops.length - 1 : 1)) % stops.length;
   event.preventDefault();
@@ -59,7 +61,7 @@ document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
   if (document.body.classList.contains("menu-open")) {
     setMenu(false);
-    menuButton.focus();  // back to the button that opened it
+    currentMenuButton()?.focus();  // back to the button that opened it
   }
   document.querySelectorAll("details.user-menu[open], details.row-menu[open], details.confirm[open]").forEach((menu) => {
     menu.removeAttribute("open");

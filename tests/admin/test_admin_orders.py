@@ -63,6 +63,8 @@ def test_the_page_shows_what_is_left(client, admin, order):
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in page
     assert "$54.99" in page and "$49.99" in page and "$5.00" in page
+    assert f"<h1>Refund order {order.label} <small" in page
+    assert f"order {order.label} (storefront order {order.storefront_label})" in page
     assert "does not return the customer&#39;s payment" in page or "does not return" in page
 
 
@@ -140,6 +142,8 @@ def test_waiting_orders_are_listed_and_can_be_held_and_released(client, admin, d
     db.session.commit()  # survives the views' rollbacks of refused holds
     page = client.get("/admin/orders/waiting").get_data(as_text=True)
     assert str(waiting.id)[:8] in page and "1 order ·" in page
+    assert f">{waiting.label}</a>" in page  # named by its shop's number
+    assert f"storefront {waiting.external_id}" in page
 
     refused = client.post(f"/admin/orders/{waiting.id}/hold", data={"reason": ""}, headers=HTMX)
     assert refused.status_code == 422 and "Say why the order is held." in refused.get_data(True)

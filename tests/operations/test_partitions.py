@@ -23,6 +23,7 @@ from portal.operations.partitions import (
     is_partition_name,
     list_partitions,
 )
+from portal.orders import numbers
 from portal.orders.models import Order
 from portal.vendors.models import Vendor
 
@@ -48,9 +49,12 @@ def bounds_of(partition: str) -> str | None:
 
 def place_order(created_at: datetime) -> Order:
     vendor = Vendor(name="Partition Shop", slug=f"partition-shop-{uuid.uuid4().hex[:8]}")
+    db.session.add(vendor)
+    db.session.flush()
     order = Order(
         checkout_id=uuid.uuid4(),
         vendor=vendor,
+        number=numbers.next_number(vendor.id),
         subtotal=Decimal("10.00"),
         total=Decimal("10.00"),
         created_at=created_at,

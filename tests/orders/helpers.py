@@ -53,6 +53,8 @@ def placed(
     event_id: str | None = None,
     subtotal: str | None = None,
     total: str | None = None,
+    order_number: str | None = None,
+    customer_name: str = "Bea Buyer",
 ) -> IncomingEvent:
     """An ``order.placed`` event; ``items`` are (unit price, quantity)."""
     items = items or [("20.00", 2), ("9.99", 1)]
@@ -79,7 +81,7 @@ def placed(
             vendor_id=vendor.id,
             checkout_id=uuid.uuid4(),
             customer_email=email,
-            customer_name="Bea Buyer",
+            customer_name=customer_name,
             currency="USD",
             items=lines,
             subtotal=to_money(subtotal_amount),
@@ -88,6 +90,7 @@ def placed(
             total=to_money(total_amount),
             referral_session=referral_session,
             dropoff_address={"line1": "1 Main St", "city": "Portland"},
+            order_number=order_number,
         ),
     )
 

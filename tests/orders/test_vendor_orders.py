@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -79,7 +80,7 @@ def reload(order) -> Order:
 # --- list, filters, pagination ----------------------------------------------------------------
 
 
-def test_list_shows_items_first_name_address_and_delivery_status(client, auth, shop, buyer):
+def test_list_shows_number_items_customer_address_and_delivery_status(client, auth, shop, buyer):
     owner, vendor = shop
     dispatched = order_for(vendor, customer=buyer, qty=2)
     order_for(vendor, customer=buyer, price="7.50", paid=False)
@@ -100,7 +101,8 @@ def test_list_shows_items_first_name_address_and_delivery_status(client, auth, s
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in body
     assert "Blue Mug \u00d7 2" in body
-    assert "Casey" in body and "Public" not in body  # first name only
+    assert "Casey Q Public" in body  # the customer's name, to hand the order over
+    assert f">{dispatched.label}</a>" in body
     assert "12 Elm Street, Portland, 97201" in body
     assert "enroute to pickup" in body and "not dispatched" in body
     assert "To accept" in body and "Awaiting payment" in body
@@ -380,7 +382,7 @@ def test_detail_breakdown_with_a_partial_refund(client, auth, shop, buyer):
         "Paid",
     ):
         assert text in page, text
-    assert "does not balance" not in page and "Public" not in page
+    assert "does not balance" not in page and "Casey Q Public" in page
 
 
 def test_breakdown_names_referral_and_promotional_fee(shop, app):
@@ -528,3 +530,147 @@ def test_a_button_is_shown_exactly_when_its_step_is_accepted(shop, state, action
     finally:
         savepoint.rollback()
     assert shown == accepted
+
+
+# --- numbers, search, filters' messages -------------------------------------------------------
+
+
+def test_orders_are_found_by_number_or_by_a_part_of_the_customers_name(client, auth, shop, rival):
+    owner, vendor = shop
+    casey = customer_for_user(make_customer(email="c@example.com", full_name="Casey Q Public"))
+    dana = customer_for_user(make_customer(email="d@example.com", full_name="Dana 100% Real"))
+    start = utcnow() - timedelta(minutes=10)
+    first = order_for(vendor, customer=casey, price="11.00", at=start)
+    second = order_for(vendor, customer=dana, price="22.00", at=start + timedelta(seconds=1))
+    order_for(rival[1], customer=casey, price="33.00")  # another shop's: never listed
+    auth.login(owner.email)
+
+    def listed(q: str) -> str:
+        return client.get("/vendor/orders/", query_string={"q": q}, headers=HX).get_data(True)
+
+    for typed in (str(second.number), f"#{second.number}", f" # {second.number} "):
+        page = listed(typed)
+        assert "1 order ·" in page and "$22.00" in page and "$11.00" not in page, typed
+    assert "No orders match these filters" in listed("#99999")
+    by_name = listed("q publ")  # any case, any part
+    assert "1 order ·" in by_name and "$11.00" in by_name and "$33.00" not in by_name
+    assert "$22.00" in listed("100%") and "$11.00" not in listed("100%")  # % matches itself
+    assert "No orders match" in listed("___")  # so does _
+    # Too short to be a name (and not a number): said beside the list, not applied.
+    short = listed("ca")
+    assert "Type an order number, or at least 3 letters of a name." in short
+    assert "2 orders" in short
+    # The pager keeps the search.
+    page = client.get("/vendor/orders/?q=casey&status=paid").get_data(as_text=True)
+    assert 'value="casey"' in page and first.label in page
+
+
+def test_a_filter_problem_reads_the_same_on_an_update_as_on_a_full_load(client, auth, shop):
+    owner, vendor = shop
+    order_for(vendor, price="11.00")
+    auth.login(owner.email)
+    query = "/vendor/orders/?date_from=2026-05-10&date_to=2026-05-01"
+    full = client.get(query).get_data(as_text=True)
+    update = client.get(query, headers=HX).get_data(as_text=True)
+    assert "<html" in full and "<html" not in update
+
+    def message(page: str) -> str:
+        return (
+            re.search(
+                r'<div class="alert[^"]*" role="alert" id="order-filter-errors">(.*?)</div>',
+                page,
+                re.S,
+            )
+            .group(1)
+            .strip()
+        )
+
+    assert message(full) == message(update)
+    assert "The end date is before the start date." in message(update)
+    assert "$11.00" in update  # the start date alone is applied
+
+
+def test_the_list_and_the_order_show_both_numbers(client, auth, shop):
+    owner, vendor = shop
+    mine = order_for(vendor, price="10.00")
+    theirs = order_for(
+        vendor, price="20.00", source="webhook", external_id="ext-9", external_number="R-2044"
+    )
+    auth.login(owner.email)
+    page = client.get("/vendor/orders/").get_data(as_text=True)
+    assert f">{mine.label}</a>" in page and f">{theirs.label}</a>" in page
+    assert 'title="Storefront order R-2044">R-2044' in page
+    detail = client.get(f"/vendor/orders/{theirs.id}").get_data(as_text=True)
+    assert f"<title>Order {theirs.label} ·" in detail and f"<h1>Order {theirs.label}</h1>" in detail
+    assert "storefront order R-2044" in detail
+
+
+def test_a_canceled_orders_commission_status_says_what_happens(client, auth, shop):
+    owner, vendor = shop
+    kept = order_for(vendor, price="40.00")
+    canceled = order_for(vendor, price="50.00")
+    handling.cancel_by_shop(canceled, "out_of_stock")
+    auth.login(owner.email)
+
+    def status(order) -> str:
+        page = client.get(f"/vendor/orders/{order.id}").get_data(as_text=True)
+        return re.search(r'data-field="commission-status">([^<]*)<', page).group(1)
+
+    assert status(canceled) == "Reversed — the order was canceled, so no commission is charged."
+    assert status(kept).startswith("Pending — final 7 days after the order is completed")
+    db.session.execute(
+        sa.text("UPDATE commission_records SET status = 'settled' WHERE order_id = :id"),
+        {"id": kept.id},
+    )
+    assert status(kept) == "Settled — final; it waits for the payout run."
+    assert "Commission status: pending" not in status(kept)
+
+
+# --- the cancel panel -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("view", ["list", "detail"])
+def test_a_refused_cancellation_keeps_its_panel_open_with_the_error(client, auth, shop, view):
+    owner, vendor = shop
+    order = order_for(vendor)
+    auth.login(owner.email)
+    response = client.post(
+        f"/vendor/orders/{order.id}/cancel?view={view}",
+        data={"reason": "other", "note": "  "},
+        headers=HX,
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert re.search(r'<details class="confirm cancel-order" open>', body)
+    assert (
+        f'id="note-{view}-{order.id}-error" class="field-error">Say why the order is canceled.'
+        in (body)
+    )
+    assert 'aria-invalid="true"' in body and "autofocus" in body
+    assert '<option selected value="other">' in body  # what was chosen stays chosen
+    if view == "list":
+        assert '<details class="row-menu" open>' in body  # the menu holding it too
+    assert "HX-Trigger" not in response.headers  # nothing happened: no toast
+    assert reload(order).status == "paid"
+
+
+def test_each_step_answers_with_a_toast_naming_the_order(client, auth, shop):
+    owner, vendor = shop
+    order = order_for(vendor)
+    auth.login(owner.email)
+
+    def toast(response) -> str:
+        assert response.status_code == 200
+        return json.loads(response.headers["HX-Trigger"])["toast"]["message"]
+
+    assert toast(client.post(f"/vendor/orders/{order.id}/accept", headers=HX)) == (
+        f"Order {order.label} accepted."
+    )
+    assert toast(client.post(f"/vendor/orders/{order.id}/ready?view=detail", headers=HX)) == (
+        f"Order {order.label} is ready for pickup."
+    )
+    canceled = client.post(
+        f"/vendor/orders/{order.id}/cancel", data={"reason": "shop_closed"}, headers=HX
+    )
+    assert toast(canceled).startswith(f"Order {order.label} canceled")
+    assert "order-updated" in json.loads(canceled.headers["HX-Trigger"])

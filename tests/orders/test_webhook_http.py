@@ -314,3 +314,23 @@ def test_line_delivery_and_pro_rata_refunds_combine_to_exactly_the_order(shop, p
     order = order_now()
     assert order.status == "refunded" and order.refunded_subtotal == order.subtotal
     assert commission_left() == 0
+
+
+def test_the_storefronts_own_order_number_is_kept_beside_the_shops(shop, post, committed, app):
+    first = app.config["FIRST_ORDER_NUMBER"]
+    assert post(event("order.placed", order_body(shop, "m-1", order_number="#R-2044")))[0] == 200
+    # A MedusaJS display_id is a whole number.
+    assert post(event("order.placed", order_body(shop, "m-2", order_number=2045)))[0] == 200
+    assert post(event("order.placed", order_body(shop, "m-3")))[0] == 200
+    for bad, reason in ((True, "non-empty string"), ("x" * 65, "longer than 64"), ([1], "string")):
+        status, answer = post(event("order.placed", order_body(shop, "m-4", order_number=bad)))
+        assert status == 400 and reason in answer["error"], bad
+    db.session.expire_all()
+    placed = db.session.execute(
+        sa.select(Order.external_id, Order.number, Order.external_number).order_by(Order.number)
+    ).all()
+    assert placed == [
+        ("m-1", first, "#R-2044"),
+        ("m-2", first + 1, "2045"),
+        ("m-3", first + 2, None),
+    ]

@@ -9,6 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from portal.extensions import db
+from portal.orders import numbers
 from portal.orders.models import Order
 from portal.tiers.models import ShopTier, VendorMonthlyVolume
 from portal.vendors.services import vendor_for_user
@@ -48,6 +49,7 @@ def add_order(
         sa.insert(Order).values(
             checkout_id=uuid.uuid4(),
             vendor_id=vendor.id,
+            number=numbers.next_number(vendor.id),
             status=status,
             subtotal=subtotal_amount,
             total=subtotal_amount,

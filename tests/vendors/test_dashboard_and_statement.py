@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
+from portal.extensions import db
 from portal.orders import services as orders
 from portal.tiers.dashboard import tier_progress
 from portal.vendors.services import vendor_for_user
@@ -140,3 +142,65 @@ def test_statement_refuses_other_roles(client, auth, path, role):
     user = MAKERS[role]()
     auth.login(user.email)
     assert client.get(path).status_code == 403
+
+
+def totals_row(page: str) -> list[str]:
+    """The totals row's cells, as shown."""
+    foot = re.search(r"<tfoot>(.*?)</tfoot>", page, re.S).group(1)
+    return [
+        re.sub(r"<[^>]+>", "", cell).strip()
+        for cell in re.findall(r"<td[^>]*>(.*?)</td>", foot, re.S)
+    ]
+
+
+def test_the_statement_totals_every_row_the_filters_select(client, auth, shop):
+    owner, vendor = shop
+    vendor.created_at = datetime.now(UTC) - timedelta(days=365)  # fees at 2.9%
+    last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=3)).replace(hour=12)
+    sell(vendor, "80.00", at=last_month)
+    refunded = sell(vendor, "100.00")
+    orders.refund_order(refunded, Decimal("40.00"), "refund-1")
+    for _ in range(26):  # more than a page: the totals are every page's
+        sell(vendor, "10.00")
+    auth.login(owner.email)
+
+    # 80 + 100 - 40 + 26 x 10 = 400 of sales; commission 15%: 12 + 15 - 6 + 26 x 1.50 = 60;
+    # fee 2.9%: 2.32 + 2.90 - 1.16 + 26 x 0.29 = 11.60; net = 400 - 60 - 11.60.
+    page = client.get("/vendor/commissions/").get_data(as_text=True)
+    assert totals_row(page) == [
+        "Total 29 rows, every page",
+        "$400.00",
+        "",
+        "$60.00",
+        "$11.60",
+        "$328.40",
+        "",
+    ]
+    month = last_month.strftime("%Y-%m")
+    page = client.get(f"/vendor/commissions/?month={month}").get_data(as_text=True)
+    assert totals_row(page) == ["Total 1 row", "$80.00", "", "$12.00", "$2.32", "$65.68", ""]
+    assert "1 row ·" in page
+
+    # By status, unfiltered by month: the kept totals of that status alone.
+    db.session.execute(
+        sa.text("UPDATE commission_records SET status = 'settled' WHERE order_id = :id"),
+        {"id": refunded.id},
+    )
+    page = client.get("/vendor/commissions/?status=settled").get_data(as_text=True)
+    assert totals_row(page) == ["Total 2 rows", "$60.00", "", "$9.00", "$1.74", "$49.26", ""]
+    assert page.count("Settled</td>") == 2
+
+
+def test_each_statement_row_links_its_order_by_number(client, auth, shop):
+    owner, vendor = shop
+    order = sell(vendor, "100.00")
+    orders.refund_order(order, Decimal("40.00"), "refund-1")
+    auth.login(owner.email)
+    page = client.get("/vendor/commissions/").get_data(as_text=True)
+    link = f'<a href="/vendor/orders/{order.id}" class="order-number">{order.label}</a>'
+    assert page.count(link) == 2  # the sale and its refund
+    assert "Pending</td>" in page and ">pending<" not in page
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/vendor/commissions/export.csv").get_data(True)))
+    )
+    assert [(row["order"], row["order_id"]) for row in rows] == [(order.label, str(order.id))] * 2

@@ -3,7 +3,8 @@
 The shop has more of everything than a page shows (orders with several items and their own
 customers, commission rows, products with brands and categories); a page's count must not depend
 on how many rows it lists. And no statement counts a shop's whole history: counts over orders or
-commission records stop at a LIMIT (the pager's "1,000+").
+commission records stop at a LIMIT (the pager's "1,000+"), or stay within one period of the
+partition key (the statement's month: its totals and count are that month's partition's).
 """
 
 from __future__ import annotations
@@ -105,13 +106,14 @@ def counted_get(client, path: str) -> tuple[str, list[str]]:
 
 
 def counts_history(statement: str) -> bool:
-    """A count over the shop's orders or commission records that no LIMIT stops."""
+    """A count over the shop's orders or commission records that neither a LIMIT stops nor a
+    period of the partition key (``created_at >=`` and ``<`` on the counted table) bounds."""
     flat = " ".join(statement.split())
-    return (
-        "count(*)" in flat
-        and re.search(r"FROM (orders|commission_records)\b", flat) is not None
-        and "LIMIT" not in flat
-    )
+    table = re.search(r"FROM (orders|commission_records)\b", flat)
+    if "count(*)" not in flat or table is None or "LIMIT" in flat:
+        return False
+    column = f"{table.group(1)}.created_at"
+    return not (f"{column} >=" in flat and f"{column} <" in flat)
 
 
 def test_each_vendor_page_sends_a_fixed_small_number_of_statements(client, auth, busy_shop):
@@ -124,6 +126,19 @@ def test_each_vendor_page_sends_a_fixed_small_number_of_statements(client, auth,
         assert not any(counts_history(statement) for statement in sent), path
     _, sent = counted_get(client, f"/vendor/commissions/?month={month}")
     assert len(sent) <= BOUNDS["/vendor/commissions/"]
+    assert not any(counts_history(statement) for statement in sent)
+
+
+@pytest.mark.parametrize("query", ["q=Buyer+3", "q=uyer", "q=%231001", "q=1020&status=paid"])
+def test_a_search_costs_what_the_list_costs(client, auth, busy_shop, query):
+    """By number (one row of vendor_order_numbers) or by name (the matching customers first):
+    the orders page's statements, none counting the shop's history without a LIMIT."""
+    auth.login(busy_shop.email)
+    path = f"/vendor/orders/?{query}"
+    client.get(path)
+    page, sent = counted_get(client, path)
+    assert "order" in page and "No orders match" not in page, query
+    assert len(sent) <= BOUNDS["/vendor/orders/"], f"{path}: {len(sent)}\n\n" + "\n\n".join(sent)
     assert not any(counts_history(statement) for statement in sent)
 
 
@@ -142,6 +157,12 @@ def test_the_history_check_would_see_an_uncapped_count():
     old_pager = "SELECT count(*) AS count_1 FROM (SELECT orders.id FROM orders WHERE x) AS anon_1"
     assert counts_history(old_pager)
     assert not counts_history(old_pager.replace("WHERE x", "WHERE x LIMIT 1001"))
+    month = (
+        "SELECT count(*) FROM commission_records WHERE commission_records.shop_id = 1 AND "
+        "commission_records.created_at >= '2026-10-01' AND commission_records.created_at < '{end}'"
+    )
+    assert not counts_history(month.format(end="2026-11-01"))
+    assert counts_history(month.replace("AND commission_records.created_at < '{end}'", ""))
 
 
 @pytest.mark.parametrize(

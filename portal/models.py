@@ -1,5 +1,6 @@
 """Imports every feature's models so the metadata (and Alembic) sees the whole schema."""
 
+from .admin.models import AuditEvent  # noqa: F401
 from .auth.models import User  # noqa: F401
 from .catalog.models import (  # noqa: F401
     Brand,
@@ -26,11 +27,19 @@ from .orders.models import (  # noqa: F401
     OrderEvent,
     OrderExternalRef,
     OrderItem,
+    OrderDispute,
     OrderRefund,
     VendorOrderCounter,
     VendorOrderNumber,
 )
-from .payouts.models import ConnectedAccount, Payout  # noqa: F401
+from .payouts.models import (  # noqa: F401
+    ConnectedAccount,
+    Payout,
+    PayoutHold,
+    PayoutRun,
+    PayoutRunHold,
+    VendorPayoutNotices,
+)
 from .referrals.models import ShopReferral  # noqa: F401
 from .tiers.models import MonthClose, ShopTier, TierChange, VendorMonthlyVolume  # noqa: F401
 from .vendors.models import Vendor, VendorInvitation, VendorMember  # noqa: F401

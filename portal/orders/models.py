@@ -338,3 +338,32 @@ class OrderHold(db.Model):
     order: Mapped[Order] = relationship()
     held_by: Mapped[User] = relationship(foreign_keys=[held_by_id])
     released_by: Mapped[User | None] = relationship(foreign_keys=[released_by_id])
+
+
+class OrderDispute(db.Model):
+    """A customer's dispute of an order's payment: while open, it holds that order's records back
+    from payouts, and only those (portal/payouts). Stripe's ``charge.dispute.*`` events fill it."""
+
+    __tablename__ = "order_disputes"
+    __table_args__ = (
+        order_reference(ondelete="CASCADE"),
+        sa.CheckConstraint("status IN ('open', 'won', 'lost')", name="status"),
+        sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
+        sa.Index(
+            "idx_order_disputes_open", "order_id", postgresql_where=sa.text("status = 'open'")
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    order_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stripe_dispute_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    reason: Mapped[str | None] = mapped_column(sa.String(100))
+    status: Mapped[str] = mapped_column(sa.String(20), server_default="open")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    order: Mapped[Order] = relationship()

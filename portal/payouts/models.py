@@ -46,18 +46,70 @@ class ConnectedAccount(db.Model):
     vendor: Mapped[Vendor] = relationship(back_populates="connected_account")
 
 
-class Payout(db.Model):
-    __tablename__ = "payouts"
+PAYOUT_STATUSES = ("pending", "waiting", "paid", "failed")
+RUN_TRIGGERS = ("schedule", "admin")
+RUN_STATUSES = ("running", "finished", "failed")
+# Why a vendor with settled, unpaid records gets no payout from a run (PRODUCT.md "Payouts").
+HOLD_REASONS = (
+    "no_account",
+    "payouts_disabled",
+    "transfers_inactive",
+    "below_minimum",
+    "negative_net",
+    "platform_balance",
+)
+
+
+def _in(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
+    return sa.CheckConstraint(f"{column} IN {values!r}", name=name)
+
+
+class PayoutRun(db.Model):
+    """One payout run: its id is the ``batch_id`` of the payouts it made."""
+
+    __tablename__ = "payout_runs"
     __table_args__ = (
-        sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
-        sa.Index("idx_payouts_vendor", "vendor_id"),
-        sa.Index("idx_payouts_batch", "batch_id"),
+        _in("trigger", RUN_TRIGGERS, "trigger"),
+        _in("status", RUN_STATUSES, "status"),
+        sa.Index("idx_payout_runs_started", sa.text("started_at DESC")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
         sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
     )
-    batch_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)  # shared by one payout run
+    trigger: Mapped[str] = mapped_column(sa.String(20))
+    started_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(sa.String(20), server_default="running")
+    started_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=sa.func.current_timestamp()
+    )
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    payouts: Mapped[list[Payout]] = relationship(back_populates="run")
+    holds: Mapped[list[PayoutRunHold]] = relationship(back_populates="run")
+
+
+class Payout(db.Model):
+    __tablename__ = "payouts"
+    __table_args__ = (
+        sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
+        _in("status", PAYOUT_STATUSES, "status"),
+        sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        sa.Index("idx_payouts_vendor", "vendor_id"),
+        sa.Index("idx_payouts_batch", "batch_id"),
+        sa.Index(
+            "idx_payouts_unfinished",
+            "status",
+            postgresql_where=sa.text("status IN ('pending', 'waiting', 'failed')"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    # Shared by one payout run; a payout made outside a run (none yet) would have none.
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("payout_runs.id"))
     vendor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"))
     vendor_type: Mapped[str] = mapped_column(sa.String(20))
     amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
@@ -70,6 +122,75 @@ class Payout(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=sa.func.current_timestamp()
     )
+    # The Idempotency-Key of the transfer, saved before the first call and reused on every retry,
+    # and when a call with it was first sent: Stripe forgets a key after 24 hours.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    key_first_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime,
+        server_default=sa.func.current_timestamp(),
+        onupdate=sa.func.current_timestamp(),
+    )
 
     vendor: Mapped[Vendor] = relationship()
+    run: Mapped[PayoutRun | None] = relationship(back_populates="payouts")
     commission_records: Mapped[list[CommissionRecord]] = relationship(back_populates="payout")
+
+
+class PayoutHold(db.Model):
+    """Why a vendor's settled, unpaid records wait, as the last run found it (none: not held).
+
+    ``held_since`` is when the vendor was first held without a break, ``reason_since`` when the
+    reason last changed; ``notified_reason`` is the reason last mailed to the owner, so a hold
+    that stays the same is mailed once, not every week.
+    """
+
+    __tablename__ = "payout_holds"
+    __table_args__ = (_in("reason", HOLD_REASONS, "reason"),)
+
+    vendor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(sa.String(30))
+    held_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    amount_waiting: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    record_count: Mapped[int] = mapped_column(sa.Integer)
+    last_run_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("payout_runs.id"))
+    notified_reason: Mapped[str | None] = mapped_column(sa.String(30))
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime,
+        server_default=sa.func.current_timestamp(),
+        onupdate=sa.func.current_timestamp(),
+    )
+
+    vendor: Mapped[Vendor] = relationship()
+
+
+class PayoutRunHold(db.Model):
+    """A vendor a run held, with the reason and the amount then waiting: the run's own record."""
+
+    __tablename__ = "payout_run_holds"
+    __table_args__ = (_in("reason", HOLD_REASONS, "reason"),)
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("payout_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    vendor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(sa.String(30))
+    amount_waiting: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    record_count: Mapped[int] = mapped_column(sa.Integer)
+
+    run: Mapped[PayoutRun] = relationship(back_populates="holds")
+    vendor: Mapped[Vendor] = relationship()
+
+
+class VendorPayoutNotices(db.Model):
+    """Which of the payout mails a shop's owner wants (a failed payout is always mailed)."""
+
+    __tablename__ = "vendor_payout_notices"
+
+    vendor_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True
+    )
+    payout_sent: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
+    hold_changed: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())

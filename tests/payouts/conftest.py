@@ -114,3 +114,16 @@ def onboarded_account(gateway, local_stripe) -> str:
     local_stripe.onboard(account.id)
     local_stripe.set_balance(1_000_000)
     return account.id
+
+
+@pytest.fixture
+def app_stripe(app, local_stripe, monkeypatch) -> LocalStripeServer:
+    """The app's own gateway (``portal.payouts.gateway.gateway()``) pointed at a local server
+    for this test; waits between retries are not slept."""
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", local_stripe.url)
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", TEST_KEY)
+    monkeypatch.setitem(app.config, "STRIPE_RETRY_BASE_SECONDS", 0)
+    monkeypatch.setitem(app.config, "STRIPE_RETRY_MAX_SECONDS", 0)
+    monkeypatch.delitem(app.extensions, "stripe_gateway", raising=False)
+    yield local_stripe
+    app.extensions.pop("stripe_gateway", None)

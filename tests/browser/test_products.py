@@ -95,3 +95,44 @@ def test_inline_price_edit_and_csv_import(app, live_server, committed, page_fact
     assert prices == {"B1": Decimal("4.20"), "G-500": Decimal("8.00")}
     # The two 422s (bad price, bad CSV) are logged by the browser; nothing else went wrong.
     assert [e for e in page.console_errors if "422" not in e] == []
+
+
+def test_filters_live_in_the_url_through_back_and_reload(app, live_server, committed, page_factory):
+    owner = make_vendor(shop_name="Chromium Filters")
+    vendor = vendor_for_user(owner)
+    for title, inventory in (("Brie", 3), ("Camembert", 0), ("Comté", 5)):
+        create_product(vendor, title=title, price=Decimal("9.00"), inventory=inventory)
+    committed.commit()
+
+    page = page_factory(LAPTOP)
+    sign_in(page, live_server, owner.email)
+    page.wait_for_url(f"{live_server}/vendor/")
+    page.goto(f"{live_server}/vendor/products/")
+    rows = page.locator("#products tbody tr.product-row")
+    in_stock = page.locator("#product-filters input[name=in_stock]")
+    search = page.locator("#product-filters input[name=q]")
+    expect(rows).to_have_count(3)
+
+    in_stock.check()
+    expect(page).to_have_url(re.compile(r"in_stock=1"))
+    expect(rows).to_have_count(2)
+    search.press_sequentially("com")
+    expect(page).to_have_url(re.compile(r"q=com"))
+    expect(rows).to_have_count(1)
+
+    # Back: the previous filters, in the boxes and the list alike.
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"in_stock=1(?!.*q=com)"))
+    expect(search).to_have_value("")
+    expect(in_stock).to_be_checked()
+    expect(rows).to_have_count(2)
+
+    # Leave for a product and come back; then reload: still the same.
+    rows.first.locator("a").first.click()
+    page.wait_for_url(re.compile(r"/vendor/products/[0-9a-f-]{36}"))
+    page.go_back()
+    expect(in_stock).to_be_checked()
+    expect(rows).to_have_count(2)
+    page.reload()
+    expect(in_stock).to_be_checked()
+    expect(rows).to_have_count(2)

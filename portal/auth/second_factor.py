@@ -93,9 +93,10 @@ def requires_second_factor(
             # The page that shows the form opens as usual; sending it is the action.
             if request.method in READ_METHODS or verified_within(current_app.config[setting]):
                 return view(*args, **kwargs)
+            then = "enter a code" if totp.is_enrolled(current_user) else "set up your authenticator"
             flash(
-                "That action needs your second factor first. Nothing was done yet: "
-                "enter a code, then do it again.",
+                f"That action needs your second factor first. Nothing was done yet: {then}, "
+                "then do it again.",
                 "info",
             )
             return send_to_gate(_form_page(back_to, kwargs))

@@ -40,10 +40,14 @@ def _done_url() -> str:
     return _next() or url_for("auth.security")
 
 
-def _recovery_codes_page(codes: list[str], heading: str):
+def _recovery_codes_page(codes: list[str], heading: str, *, replaced: bool):
     # Shown once: never cached, never sent on as a referrer.
     return token_page(
-        "auth/second_factor/recovery_codes.html", codes=codes, heading=heading, done=_done_url()
+        "auth/second_factor/recovery_codes.html",
+        codes=codes,
+        heading=heading,
+        replaced=replaced,
+        done=_done_url(),
     )
 
 
@@ -79,7 +83,7 @@ def enroll():
     form = SecondFactorCodeForm()
     codes = _prove(form, totp.confirm_enrollment)
     if codes is not None:
-        return _recovery_codes_page(codes, "Your authenticator is set up")
+        return _recovery_codes_page(codes, "Your authenticator is set up", replaced=replacing)
     enrollment = totp.start_enrollment(current_user, replace=replacing)
     db.session.commit()  # the pending secret stays the same on a reload
     return token_page(
@@ -120,7 +124,7 @@ def regenerate_recovery_codes():
         return redirect(url_for("auth.security"), 303)
     codes = totp.regenerate_recovery_codes(current_user)
     db.session.commit()
-    return _recovery_codes_page(codes, "New recovery codes")
+    return _recovery_codes_page(codes, "New recovery codes", replaced=True)
 
 
 @bp.errorhandler(429)

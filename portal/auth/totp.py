@@ -241,7 +241,8 @@ def regenerate_recovery_codes(user: User, *, now: datetime | None = None) -> lis
 
 
 def _digits(code: str) -> str:
-    return "".join(c for c in (code or "") if not c.isspace())
+    # "123 456" and "123-456" as apps show them.
+    return "".join(c for c in (code or "") if not c.isspace() and c != "-")
 
 
 def _matching_step(secret: str, code: str, now: datetime) -> int:
@@ -265,7 +266,7 @@ def verify(user: User, code: str, *, now: datetime | None = None) -> str:
     if factor is None or factor.secret_sealed is None:
         raise CodeRefused("Set up the authenticator first.")
     typed = _digits(code)
-    if typed.isdigit():
+    if len(_normalise_recovery(typed)) != RECOVERY_LENGTH:
         step = _matching_step(unseal(factor.secret_sealed), typed, now)
         claimed = db.session.execute(
             sa.update(AdminSecondFactor)
@@ -282,8 +283,6 @@ def verify(user: User, code: str, *, now: datetime | None = None) -> str:
         if claimed.rowcount != 1:
             raise CodeRefused("That code was used already. Wait for the next one (30 seconds).")
         return "totp"
-    if len(_normalise_recovery(typed)) != RECOVERY_LENGTH:
-        raise CodeRefused("Enter the 6-digit code, or one of your recovery codes (16 characters).")
     used = db.session.execute(
         sa.update(RecoveryCode)
         .where(

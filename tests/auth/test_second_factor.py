@@ -67,6 +67,9 @@ def test_the_adjacent_steps_are_accepted_and_no_further(app, db_session):
             totp.verify(admin, code.at(now, counter_offset=far), now=now)
     assert totp.verify(admin, code.at(now, counter_offset=-1), now=now) == "totp"
     assert totp.verify(admin, code.at(now, counter_offset=1), now=now) == "totp"
+    later = now + timedelta(seconds=60)
+    spaced = code.at(later, counter_offset=1)
+    assert totp.verify(admin, f"{spaced[:3]} {spaced[3:]}", now=later) == "totp"  # as apps show it
 
 
 def test_a_code_is_refused_once_used_and_so_is_an_older_one(app, db_session):

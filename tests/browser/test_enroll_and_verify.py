@@ -13,17 +13,15 @@ from playwright.sync_api import expect
 from portal import clock
 from tests.browser import walk
 from tests.browser.conftest import LAPTOP, PHONE
-from tests.factories import PASSWORD, make_admin, make_vendor
+from tests.browser.test_money_pages import sign_in as sign_in_form
+from tests.factories import make_admin, make_vendor
 from tests.second_factor import code_for
 
 pytestmark = pytest.mark.browser
 
 
 def sign_in(page, base, email):
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in_form(page, base, email)
     page.wait_for_url(f"{base}/admin/")
 
 

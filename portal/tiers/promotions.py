@@ -113,7 +113,7 @@ def grant_promotional_tier(
         actor=granted_by,
         tier=tier,
         reason=reason,
-        until=expires_at.isoformat(),
+        until=f"{expires_at:%Y-%m-%d}",
     )
     return shop_tier
 

@@ -75,6 +75,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
+    from .auth.second_factor_views import bp as second_factor_bp
     from .auth.views import bp as auth_bp
     from .catalog.views import bp as products_bp
     from .commissions.views import bp as commissions_bp
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
         media_bp,
         private_bp,
         auth_bp,
+        second_factor_bp,
         admin_bp,
         vendor_bp,
         vendor_orders_bp,
@@ -127,12 +129,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .auth.cli import users_cli
+    from .auth.cli import auth_cli, users_cli
     from .operations.cli import partitions_cli
     from .seed.cli import seed_cli
     from .tiers.cli import money_cli
 
-    for group in (users_cli, partitions_cli, seed_cli, money_cli):
+    for group in (users_cli, auth_cli, partitions_cli, seed_cli, money_cli):
         app.cli.add_command(group)
 
 

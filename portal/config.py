@@ -220,6 +220,19 @@ class Config:
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Marketplace Portal <portal@localhost>")
     MAIL_SUPPRESS_SEND = False  # Flask-Mail would suppress sending whenever TESTING is on
 
+    # --- admins' second factor (docs/accounts.md) -------------------------------------------
+    # A money action needs a TOTP code (or a recovery code) proved in this session this recently;
+    # regenerating recovery codes needs a fresher one.
+    ADMIN_SECOND_FACTOR_MINUTES = _env_int("ADMIN_SECOND_FACTOR_MINUTES", 15)
+    ADMIN_SECOND_FACTOR_FRESH_MINUTES = _env_int("ADMIN_SECOND_FACTOR_FRESH_MINUTES", 5)
+    # Failed code attempts per admin account (Flask-Limiter syntax), counted in Redis.
+    SECOND_FACTOR_LIMIT = _env("SECOND_FACTOR_LIMIT", "5 per 5 minutes")
+    SECOND_FACTOR_ISSUER = _env("SECOND_FACTOR_ISSUER", "Marketplace Portal")
+    RECOVERY_CODE_COUNT = _env_int("RECOVERY_CODE_COUNT", 10)
+    # Earlier SECRET_KEYs still open the second-factor secrets sealed with them (and, in Flask,
+    # old session cookies): comma-separated, newest first. Rotate by moving the old key here.
+    SECRET_KEY_FALLBACKS = [k for k in _env("SECRET_KEY_FALLBACKS", "").split(",") if k]
+
     # --- payouts: Stripe Connect (docs/payouts.md) ---------------------------------------------
     STRIPE_SECRET_KEY = _secret("STRIPE_SECRET_KEY")
     # Each webhook endpoint has its own signing secret: the platform's and Connect's.

@@ -2,6 +2,11 @@
 
 from .admin.models import AuditEvent  # noqa: F401
 from .auth.models import User  # noqa: F401
+from .auth.second_factor_models import (  # noqa: F401
+    AdminSecondFactor,
+    RecoveryCode,
+    SecondFactorCheck,
+)
 from .catalog.models import (  # noqa: F401
     Brand,
     MasterProduct,
@@ -24,10 +29,10 @@ from .obfuscation.models import ProductObfuscation  # noqa: F401
 from .operations.models import ArchivedOrder  # noqa: F401
 from .orders.models import (  # noqa: F401
     Order,
+    OrderDispute,
     OrderEvent,
     OrderExternalRef,
     OrderItem,
-    OrderDispute,
     OrderRefund,
     VendorOrderCounter,
     VendorOrderNumber,

@@ -91,6 +91,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                     "inbox",
                     **admin_count("orders-waiting"),
                 ),
+                NavLink("admin.audit_trail", "Audit", "check"),
             ),
         ),
         NavSection(

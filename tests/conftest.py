@@ -168,3 +168,11 @@ def restore_signals():
     yield
     for signum, handler in saved.items():
         signal.signal(signum, handler)
+
+
+@pytest.fixture
+def verified_admin(client):
+    """An admin signed in on ``client`` who proved the second factor (money actions run)."""
+    from tests.second_factor import verified_admin as sign_in
+
+    return sign_in(client, "boss@example.com")

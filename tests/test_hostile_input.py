@@ -31,6 +31,7 @@ from portal.orders.webhooks import signature_header
 from portal.tiers.close import request_month_close
 from portal.vendors import staff
 from tests import hostile_corpus as corpus
+from tests import second_factor
 from tests.auth.test_access import PUBLIC_ENDPOINTS
 from tests.catalog.helpers import product, shop
 from tests.factories import PASSWORD, make_admin, make_customer, make_driver
@@ -203,6 +204,7 @@ class FormScraper(HTMLParser):
 def world(app, db_session):
     """One of everything a URL can name: a shop with a product, photo, import, order and staff."""
     admin = make_admin()
+    admin_key = second_factor.enroll(admin)  # the walk reaches what the money actions do
     customer = make_customer()
     driver = make_driver()
     owner, vendor = shop(shop_name="Walker Shop")
@@ -245,7 +247,13 @@ def world(app, db_session):
     assert set(args) == set(SEEDED_ARGS)
     # Arguments whose seeded value depends on the endpoint.
     endpoint_args = {"private_files.file": {"path": product_import.file_path.partition("/")[2]}}
-    return {"users": users, "args": args, "endpoint_args": endpoint_args, "vendor": vendor}
+    return {
+        "users": users,
+        "args": args,
+        "endpoint_args": endpoint_args,
+        "vendor": vendor,
+        "admin_key": admin_key,
+    }
 
 
 def _small_png():
@@ -255,12 +263,14 @@ def _small_png():
     return buffer
 
 
-def sign_in(client, role: str, users: dict) -> None:
+def sign_in(client, role: str, users: dict, admin_key: str | None = None) -> None:
     limiter.reset()  # the hostile sign-in attempts must not lock the walker itself out
     client.post("/logout")
     if role != "anonymous":
         response = client.post("/login", data={"email": users[role].email, "password": PASSWORD})
         assert response.status_code == 302, f"could not sign in as {role}"
+    if role == "admin":
+        second_factor.prove(client, admin_key)
 
 
 def build_path(rule, args: dict, hostile: str | None = None) -> str:
@@ -420,7 +430,7 @@ def test_no_hostile_value_gets_a_server_error(app, client, world, rule):
     walk = Walk(client)
     names = all_form_field_names()
     view = app.view_functions[rule.endpoint]
-    sign_in(client, role, world["users"])
+    sign_in(client, role, world["users"], world["admin_key"])
     args = world["args"] | world["endpoint_args"].get(rule.endpoint, {})
     if getattr(view, "reads_raw_body", False):
         RAW_BODY_SENDERS[rule.endpoint](walk, rule, app, world)

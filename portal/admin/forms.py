@@ -96,3 +96,20 @@ class OrderHoldForm(FlaskForm):
             Length(max=200, message="Keep the reason under 200 characters."),
         ],
     )
+
+
+class AuditFilterForm(FlaskForm):
+    """The Audit page's filter, read from the query string (GET changes nothing: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", validators=[Optional()])
+
+    def __init__(self, *args, actions: list[str], label, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action.choices = choices([("", "Every action"), *((a, label(a)) for a in actions)])
+
+    def chosen(self) -> str | None:
+        """The action to show, or None for all (a value not in the list is shown as an error)."""
+        return None if self.action.errors else (self.action.data or None)

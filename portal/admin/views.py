@@ -13,6 +13,7 @@ from flask import (
 from flask_login import current_user
 
 from .. import clock, htmx
+from ..auth.second_factor import money_action
 from ..extensions import db
 from ..mail import stored_mail, stored_message
 from ..operations.failed_jobs import failed_job_count, recent_failed_jobs
@@ -32,8 +33,8 @@ from ..vendors.directory import search_vendors
 from ..vendors.forms import VendorTypeForm
 from ..vendors.models import Vendor
 from ..vendors.profile import VendorTypeError, set_vendor_type
-from . import counts
-from .forms import MonthCloseForm, OrderHoldForm, OrderRefundForm, PromotionForm
+from . import audit, counts
+from .forms import AuditFilterForm, MonthCloseForm, OrderHoldForm, OrderRefundForm, PromotionForm
 from .overview import drivers_to_verify, marketplace_numbers, needs_attention, partition_rows
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -112,7 +113,12 @@ def vendor_detail(vendor_id):
     return _render_vendor(_vendor_or_404(vendor_id), PromotionForm())
 
 
+def _vendor_page(vendor_id) -> str:
+    return url_for("admin.vendor_detail", vendor_id=vendor_id)
+
+
 @bp.post("/vendors/<uuid:vendor_id>/promotion")
+@money_action(back_to=_vendor_page)
 def grant_promotion(vendor_id):
     vendor = _vendor_or_404(vendor_id)
     form = PromotionForm()
@@ -144,6 +150,7 @@ def grant_promotion(vendor_id):
 
 
 @bp.post("/vendors/<uuid:vendor_id>/vendor-type")
+@money_action(back_to=_vendor_page)  # the kind of shop picks its platform-fee schedule
 def change_vendor_type(vendor_id):
     vendor = _vendor_or_404(vendor_id)
     form = VendorTypeForm()
@@ -164,6 +171,7 @@ def change_vendor_type(vendor_id):
 
 
 @bp.route("/month-close", methods=["GET", "POST"])
+@money_action  # a close moves shops between tiers, so between commission rates
 def month_close_page():
     last_month = clock.this_month().previous()
     form = MonthCloseForm(data={"month": str(last_month)} if request.method == "GET" else None)
@@ -238,6 +246,7 @@ def _blank_refund_form() -> OrderRefundForm:
 
 
 @bp.route("/orders/<uuid:order_id>/refund", methods=["GET", "POST"])
+@money_action
 def order_refund(order_id):
     order = _order_or_404(order_id)
     if request.method == "GET":
@@ -324,7 +333,13 @@ def _waiting_row_response(order: Order, status: int = 200, message: str | None =
     return response if refused else toast(response, message)
 
 
+def _orders_waiting_page(**_) -> str:
+    return url_for("admin.orders_waiting")
+
+
+# Holding delays the vendor's settlement and payout; releasing lets it go on.
 @bp.post("/orders/<uuid:order_id>/hold")
+@money_action(back_to=_orders_waiting_page)
 def hold_order(order_id):
     order = _order_or_404(order_id)
     form = OrderHoldForm()
@@ -341,6 +356,7 @@ def hold_order(order_id):
 
 
 @bp.post("/orders/<uuid:order_id>/release")
+@money_action(back_to=_orders_waiting_page)
 def release_order_hold(order_id):
     order = _order_or_404(order_id)
     if not OrderActionForm().validate_on_submit():
@@ -352,6 +368,21 @@ def release_order_hold(order_id):
         return _waiting_row_response(order, 422, str(error))
     db.session.commit()
     return _waiting_row_response(order, message="Hold released.")
+
+
+@bp.route("/audit/")
+def audit_trail():
+    """Who did which money action (and second-factor change), on what, and when."""
+    form = AuditFilterForm(request.args, actions=audit.recorded_actions(), label=audit.action_label)
+    form.validate()  # an unknown action is said beside the filter and not applied
+    page = request.args.get("page", 1, type=int) or 1
+    return htmx.render(
+        "admin/audit.html",
+        "admin/_audit_rows.html",
+        form=form,
+        result=audit.audit_page(form.chosen(), page),
+        audit=audit,
+    )
 
 
 @bp.route("/mail/")

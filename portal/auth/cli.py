@@ -1,8 +1,9 @@
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
-from . import services
+from . import services, totp
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -26,3 +27,40 @@ def create_admin_command(email: str, password: str) -> None:
         raise click.ClickException(f"An account with the email {email} exists already.") from None
     db.session.commit()
     click.echo(f"Admin {services.normalize_email(email)} created.")
+
+
+auth_cli = AppGroup("auth", help="Admins' second factor.")
+
+
+def _admin(email: str):
+    user = services.find_user_by_email(email)
+    if user is None or user.role != "admin":
+        raise click.ClickException(f"No admin account has the email {email}.")
+    return user
+
+
+@auth_cli.command("totp-code")
+@click.argument("email")
+def totp_code_command(email: str) -> None:
+    """Print the admin's current TOTP code (development only: the demo without a phone app)."""
+    if current_app.config["ENV_NAME"] not in {"development", "test"}:
+        raise click.ClickException(
+            "totp-code works only with PORTAL_ENV=development: a real admin's code comes from "
+            "their own phone."
+        )
+    try:
+        click.echo(totp.current_code(_admin(email)))
+    except totp.CodeRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
+
+
+@auth_cli.command("reset-second-factor")
+@click.argument("email")
+def reset_second_factor_command(email: str) -> None:
+    """Remove an admin's authenticator and recovery codes (a lost phone and no codes left);
+    they set up a new one before their next money action."""
+    user = _admin(email)
+    if not totp.reset(user):
+        raise click.ClickException(f"{user.email} has no second factor to reset.")
+    db.session.commit()
+    click.echo(f"Second factor of {user.email} removed; they set it up again at their next action.")

@@ -100,3 +100,16 @@ class EmptyForm(FlaskForm):
     """For buttons that POST: carries the CSRF token and nothing else."""
 
     submit = SubmitField("Submit")
+
+
+class SecondFactorCodeForm(FlaskForm):
+    """A 6-digit code of the authenticator, or (verifying) a recovery code."""
+
+    code = StringField(
+        "Code",
+        validators=[
+            DataRequired(message="Enter the code your authenticator app shows."),
+            Length(max=40, message="That is longer than any code."),
+        ],
+    )
+    submit = SubmitField("Verify")

@@ -263,7 +263,19 @@ def _security_page(password_form=None, status: int = 200):
         password_form=password_form or ChangePasswordForm(formdata=None),
         button=EmptyForm(formdata=None),
         session_count=sessions.count_sessions(current_user),
+        second_factor=_second_factor_status() if current_user.role == "admin" else None,
     ), status
+
+
+def _second_factor_status() -> dict:
+    from . import second_factor, totp
+
+    enrolled = totp.is_enrolled(current_user)
+    return {
+        "enrolled": enrolled,
+        "codes_left": totp.recovery_codes_left(current_user) if enrolled else 0,
+        "verified_at": second_factor.verified_at(),
+    }
 
 
 @bp.get("/security/")

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from ..admin import audit
 from ..clock import utcnow
 from ..extensions import db
 from ..pagination import Paged, clamp_page
@@ -186,6 +187,9 @@ def hold_order(order: Order, reason: str, *, held_by, at: datetime | None = None
     )
     db.session.add(hold)
     db.session.flush()
+    audit.record(
+        "order.held", "order", order.id, actor=held_by, label=order.label, reason=hold.reason
+    )
     return hold
 
 
@@ -200,6 +204,7 @@ def release_hold(order: Order, *, released_by, at: datetime | None = None) -> Or
     hold.released_at = at or utcnow()
     hold.released_by_id = released_by.id
     db.session.flush()
+    audit.record("order.hold_released", "order", order.id, actor=released_by, label=order.label)
     return hold
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from ..admin import audit
 from . import services
 from .models import Order, OrderItem, OrderRefund
 from .services import InvalidOrder, RefundItem
@@ -56,8 +57,23 @@ def refund_by_admin(
         raise InvalidOrder("Only an admin can refund an order here.")
     existing = services.recorded_refund(order, refund_ref)
     if existing is not None:
-        return existing  # the same form sent twice
-    reason = f"{(reason or '').strip()} (by {by.email})"[:255]
+        return existing  # the same form sent twice: one refund, one audit row
+    refund = _refund(
+        order, kind, quantities, f"{(reason or '').strip()} (by {by.email})"[:255], refund_ref, at
+    )
+    audit.record(
+        "order.refunded",
+        "order",
+        order.id,
+        actor=by,
+        label=order.label,
+        kind=kind,
+        amount=str(refund.amount),
+    )
+    return refund
+
+
+def _refund(order: Order, kind: str, quantities, reason: str, refund_ref: str, at):
     state = services.refund_state(order)
     if kind == "order":
         if state.money_left == 0:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from .. import clock
 from ..auth import services as accounts
+from ..auth import totp
 from ..catalog.services import create_product, get_or_create_brand, get_or_create_category
 from ..commissions.services import settle_due_commissions
 from ..customers.services import customer_for_user
@@ -32,6 +33,10 @@ from ..vendors.services import vendor_for_user
 
 DEMO_PASSWORD = "portal-demo-2026"
 DEMO_DOMAIN = "demo.example.com"
+# The demo admin's authenticator key (base32): development only, printed and documented, so the
+# demo's money actions can be clicked without a phone (or with one: add this key to any app).
+# `flask auth totp-code admin@demo.example.com` prints the current code.
+DEMO_ADMIN_TOTP_SECRET = "DEMOADMINTOTPDEVELOPMENTONLY2345"
 CITY = {"name": "Portland", "state": "OR", "latitude": 45.5152, "longitude": -122.6784}
 MONTHS_OF_ORDERS = 4
 
@@ -233,7 +238,14 @@ def demo_email(local: str) -> str:
 
 def demo_accounts() -> list[DemoAccount]:
     return [
-        DemoAccount("admin", demo_email("admin"), DEMO_PASSWORD, "marketplace operator"),
+        DemoAccount(
+            "admin",
+            demo_email("admin"),
+            DEMO_PASSWORD,
+            "marketplace operator; second-factor code: "
+            f"flask --app portal auth totp-code {demo_email('admin')}"
+            f" (or key {DEMO_ADMIN_TOTP_SECRET} in an authenticator app)",
+        ),
         DemoAccount(
             "vendor", demo_email("rose-city-books"), DEMO_PASSWORD, "owner of Rose City Books"
         ),
@@ -286,6 +298,7 @@ def load_demo(today: date | None = None, seed: int = 2026) -> bool:
     this_month = Period.containing(today)
     first_month = this_month.shift(1 - MONTHS_OF_ORDERS)
     admin = accounts.create_admin(demo_email("admin"), DEMO_PASSWORD)
+    totp.enroll_with_secret(admin, DEMO_ADMIN_TOTP_SECRET)
     # The shops opened well before their first orders, past any new-vendor promotion.
     shops = _open_shops(rng, opened=first_month.shift(-6).start)
     customers = _register_customers(rng)

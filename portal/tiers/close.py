@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from ..admin import audit
 from ..clock import utcnow
 from ..extensions import db
 from ..failures import failure_message
@@ -115,6 +116,13 @@ def request_month_close(
     close.job_id = month_close_job_id(year, month)
     close.requested_by_id = getattr(requested_by, "id", requested_by)
     db.session.flush()
+    audit.record(
+        "month_close.started",
+        "month_close",
+        close.id,
+        actor=requested_by if hasattr(requested_by, "id") else None,
+        label=period.label,
+    )
     return close
 
 

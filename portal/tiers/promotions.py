@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from ..admin import audit
 from ..clock import utcnow
 from ..extensions import db
 from .models import SHOP_TIERS, ShopTier, TierChange
@@ -105,6 +106,15 @@ def grant_promotional_tier(
         )
     )
     db.session.flush()
+    audit.record(
+        "promotion.granted",
+        "vendor",
+        vendor_id,
+        actor=granted_by,
+        tier=tier,
+        reason=reason,
+        until=f"{expires_at:%Y-%m-%d}",
+    )
     return shop_tier
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from geoalchemy2 import Geometry
 
+from ..admin import audit
 from ..extensions import db
 from ..geo import point
 from ..media import ImageRejected, store_image
@@ -192,6 +193,15 @@ def set_vendor_type(vendor: Vendor, vendor_type: str, by) -> str:
     if vendor_type not in current_app.config["VENDOR_TYPES"]:
         raise VendorTypeError(f"Unknown kind of shop: {vendor_type}.")
     previous, vendor.vendor_type = vendor.vendor_type, vendor_type
+    audit.record(
+        "vendor.type_changed",
+        "vendor",
+        vendor.id,
+        actor=by,
+        label=vendor.name,
+        previous=previous,
+        new=vendor_type,
+    )
     current_app.logger.info(
         "Vendor %s type changed from %s to %s by %s", vendor.id, previous, vendor_type, by.email
     )

@@ -6,15 +6,13 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.tiers.models import MonthClose, ShopTier, TierChange
 from portal.vendors.services import vendor_for_user
-from tests.factories import MAKERS, make_admin, make_vendor
+from tests.factories import MAKERS, make_vendor
 from tests.toasts import toast_of
 
 
 @pytest.fixture
-def admin(db_session, auth):
-    user = make_admin(email="boss@example.com")
-    auth.login(user.email)
-    return user
+def admin(verified_admin):
+    return verified_admin
 
 
 def test_vendor_list_searches_and_paginates(client, admin):

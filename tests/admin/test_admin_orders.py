@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from portal.commissions.services import settle_due_commissions
 from portal.extensions import db
 from portal.orders.models import Order, OrderHold, OrderRefund
-from tests.factories import make_admin, make_vendor
+from tests.factories import make_vendor
 from tests.orders.helpers import commission_rows, established_shop, now, paid_order
 from tests.toasts import toast_of
 
@@ -21,10 +21,8 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def admin(db_session, auth):
-    user = make_admin(email="boss@example.com")
-    auth.login(user.email)
-    return user
+def admin(verified_admin):
+    return verified_admin
 
 
 @pytest.fixture

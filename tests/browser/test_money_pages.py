@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from portal.orders import services as orders
 from portal.vendors.services import vendor_for_user
+from tests import second_factor
 from tests.browser.conftest import LAPTOP
 from tests.factories import PASSWORD, make_admin, make_vendor
 
@@ -64,11 +65,17 @@ def test_admin_grants_a_promotion_and_closes_a_month(app, live_server, committed
     from portal.tiers.jobs import close_month_job
 
     admin = make_admin()
+    secret = second_factor.enroll(admin)
     make_vendor(shop_name="Promoted Pantry", vendor_type="grocery")
     committed.commit()
 
     page = page_factory(LAPTOP)
     sign_in(page, live_server, admin.email)
+    page.wait_for_url(f"{live_server}/admin/")
+    # Money actions follow: prove the second factor first, as an admin does.
+    page.goto(f"{live_server}/admin/second-factor/verify?next=/admin/")
+    page.fill("input[name=code]", second_factor.code_for(secret))
+    page.click("button[type=submit]")
     page.wait_for_url(f"{live_server}/admin/")
     page.goto(f"{live_server}/admin/vendors/")
     page.fill("input[name=q]", "pantry")

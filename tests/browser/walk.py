@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from portal import mail
+from portal.admin import audit
 from portal.auth import signups, tokens
 from portal.catalog.services import create_product
 from portal.customers.services import customer_for_user
@@ -114,6 +115,8 @@ def seed(committed) -> World:
     signup = signups.request_signup("customer", "walker@example.com", PASSWORD, {"full_name": "W"})
     written = mail.Outgoing("20260101120000-0123456789ab", customer.email, "Walk mail", "Hello.")
     mail.deliver(asdict(written))  # the walk's mail backend is a folder (test_walk.py)
+    # The Audit page shows a row, linked to the order's page.
+    audit.record("order.refunded", "order", order.id, actor=admin, label=order.label, amount="9.50")
     committed.commit()
     return World(
         emails={

@@ -1,3 +1,4 @@
+import pyotp
 import sqlalchemy as sa
 
 from portal.auth.models import User
@@ -74,3 +75,21 @@ def test_seed_demo_builds_a_marketplace_once(app, db_session, client, auth):
     again = runner.invoke(args=["seed", "demo"])
     assert again.exit_code == 0 and "already loaded" in again.output
     assert count(User) == users_before and count(Order) == orders
+
+
+def test_the_demo_admin_clicks_money_actions_with_the_printed_code(app, db_session, client):
+    from portal.seed.demo import DEMO_ADMIN_TOTP_SECRET, demo_email, load_demo
+
+    load_demo()
+    runner = app.test_cli_runner()
+    code = runner.invoke(args=["auth", "totp-code", demo_email("admin")]).output.strip()
+    assert len(code) == 6 and code.isdigit()
+    client.post("/login", data={"email": demo_email("admin"), "password": DEMO_PASSWORD})
+    verified = client.post(
+        "/admin/second-factor/verify?next=/admin/month-close", data={"code": code}
+    )
+    assert verified.status_code == 303 and verified.headers["Location"] == "/admin/month-close"
+    # The documented key is the one enrolled, and the demo's own actions are on the audit page.
+    assert pyotp.TOTP(DEMO_ADMIN_TOTP_SECRET).verify(code, valid_window=1)
+    page = client.get("/admin/audit/").get_data(as_text=True)
+    assert "Promotion granted" in page and "Order held" in page

@@ -216,10 +216,9 @@ def test_anonymous_users_are_sent_to_sign_in(client, db_session):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_admin_sets_the_kind_of_shop(client, auth, shop, db_session):
+def test_admin_sets_the_kind_of_shop(client, verified_admin, shop, db_session):
     _, vendor = shop
-    admin = make_admin()
-    auth.login(admin.email)
+    admin = verified_admin
     page = client.get(f"/admin/vendors/{vendor.id}").get_data(as_text=True)
     assert 'name="vendor_type"' in page
     response = client.post(

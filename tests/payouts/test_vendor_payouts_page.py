@@ -16,7 +16,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.orders.models import OrderDispute, VendorOrderNumber
 from portal.payouts.connect_models import VendorBankPayout
-from portal.payouts.models import Payout, PayoutHold, VendorPayoutNotices
+from portal.payouts.models import ConnectedAccount, Payout, PayoutHold, VendorPayoutNotices
 from portal.payouts.payable import payable_records
 from portal.vendors import staff
 from portal.vendors.services import vendor_for_user
@@ -254,3 +254,21 @@ def test_stripe_not_answering_is_said_on_the_page(client, auth, shop, app, monke
     assert response.status_code == 200
     assert "Stripe did not answer just now" in response.get_data(as_text=True)
     assert "Set up payouts" in response.get_data(as_text=True)
+
+
+def test_admins_see_the_same_account_state_on_the_vendor_page(client, auth, shop):
+    _, vendor = shop
+    db.session.add(
+        ConnectedAccount(
+            vendor_id=vendor.id,
+            stripe_account_id="acct_admin_view",
+            account_type="express",
+            capabilities={"transfers": "inactive"},
+            requirements={"currently_due": ["external_account"], "past_due": [], "errors": []},
+        )
+    )
+    db.session.flush()
+    auth.login(make_admin().email)
+    text = _text(client.get(f"/admin/vendors/{vendor.id}").get_data(as_text=True))
+    assert "Payouts account" in text and "Action required" in text
+    assert "a bank account for payouts" in text and "acct_admin_view" in text

@@ -32,6 +32,7 @@ from .orders.models import (  # noqa: F401
     VendorOrderCounter,
     VendorOrderNumber,
 )
+from .payouts.connect_models import StripeEvent, StripeOnboarding, VendorBankPayout  # noqa: F401
 from .payouts.models import (  # noqa: F401
     ConnectedAccount,
     Payout,
@@ -40,7 +41,6 @@ from .payouts.models import (  # noqa: F401
     PayoutRunHold,
     VendorPayoutNotices,
 )
-from .payouts.connect_models import StripeEvent, StripeOnboarding, VendorBankPayout  # noqa: F401
 from .referrals.models import ShopReferral  # noqa: F401
 from .tiers.models import MonthClose, ShopTier, TierChange, VendorMonthlyVolume  # noqa: F401
 from .vendors.models import Vendor, VendorInvitation, VendorMember  # noqa: F401

@@ -15,8 +15,10 @@ Each click on "Set up payouts" or "Continue setup" makes a fresh single-use Acco
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects.postgresql import insert
 
 from .. import clock
@@ -151,6 +153,20 @@ def dashboard_link(vendor: Vendor) -> str:
         raise LookupError("no connected account")
     _refuse_disconnected(vendor.id)
     return gateway().create_login_link(account_id)
+
+
+# Where Stripe hosts onboarding and the Express dashboard (Account Links, login links).
+STRIPE_HOSTED_ORIGIN = "https://connect.stripe.com"
+
+
+def hosted_origins() -> tuple[str, ...]:
+    """Origins of Stripe's hosted pages that the payouts page's forms redirect to: Stripe's, and
+    the local Stripe server's own when the portal talks to one (development, tests, the demo)."""
+    parts = urlsplit(current_app.config["STRIPE_API_BASE"])
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.netloc.endswith("stripe.com"):
+        return (STRIPE_HOSTED_ORIGIN,)
+    return (STRIPE_HOSTED_ORIGIN, origin)
 
 
 def _account_id(vendor_id: uuid.UUID) -> str | None:

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from ..csv_safety import csv_response
 from ..extensions import db
-from ..security import restrict_blueprint
+from ..security import content_security_policy, restrict_blueprint
 from ..vendors.access import current_membership, current_owner_vendor, current_vendor
 from . import onboarding, vendor_page
 from .gateway import StripeGatewayError, StripeUnavailable
@@ -53,12 +62,19 @@ def _to_stripe(make_url):
 @bp.route("/")
 def index():
     vendor = current_vendor()
-    return render_template(
-        "payouts/index.html",
-        vendor=vendor,
-        page=vendor_page.overview(vendor.id),
-        is_owner=current_membership().is_owner,
+    response = make_response(
+        render_template(
+            "payouts/index.html",
+            vendor=vendor,
+            page=vendor_page.overview(vendor.id),
+            is_owner=current_membership().is_owner,
+        )
     )
+    # "Set up payouts" and the dashboard button answer with a redirect to Stripe's hosted pages.
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        form_action=onboarding.hosted_origins()
+    )
+    return response
 
 
 @bp.post("/setup")

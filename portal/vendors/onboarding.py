@@ -58,9 +58,7 @@ def _probes() -> sa.Select:
     return sa.select(*first_step_probes(sa.bindparam("vendor_id")))
 
 
-def onboarding_steps(
-    vendor: Vendor, probed: tuple[bool, bool, bool] | None = None
-) -> list[Step]:
+def onboarding_steps(vendor: Vendor, probed: tuple[bool, bool, bool] | None = None) -> list[Step]:
     """The steps, ticked; ``probed`` is what ``first_step_probes`` found, when already read."""
     if probed is None:
         probed = tuple(db.session.execute(_probes(), {"vendor_id": vendor.id}).one())

@@ -30,7 +30,7 @@ from ..inputs import reads_raw_body
 from ..money import from_cents
 from ..orders.webhooks import read_body
 from .connect_models import StripeEvent, StripeOnboarding, VendorBankPayout
-from .gateway import Account, InvalidSignature, StripeGatewayError, gateway
+from .gateway import Account, InvalidSignature, StripeGatewayError, StripeRefused, gateway
 from .models import ConnectedAccount
 from .onboarding import record_account
 
@@ -93,7 +93,13 @@ def on_account_changed(event: dict[str, Any]) -> None:
     vendor_id = _vendor_of(account_id)
     if vendor_id is not None and _disconnected(vendor_id):
         return
-    account = gateway().retrieve_account(account_id)
+    try:
+        account = gateway().retrieve_account(account_id)
+    except StripeRefused:
+        if vendor_id is None:  # not an account of this platform's vendors: nothing to keep
+            log.info("Stripe account %s cannot be read; event %s ignored", account_id, event["id"])
+            return
+        raise
     if vendor_id is None:
         vendor_id = _claimed_vendor(account)
         if vendor_id is None:

@@ -248,3 +248,17 @@ def test_when_stripe_cannot_be_read_the_event_is_kept_for_stripes_retry(wired, a
     delivered(app_stripe)
     assert account_state(vendor_id).key == "active"
     assert len(_stored()) == 2
+
+
+def test_an_event_about_an_account_that_is_no_vendors_is_acknowledged(app, wired, live_server):
+    body, headers = signed_event(
+        app.config["STRIPE_CONNECT_WEBHOOK_SECRET"],
+        "account.updated",
+        {"id": "acct_of_someone_else", "object": "account"},
+        account="acct_of_someone_else",
+    )
+    response = requests.post(
+        live_server + "/webhooks/stripe/connect", data=body, headers=headers, timeout=10
+    )
+    assert response.status_code == 200
+    assert _stored() == [("account.updated", "connect", True)]

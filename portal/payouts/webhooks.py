@@ -24,9 +24,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DataError
 
 from ..extensions import csrf, db
-from ..inputs import reads_raw_body
+from ..inputs import load_json, reads_raw_body
 from ..money import from_cents
 from ..orders.webhooks import read_body
 from .connect_models import StripeEvent, StripeOnboarding, VendorBankPayout
@@ -139,6 +140,7 @@ def on_deauthorized(event: dict[str, Any]) -> None:
 
 # A later status never goes back to an earlier one (``payout.created`` arriving after
 # ``payout.paid``); ``failed`` and ``canceled`` can follow ``paid`` (a bank returns the money).
+MAX_CENTS = 10**12  # what vendor_bank_payouts.amount, NUMERIC(12, 2), holds
 PAYOUT_STATUS_RANK = {"pending": 0, "in_transit": 1, "paid": 2, "failed": 3, "canceled": 3}
 
 
@@ -154,9 +156,12 @@ def on_bank_payout(event: dict[str, Any]) -> None:
         existing.status, 0
     ):
         return
+    cents = payout["amount"]
+    if not isinstance(cents, int) or isinstance(cents, bool) or not 0 <= cents < MAX_CENTS:
+        raise ValueError("amount is not a number of cents")
     values = {
         "status": status,
-        "amount": from_cents(payout["amount"]),
+        "amount": from_cents(cents),
         "currency": payout["currency"],
         "arrival_date": _moment(payout.get("arrival_date")),
         "failure_code": payout.get("failure_code"),
@@ -198,6 +203,29 @@ PLATFORM_HANDLERS: dict[str, Handler] = {}
 # --- the endpoints ----------------------------------------------------------------------------
 
 
+TEXT_LIMIT = 255  # the event's id, type and account, as stripe_events keeps them
+CREATED_LIMIT = 2**40  # a Unix time in seconds, far beyond any real one
+
+
+def _shape_problem(event: dict[str, Any]) -> str | None:
+    """What in an event's envelope is not as Stripe sends it (None: nothing)."""
+    for name in ("id", "type"):
+        if not isinstance(event.get(name), str) or not 0 < len(event[name]) <= TEXT_LIMIT:
+            return f"{name} is not a short string"
+    account = event.get("account")
+    if account is not None and (not isinstance(account, str) or len(account) > TEXT_LIMIT):
+        return "account is not a short string"
+    created = event.get("created")
+    if not isinstance(created, int) or isinstance(created, bool) or not 0 < created < CREATED_LIMIT:
+        return "created is not a Unix time"
+    if not isinstance(event.get("livemode"), bool):
+        return "livemode is not true or false"
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        return "data.object is not an object"
+    return None
+
+
 def _error(status: int, reason: str):
     return jsonify(error=reason), status
 
@@ -207,9 +235,18 @@ def _receive(endpoint: str, verify: Callable, handlers: dict[str, Handler]):
     if raw is None:
         return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
     try:
+        # Deep nesting, NUL bytes, lone surrogates: refused before the stripe package parses it.
+        if not isinstance(load_json(raw), dict):
+            return _error(400, "not an event: the body is not a JSON object")
+    except (ValueError, UnicodeDecodeError) as error:
+        return _error(400, f"not an event: {error}")
+    try:
         event = verify(raw, request.headers.get("Stripe-Signature")).to_dict()
     except InvalidSignature as error:
         return _error(400, f"signature: {error.message}")
+    problem = _shape_problem(event)
+    if problem:
+        return _error(400, f"malformed event: {problem}")
     if bool(event.get("livemode")) != live_mode_configured():
         mode = "live" if event.get("livemode") else "test"
         return _error(400, f"a {mode}-mode event, but the portal runs in the other mode")
@@ -236,6 +273,10 @@ def _receive(endpoint: str, verify: Callable, handlers: dict[str, Handler]):
         if handler is not None:
             handler(event)
         db.session.commit()
+    except (KeyError, TypeError, ValueError, OverflowError, DataError) as error:
+        # Signed, yet not shaped as Stripe's objects are: nothing kept, the reason said.
+        db.session.rollback()
+        return _error(400, f"malformed {event['type']} event: {type(error).__name__}")
     except StripeGatewayError as error:
         # Stripe itself could not be read: keep nothing, let Stripe send the event again.
         db.session.rollback()

@@ -262,3 +262,21 @@ def test_an_event_about_an_account_that_is_no_vendors_is_acknowledged(app, wired
     )
     assert response.status_code == 200
     assert _stored() == [("account.updated", "connect", True)]
+
+
+def test_a_signed_event_not_shaped_as_stripes_is_a_400_and_kept_nowhere(app, wired, live_server):
+    _, account_id = wired
+    secret = app.config["STRIPE_CONNECT_WEBHOOK_SECRET"]
+    for obj in [
+        {"id": "po_bad", "amount": "ten", "currency": "usd", "status": "paid", "created": 1},
+        {"status": "paid"},
+    ]:
+        body, headers = signed_event(secret, "payout.paid", obj, account=account_id)
+        response = requests.post(
+            live_server + "/webhooks/stripe/connect", data=body, headers=headers, timeout=10
+        )
+        assert response.status_code == 400
+        assert response.json()["error"].startswith("malformed payout.paid event")
+    assert _stored() == []
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VendorBankPayout)) == 0

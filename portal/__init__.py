@@ -86,6 +86,8 @@ def register_blueprints(app: Flask) -> None:
     from .media import media_url, private_bp, private_url
     from .orders.vendor_views import bp as vendor_orders_bp
     from .orders.webhooks import bp as webhooks_bp
+    from .payouts.vendor_views import bp as payouts_bp
+    from .payouts.webhooks import bp as stripe_webhooks_bp
     from .vendors.shop_views import invitations_bp, shop_bp, staff_bp
     from .vendors.views import bp as vendor_bp
 
@@ -103,6 +105,8 @@ def register_blueprints(app: Flask) -> None:
         driver_bp,
         customers_bp,
         webhooks_bp,
+        stripe_webhooks_bp,
+        payouts_bp,
         shop_bp,
         staff_bp,
         invitations_bp,

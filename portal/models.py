@@ -37,6 +37,7 @@ from .orders.models import (  # noqa: F401
     VendorOrderCounter,
     VendorOrderNumber,
 )
+from .payouts.connect_models import StripeEvent, StripeOnboarding, VendorBankPayout  # noqa: F401
 from .payouts.models import (  # noqa: F401
     ConnectedAccount,
     Payout,

@@ -58,7 +58,13 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                 NavLink("products.index", "Products", "box"),
             ),
         ),
-        NavSection("Money", (NavLink("commissions.statement", "Commissions", "coins"),)),
+        NavSection(
+            "Money",
+            (
+                NavLink("commissions.statement", "Commissions", "coins"),
+                NavLink("payouts.index", "Payouts", "coins"),
+            ),
+        ),
         NavSection(
             "Shop",
             (

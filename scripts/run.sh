@@ -13,6 +13,42 @@ ensure_database
 flask_cmd "database: migrating (flask db upgrade)" db upgrade
 flask_cmd "database: partitions (flask partitions ensure)" partitions ensure
 
+GUNICORN_PID=""
+WORKER_PID=""
+STRIPE_PID=""
+stop_all() {
+    trap - EXIT INT TERM
+    [ -n "$GUNICORN_PID" ] && kill -TERM "$GUNICORN_PID" 2>/dev/null
+    [ -n "$WORKER_PID" ] && kill -TERM "$WORKER_PID" 2>/dev/null && wait "$WORKER_PID" 2>/dev/null
+    [ -n "$GUNICORN_PID" ] && wait "$GUNICORN_PID" 2>/dev/null
+    [ -n "$STRIPE_PID" ] && kill -TERM "$STRIPE_PID" 2>/dev/null && wait "$STRIPE_PID" 2>/dev/null
+    say "stopped"
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The local Stripe server (docs/payouts.md) stands in for Stripe: the seed onboards shops on it,
+# and its signed webhooks come to this portal's two endpoints. Its accounts live in memory.
+STRIPE_LOCAL_PORT="${STRIPE_LOCAL_PORT:-12111}"
+export STRIPE_API_BASE="${STRIPE_API_BASE:-http://127.0.0.1:$STRIPE_LOCAL_PORT}"
+"$PY" -m portal.payouts.stripe_local --port "$STRIPE_LOCAL_PORT" --balance 5000000 \
+    --webhook-url "$PUBLIC_URL/webhooks/stripe" \
+    --connect-webhook-url "$PUBLIC_URL/webhooks/stripe/connect" \
+    >>"$LOG_DIR/stripe-local.log" 2>&1 &
+STRIPE_PID=$!
+"$PY" - "$STRIPE_API_BASE" <<'PYEOF' || { say "local Stripe server did not start (log $LOG_DIR/stripe-local.log)"; exit 1; }
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(sys.argv[1] + "/_control/faults", timeout=1)
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+PYEOF
+say "local Stripe server: $STRIPE_API_BASE (pid $STRIPE_PID, log $LOG_DIR/stripe-local.log)"
+
 say "demo data (flask seed demo)"
 "$VENV/bin/flask" --app portal seed demo
 
@@ -20,18 +56,6 @@ WORKER_LOG="$LOG_DIR/worker.log"
 "$PY" worker.py >>"$WORKER_LOG" 2>&1 &
 WORKER_PID=$!
 say "worker: started (pid $WORKER_PID, log $WORKER_LOG)"
-
-GUNICORN_PID=""
-stop_all() {
-    trap - EXIT INT TERM
-    [ -n "$GUNICORN_PID" ] && kill -TERM "$GUNICORN_PID" 2>/dev/null
-    kill -TERM "$WORKER_PID" 2>/dev/null && wait "$WORKER_PID" 2>/dev/null
-    [ -n "$GUNICORN_PID" ] && wait "$GUNICORN_PID" 2>/dev/null
-    say "stopped"
-}
-trap stop_all EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 say "portal: http://127.0.0.1:$PORT (Ctrl+C to stop)"
 # Workers, worker model and the access log: scripts/gunicorn.conf.py (why: docs/performance.md).

@@ -28,6 +28,8 @@ from portal.catalog.imports import create_import
 from portal.config import TestConfig
 from portal.extensions import db, limiter
 from portal.orders.webhooks import signature_header
+from portal.payouts.models import ConnectedAccount, Payout
+from portal.payouts.stripe_local import signature_header as stripe_signature
 from portal.tiers.close import request_month_close
 from portal.vendors import staff
 from tests import hostile_corpus as corpus
@@ -64,6 +66,7 @@ SEEDED_ARGS = (
     "path",
     "message_id",
     "name",
+    "payout_id",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
 # value is also sent under each name at once).
@@ -126,7 +129,7 @@ def role_for(rule) -> str | None:
     for prefix, role in ROLE_PREFIXES.items():
         if rule.rule == prefix or rule.rule.startswith(prefix + "/"):
             return role
-    if rule.endpoint.startswith("webhooks."):
+    if rule.endpoint.startswith(("webhooks.", "stripe_webhooks.")):
         return "anonymous"  # signed, not signed in
     return None
 
@@ -224,6 +227,8 @@ def world(app, db_session):
     pending = staff.pending_invitations(vendor)[0]
     order = paid_order(vendor, items=[("5.00", 1)])
     close = request_month_close(2020, 1, admin)
+    payout = Payout(vendor_id=vendor.id, vendor_type=vendor.vendor_type, amount=1, status="paid")
+    db.session.add(payout)
     db.session.flush()
     users = {"admin": admin, "customer": customer, "driver": driver, "vendor": owner}
     args = {
@@ -243,6 +248,7 @@ def world(app, db_session):
         # and the hostile values still go through the argument.
         "message_id": "20260101000000-000000000000",
         "name": "orders-waiting",  # an admin sidebar count
+        "payout_id": payout.id,
     }
     assert set(args) == set(SEEDED_ARGS)
     # Arguments whose seeded value depends on the endpoint.
@@ -388,6 +394,10 @@ def walk_order_webhook(walk: Walk, rule, app, world) -> None:
             "data": {"order": {**order, "items": [item]}},
         }
         bodies[f"item {where}={value!r:.20}"] = json.dumps(event).encode()
+    send_signed(walk, rule, bodies, "Portal-Signature", lambda body: signature_header(secret, body))
+
+
+def send_signed(walk: Walk, rule, bodies: dict[str, bytes], header: str, sign) -> None:
     for what, body in bodies.items():
         walk.send(
             what,
@@ -395,11 +405,75 @@ def walk_order_webhook(walk: Walk, rule, app, world) -> None:
             rule.rule,
             data=body,
             content_type="application/json",
-            headers={"Portal-Signature": signature_header(secret, body)},
+            headers={header: sign(body)},
         )
 
 
-RAW_BODY_SENDERS = {"webhooks.receive_order_event": walk_order_webhook}
+def walk_stripe_webhook(walk: Walk, rule, app, world) -> None:
+    """Stripe's endpoints: the corpus's bodies, then signed events whose envelope or object is
+    not as Stripe's are (types whose handlers do not call Stripe: none runs here)."""
+    secret = app.config[
+        "STRIPE_CONNECT_WEBHOOK_SECRET"
+        if rule.endpoint == "stripe_webhooks.connect"
+        else "STRIPE_WEBHOOK_SECRET"
+    ]
+    # The vendor's account, so that the payout handler reaches the hostile objects.
+    db.session.add(
+        ConnectedAccount(
+            vendor_id=world["vendor"].id, stripe_account_id="acct_walk", account_type="express"
+        )
+    )
+    db.session.flush()
+    bodies = dict(corpus.JSON_BODIES)
+    envelope = {
+        "id": "evt_walk",
+        "object": "event",
+        "created": int(time.time()),
+        "livemode": False,
+        "type": "payout.paid",
+        "account": "acct_walk",
+        "data": {"object": {"id": "po_walk", "amount": 100, "currency": "usd", "status": "paid"}},
+    }
+    changes = [
+        ("id", "x" * 5000),
+        ("id", 5),
+        ("type", "x" * 5000),
+        ("type", None),
+        ("account", ["acct"]),
+        ("account", "acct_" + "x" * 5000),
+        ("created", 10**30),
+        ("created", "soon"),
+        ("livemode", "no"),
+        ("data", "nothing"),
+        ("data", {"object": []}),
+    ]
+    for value in corpus.TEXT[:6]:
+        changes.append(("account", value))
+    payouts = [
+        {},
+        {"id": "po_1", "amount": 10**30, "currency": "usd", "status": "paid", "created": 1},
+        {"id": "po_2", "amount": "ten", "currency": "usd", "status": "paid", "created": 1},
+        {"id": ["po"], "amount": 1, "currency": "usd", "status": "paid", "created": 1},
+        {"id": "po_3", "amount": 1, "currency": "x" * 500, "status": ["paid"], "created": 1},
+        {"id": "po_4", "amount": 1, "currency": "usd", "status": "paid", "created": 10**30},
+    ]
+    for where, value in changes:
+        bodies[f"{where}={value!r:.20}"] = {**envelope, where: value}
+    for payout in payouts:
+        bodies[f"payout {payout!r:.40}"] = {**envelope, "data": {"object": payout}}
+    bodies["deauthorized"] = {**envelope, "type": "account.application.deauthorized"}
+    for n, (what, body) in enumerate(bodies.items()):
+        if isinstance(body, dict):  # each its own id, so none is taken for a replay
+            event_id = body["id"] if body["id"] != "evt_walk" else f"evt_walk_{n}"
+            bodies[what] = json.dumps({**body, "id": event_id}).encode()
+    send_signed(walk, rule, bodies, "Stripe-Signature", lambda body: stripe_signature(body, secret))
+
+
+RAW_BODY_SENDERS = {
+    "webhooks.receive_order_event": walk_order_webhook,
+    "stripe_webhooks.platform": walk_stripe_webhook,
+    "stripe_webhooks.connect": walk_stripe_webhook,
+}
 
 
 def test_the_walker_knows_how_to_reach_every_endpoint():

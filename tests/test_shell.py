@@ -13,6 +13,7 @@ from portal.catalog.services import create_product
 from portal.extensions import db
 from portal.geo import point
 from portal.orders import services as orders
+from portal.payouts.models import ConnectedAccount
 from portal.shell import NAV, month_label, plural
 from portal.vendors.models import VendorMember
 from portal.vendors.services import vendor_for_user
@@ -52,6 +53,7 @@ def test_owner_and_staff_see_the_shop_name_and_only_the_owner_sees_staff(client,
         "Orders",
         "Products",
         "Commissions",
+        "Payouts",
         "Shop profile",
         "Staff",
     ]
@@ -161,6 +163,24 @@ def test_the_onboarding_checklist_ticks_itself_off(client, auth, db_session):
     db.session.flush()
     assert done_steps() == ["Complete your shop&#39;s profile", "Add your first product"]
     orders.mark_paid(order)
+    db.session.flush()
+    assert done_steps() == [
+        "Complete your shop&#39;s profile",
+        "Add your first product",
+        "Receive your first paid order",
+    ]
+    # Payouts are done once Stripe has them on (the account state "active"), not at a click.
+    account = ConnectedAccount(
+        vendor_id=vendor.id,
+        stripe_account_id="acct_checklist",
+        account_type="express",
+        capabilities={"transfers": "pending"},
+        payouts_enabled=True,
+    )
+    db.session.add(account)
+    db.session.flush()
+    assert len(done_steps()) == 3
+    account.capabilities = {"transfers": "active"}
     db.session.flush()
     assert done_steps() is None
 

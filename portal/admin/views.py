@@ -22,6 +22,7 @@ from ..orders.breakdown import money_breakdown
 from ..orders.forms import OrderActionForm
 from ..orders.models import Order
 from ..orders.services import OrderError
+from ..payouts.account_state import account_state
 from ..security import restrict_blueprint
 from ..shell import month_label, toast
 from ..tiers import close as month_close
@@ -102,6 +103,7 @@ def _render_vendor(
         "history": promotions.tier_history(vendor.id),
         "form": form,
         "type_form": type_form or VendorTypeForm(formdata=None, vendor_type=vendor.vendor_type),
+        "payouts_account": account_state(vendor.id),
     }
     return htmx.render(
         "admin/vendor_detail.html", "admin/_promotion.html", status=status, **context

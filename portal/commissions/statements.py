@@ -241,3 +241,19 @@ def statement_months(vendor_id: uuid.UUID) -> list[tuple[int, int]]:
         .order_by(VendorMonthlyVolume.year.desc(), VendorMonthlyVolume.month.desc())
     ).all()
     return [tuple(row) for row in rows]
+
+
+def payout_statement_rows(
+    vendor_id: uuid.UUID, payout_ids: list[uuid.UUID]
+) -> list[tuple[uuid.UUID, StatementRow]]:
+    """The records the given payouts of a vendor settled, as statement rows (oldest first), each
+    with its payout's id: the vendor's payout detail and its CSV export."""
+    if not payout_ids:
+        return []
+    query = (
+        _statement_query(vendor_id, StatementFilter())
+        .add_columns(CommissionRecord.payout_id)
+        .where(CommissionRecord.payout_id.in_(payout_ids))
+        .order_by(CommissionRecord.created_at, CommissionRecord.id)
+    )
+    return [(row[-1], StatementRow(*row[:-1])) for row in db.session.execute(query)]

@@ -1,9 +1,10 @@
 """A new shop's first steps, ticked off by what the shop has done (not by clicks on the list).
 
-Each step is an indexed existence check or a kept aggregate, so the dashboard pays three index
+Each step is an indexed existence check or a kept aggregate, so the dashboard pays four index
 probes at most: the profile's own row, ``unique_vendor_sku (vendor_id, sku)`` for a first product,
-and ``vendor_monthly_volumes`` (kept by order intake) for a first paid order. The payouts and
-referrals issues add their steps here.
+``vendor_monthly_volumes`` (kept by order intake) for a first paid order, and the shop's
+``connected_accounts`` row (``unique_vendor_account``) for payouts. The referrals issue adds its
+step here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 
 from ..catalog.models import Product
 from ..extensions import db
+from ..payouts.models import ConnectedAccount
 from ..tiers.models import VendorMonthlyVolume
 from .models import Vendor
 
@@ -32,13 +34,20 @@ def profile_complete(vendor: Vendor) -> bool:
     return bool(vendor.description and vendor.description.strip()) and vendor.location is not None
 
 
-def first_step_probes(vendor_id) -> tuple[sa.Exists, sa.Exists]:
-    """Has the shop a product; has it had a paid order (the volumes that order intake keeps).
-    The dashboard reads them in its own statement (``tiers.dashboard``)."""
+def first_step_probes(vendor_id) -> tuple[sa.Exists, sa.Exists, sa.Exists]:
+    """Has the shop a product; has it had a paid order (the volumes that order intake keeps);
+    are its payouts on (the account state "active": payouts enabled, transfers active; a
+    disconnected account has both off). The dashboard reads them in its own statement
+    (``tiers.dashboard``)."""
     return (
         sa.exists().where(Product.vendor_id == vendor_id),
         sa.exists().where(
             VendorMonthlyVolume.vendor_id == vendor_id, VendorMonthlyVolume.total_orders > 0
+        ),
+        sa.exists().where(
+            ConnectedAccount.vendor_id == vendor_id,
+            ConnectedAccount.payouts_enabled,
+            ConnectedAccount.capabilities["transfers"].astext == "active",
         ),
     )
 
@@ -49,13 +58,14 @@ def _probes() -> sa.Select:
     return sa.select(*first_step_probes(sa.bindparam("vendor_id")))
 
 
-def onboarding_steps(vendor: Vendor, probed: tuple[bool, bool] | None = None) -> list[Step]:
+def onboarding_steps(vendor: Vendor, probed: tuple[bool, bool, bool] | None = None) -> list[Step]:
     """The steps, ticked; ``probed`` is what ``first_step_probes`` found, when already read."""
     if probed is None:
         probed = tuple(db.session.execute(_probes(), {"vendor_id": vendor.id}).one())
-    has_product, has_order = probed
+    has_product, has_order, payouts_on = probed
     return [
         Step("profile", "Complete your shop's profile", "shop.profile", profile_complete(vendor)),
         Step("product", "Add your first product", "products.new", bool(has_product)),
         Step("order", "Receive your first paid order", "vendor_orders.index", bool(has_order)),
+        Step("payouts", "Set up payouts", "payouts.index", bool(payouts_on)),
     ]

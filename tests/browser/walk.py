@@ -23,8 +23,11 @@ from portal import mail
 from portal.admin import audit
 from portal.auth import signups, tokens
 from portal.catalog.services import create_product
+from portal.clock import utcnow
+from portal.commissions.models import CommissionRecord
 from portal.customers.services import customer_for_user
 from portal.orders import services as orders
+from portal.payouts.models import ConnectedAccount, Payout, PayoutHold
 from portal.vendors.models import VendorMember
 from portal.vendors.services import vendor_for_user
 from portal.vendors.staff import invite_staff
@@ -42,6 +45,9 @@ NOT_PAGES = {
     "main.health": "a health check",
     "main.dashboard": "a redirect to the role's dashboard",
     "commissions.export_csv": "a CSV download",
+    "payouts.export_csv": "a CSV download",
+    "payouts.onboarding_refresh": "a redirect to a new Stripe onboarding link",
+    "payouts.onboarding_return": "a redirect back to the payouts page (after reading Stripe)",
     "products.export": "a CSV download",
     "vendor_orders.badge": "a fragment polled by the sidebar",
     "admin.count": "the admin sidebar's count fragments",
@@ -108,6 +114,7 @@ def seed(committed) -> World:
         external_number="R-2044",
     )
     orders.mark_paid(order)
+    payout = _seed_payout(committed, vendor, order)
     driver = make_driver()
     _, token = invite_staff(vendor, "new-staff@example.com", invited_by=owner)
     removed = make_vendor(shop_name="Left Behind")
@@ -134,6 +141,7 @@ def seed(committed) -> World:
             "role": "vendor",
             "customer": str(customer.id),
             "message_id": written.message_id,
+            "payout_id": str(payout.id),
         },
         endpoint_ids={
             "auth.reset_password": {"token": tokens.reset_token(customer)},
@@ -142,6 +150,52 @@ def seed(committed) -> World:
             "auth.finish_signup": {"token": re.search(r"/signup/finish/(\S+)", signup.body)[1]},
         },
     )
+
+
+def _seed_payout(committed, vendor, order) -> Payout:
+    """A sent payout of the order's records, and a hold on what came after, for the payouts
+    pages; the shop's Stripe account half set up, so the page shows what Stripe asks."""
+    records = committed.scalars(
+        sa.select(CommissionRecord).where(CommissionRecord.order_id == order.id)
+    ).all()
+    payout = Payout(
+        vendor_id=vendor.id,
+        vendor_type=vendor.vendor_type,
+        amount=Decimal("41.20"),
+        commission_ids=[record.id for record in records],
+        status="paid",
+        stripe_transfer_id="tr_walk",
+        processed_at=utcnow(),
+    )
+    committed.add(payout)
+    committed.flush()
+    for record in records:
+        record.payout_id = payout.id
+    committed.add(
+        PayoutHold(
+            vendor_id=vendor.id,
+            reason="payouts_disabled",
+            held_since=utcnow(),
+            reason_since=utcnow(),
+            amount_waiting=Decimal("12.50"),
+            record_count=1,
+        )
+    )
+    committed.add(
+        ConnectedAccount(
+            vendor_id=vendor.id,
+            stripe_account_id="acct_walk",
+            account_type="express",
+            capabilities={"transfers": "inactive"},
+            requirements={
+                "currently_due": ["external_account", "individual.dob.day"],
+                "past_due": [],
+                "errors": [],
+                "current_deadline": 1_900_000_000,
+            },
+        )
+    )
+    return payout
 
 
 def role_of(path: str) -> str:

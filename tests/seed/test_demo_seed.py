@@ -7,7 +7,9 @@ from portal.commissions.models import CommissionRecord
 from portal.deliveries.models import Driver
 from portal.extensions import db
 from portal.orders.models import Order, OrderItem
+from portal.payouts.account_state import account_state
 from portal.seed.demo import DEMO_PASSWORD, demo_accounts
+from portal.seed.payouts import ONBOARDED, STARTED
 from portal.tiers.models import MonthClose, ShopTier, TierChange
 from portal.vendors.models import Vendor, VendorMember
 
@@ -16,7 +18,7 @@ def count(model, *where):
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
-def test_seed_demo_builds_a_marketplace_once(app, db_session, client, auth):
+def test_seed_demo_builds_a_marketplace_once(app, db_session, client, auth, app_stripe):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed", "demo"])
     assert result.exit_code == 0, result.output
@@ -67,6 +69,17 @@ def test_seed_demo_builds_a_marketplace_once(app, db_session, client, auth):
     assert count(VendorMember, VendorMember.role == "staff") == 1
     assert count(Order, Order.accepted_at.is_not(None)) > 0
 
+    # Payouts: some shops onboarded on the local Stripe server, one half-way, others not set up.
+    states = {
+        vendor.name: account_state(vendor.id).key
+        for vendor in db.session.scalars(sa.select(Vendor))
+    }
+    assert sorted(name for name, key in states.items() if key == "active") == sorted(ONBOARDED)
+    assert [name for name, key in states.items() if key == "action_required"] == list(STARTED)
+    assert states["Belmont Noodle Bar"] == "not_set_up"
+    assert list(states.values()).count("not_set_up") == 12 - len(ONBOARDED) - len(STARTED)
+    assert len(app_stripe.stripe.store.state.accounts) == len(ONBOARDED) + len(STARTED)
+
     for account in demo_accounts():
         assert auth.login(account.email, DEMO_PASSWORD).status_code == 302, account
         auth.logout()
@@ -75,9 +88,18 @@ def test_seed_demo_builds_a_marketplace_once(app, db_session, client, auth):
     again = runner.invoke(args=["seed", "demo"])
     assert again.exit_code == 0 and "already loaded" in again.output
     assert count(User) == users_before and count(Order) == orders
+    assert len(app_stripe.stripe.store.state.accounts) == len(ONBOARDED) + len(STARTED)
+
+    # The local server restarted (its accounts forgotten), the demo database kept: set up again.
+    app_stripe.control("/reset")
+    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+    assert len(app_stripe.stripe.store.state.accounts) == len(ONBOARDED) + len(STARTED)
+    assert account_state(vendor_for_name("Rose City Books")).key == "active"
 
 
-def test_the_demo_admin_clicks_money_actions_with_the_printed_code(app, db_session, client):
+def test_the_demo_admin_clicks_money_actions_with_the_printed_code(
+    app, db_session, client, app_stripe
+):
     from portal.seed.demo import DEMO_ADMIN_TOTP_SECRET, demo_email, load_demo
 
     load_demo()
@@ -93,3 +115,7 @@ def test_the_demo_admin_clicks_money_actions_with_the_printed_code(app, db_sessi
     assert pyotp.TOTP(DEMO_ADMIN_TOTP_SECRET).verify(code, valid_window=1)
     page = client.get("/admin/audit/").get_data(as_text=True)
     assert "Promotion granted" in page and "Order held" in page
+
+
+def vendor_for_name(name: str):
+    return db.session.scalar(sa.select(Vendor.id).where(Vendor.name == name))

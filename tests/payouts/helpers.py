@@ -21,3 +21,27 @@ def settled_order(shop, price: str = "50.00", *, refund: str | None = None, days
     )
     settle_due_commissions(now())
     return order
+
+
+def connect(shop, server, *, onboard: bool = True):
+    """A connected account for ``shop`` on the local Stripe server, as onboarding records it."""
+    from portal.extensions import db
+    from portal.payouts.gateway import gateway
+    from portal.payouts.models import ConnectedAccount
+
+    account = gateway().create_express_account(idempotency_key=f"acct-{shop.id}")
+    if onboard:
+        server.onboard(account.id)
+        account = gateway().retrieve_account(account.id)
+    row = ConnectedAccount(
+        vendor_id=shop.id,
+        stripe_account_id=account.id,
+        account_type="express",
+        capabilities=account.capabilities,
+        charges_enabled=account.charges_enabled,
+        payouts_enabled=account.payouts_enabled,
+        requirements=account.requirements,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row

@@ -1,8 +1,9 @@
-"""Named points where a test may kill the process, to prove a job survives being killed there.
+"""Named points where a test may stop or kill the process, to prove a job survives it there.
 
 ``PORTAL_FAILPOINT=<name>`` in the environment makes :func:`failpoint` send the process SIGKILL
-when it reaches ``<name>`` (the exactly-once tests of payout runs run a worker subprocess so). Unset,
-which is always the case outside those tests, a failpoint does nothing.
+when it reaches ``<name>``; ``PORTAL_FAILPOINT=<name>:stop`` sends SIGSTOP instead (frozen with
+whatever it holds, until the test sends SIGCONT). The exactly-once tests of payout runs run a worker
+subprocess so. Unset, as it always is outside those tests, a failpoint does nothing.
 """
 
 from __future__ import annotations
@@ -12,5 +13,6 @@ import signal
 
 
 def failpoint(name: str) -> None:
-    if os.environ.get("PORTAL_FAILPOINT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
+    point, _, action = os.environ.get("PORTAL_FAILPOINT", "").partition(":")
+    if point == name:
+        os.kill(os.getpid(), signal.SIGSTOP if action == "stop" else signal.SIGKILL)

@@ -24,10 +24,10 @@ from .obfuscation.models import ProductObfuscation  # noqa: F401
 from .operations.models import ArchivedOrder  # noqa: F401
 from .orders.models import (  # noqa: F401
     Order,
+    OrderDispute,
     OrderEvent,
     OrderExternalRef,
     OrderItem,
-    OrderDispute,
     OrderRefund,
     VendorOrderCounter,
     VendorOrderNumber,

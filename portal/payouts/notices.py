@@ -51,7 +51,9 @@ def owners(vendor_ids: list[uuid.UUID]) -> dict[uuid.UUID, Owner]:
             sa.func.coalesce(VendorPayoutNotices.payout_sent, True),
             sa.func.coalesce(VendorPayoutNotices.hold_changed, True),
         )
-        .join(VendorMember, sa.and_(VendorMember.vendor_id == Vendor.id, VendorMember.role == "owner"))
+        .join(
+            VendorMember, sa.and_(VendorMember.vendor_id == Vendor.id, VendorMember.role == "owner")
+        )
         .join(User, User.id == VendorMember.user_id)
         .outerjoin(VendorPayoutNotices, VendorPayoutNotices.vendor_id == Vendor.id)
         .where(Vendor.id.in_(vendor_ids))

@@ -403,7 +403,9 @@ def _wait(payout: Payout) -> None:
     payout.status = "waiting"
     payout.idempotency_key = None
     payout.key_first_sent_at = None
-    payout.failure_reason = "The platform's Stripe balance was short; it goes out when it is topped up."
+    payout.failure_reason = (
+        "The platform's Stripe balance was short; it goes out when it is topped up."
+    )
     db.session.commit()
 
 
@@ -491,7 +493,11 @@ def retry_payout(payout_id: uuid.UUID, *, actor: User) -> Payout:
         if payout.status != "failed":
             raise PayoutError(f"Only a failed payout can be retried; this one is {payout.status}.")
         record(
-            "payout.retried", "payout", payout.id, actor=actor, amount=str(payout.amount),
+            "payout.retried",
+            "payout",
+            payout.id,
+            actor=actor,
+            amount=str(payout.amount),
             reason=payout.failure_reason,
         )
         payout.status = "pending"

@@ -28,7 +28,9 @@ class RunSummary:
 
     @property
     def sent(self) -> int:
-        return sum(self.by_status.get(status, (0, 0))[0] for status in ("paid", "failed", "waiting"))
+        return sum(
+            self.by_status.get(status, (0, 0))[0] for status in ("paid", "failed", "waiting")
+        )
 
     @property
     def held(self) -> int:
@@ -109,4 +111,23 @@ def run_hold_rows(run_id: uuid.UUID) -> list:
 
 
 def failed_payouts_query() -> sa.Select:
+    """Failed payouts (the admin sidebar's count; ``idx_payouts_unfinished`` serves it)."""
     return sa.select(Payout.id).where(Payout.status == "failed")
+
+
+def failed_payout_rows() -> list:
+    """Every failed payout, newest failure first: what an admin may retry."""
+    return db.session.execute(
+        sa.select(
+            Payout.id,
+            Payout.batch_id,
+            Vendor.name.label("vendor_name"),
+            Payout.amount,
+            Payout.failed_at,
+            Payout.failure_reason,
+        )
+        .join(Vendor, Vendor.id == Payout.vendor_id)
+        .where(Payout.status == "failed")
+        .order_by(Payout.failed_at.desc())
+        .limit(DETAIL_LIMIT)
+    ).all()

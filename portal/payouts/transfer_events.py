@@ -53,7 +53,9 @@ def on_transfer_event(event_type: str, transfer: dict[str, Any]) -> Payout | Non
                 if payout.status != "paid":
                     runs.record_transfer(payout, seen)
         except runs.RunLocked:
-            log.info("%s for payout %s: a run is sending; it records the transfer", event_type, payout.id)
+            log.info(
+                "%s for payout %s: a run is sending; it records the transfer", event_type, payout.id
+            )
     if seen.amount_reversed > payout.amount_reversed:
         payout.amount_reversed = seen.amount_reversed
         payout.reversed_at = utcnow()

@@ -47,6 +47,7 @@ NOT_PAGES = {
     "products.inline_cell": "a fragment (its editor is an opened state below)",
     "products.import_progress": "a fragment polled by the import page",
     "admin.month_close_progress": "a fragment polled by the month-end close page",
+    "admin.payout_run_progress": "a fragment polled by a payout run's page",
     "private_files.file": "members-only uploaded files",
     "auth.dev_mail": "development mail reader (a message by id, not a page of the portal)",
 }
@@ -114,6 +115,8 @@ def seed(committed) -> World:
     signup = signups.request_signup("customer", "walker@example.com", PASSWORD, {"full_name": "W"})
     written = mail.Outgoing("20260101120000-0123456789ab", customer.email, "Walk mail", "Hello.")
     mail.deliver(asdict(written))  # the walk's mail backend is a folder (test_walk.py)
+    held = vendor_for_user(make_vendor(shop_name="Harbourside Hardware and Household Goods"))
+    run = payout_run_with_a_failure_and_a_hold(committed, vendor, held)
     committed.commit()
     return World(
         emails={
@@ -131,6 +134,8 @@ def seed(committed) -> World:
             "role": "vendor",
             "customer": str(customer.id),
             "message_id": written.message_id,
+            "run_id": str(run.id),
+            "payout_id": str(run.payouts[0].id),
         },
         endpoint_ids={
             "auth.reset_password": {"token": tokens.reset_token(customer)},
@@ -139,6 +144,41 @@ def seed(committed) -> World:
             "auth.finish_signup": {"token": re.search(r"/signup/finish/(\S+)", signup.body)[1]},
         },
     )
+
+
+def payout_run_with_a_failure_and_a_hold(committed, vendor, held_vendor):
+    """A finished run: a failed payout (with its retry button) and a held vendor."""
+    from portal.clock import utcnow
+    from portal.payouts.models import Payout, PayoutRun, PayoutRunHold
+
+    run = PayoutRun(trigger="admin", status="finished", finished_at=utcnow())
+    committed.add(run)
+    committed.flush()
+    committed.add(
+        Payout(
+            batch_id=run.id,
+            vendor_id=vendor.id,
+            vendor_type=vendor.vendor_type,
+            amount=Decimal("1234.50"),
+            commission_ids=[],
+            status="failed",
+            failed_at=utcnow(),
+            failure_reason="Stripe did not answer after 4 attempts (long, to wrap on a phone)",
+            idempotency_key=f"payout-walk-{run.id}",
+        )
+    )
+    committed.add(
+        PayoutRunHold(
+            run_id=run.id,
+            vendor_id=held_vendor.id,
+            reason="no_account",
+            amount_waiting=Decimal("12.00"),
+            record_count=1,
+        )
+    )
+    committed.flush()
+    committed.refresh(run)
+    return run
 
 
 def role_of(path: str) -> str:
@@ -200,6 +240,20 @@ def opened_states(world: World) -> list[Visit]:
             "vendor", "the account menu", "/vendor/", (".user-menu summary",), ".user-menu[open]"
         ),
         Visit("admin", "the account menu", "/admin/", (".user-menu summary",), ".user-menu[open]"),
+        Visit(
+            "admin",
+            "the payout run's start panel",
+            "/admin/payouts/",
+            ("#start-run .confirm > summary",),
+            "#start-run .confirm[open]",
+        ),
+        Visit(
+            "admin",
+            "a failed payout's retry panel",
+            f"/admin/payouts/runs/{world.ids['run_id']}",
+            ("#run-payouts .confirm > summary",),
+            "#run-payouts .confirm[open]",
+        ),
         Visit(
             "vendor",
             "the products list's inline editor",

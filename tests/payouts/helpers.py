@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
 
 from portal.commissions.services import settle_due_commissions
+from portal.extensions import db
 from portal.orders.intake import apply_order_event
-from tests.orders.helpers import follow_up, now, paid_order, refunded
+from portal.payouts import runs
+from portal.payouts.models import Payout
+from portal.payouts.payable import payable_records
+from tests.orders.helpers import established_shop, follow_up, now, paid_order, refunded
 
 
 def settled_order(shop, price: str = "50.00", *, refund: str | None = None, days_ago: int = 30):
@@ -25,7 +32,6 @@ def settled_order(shop, price: str = "50.00", *, refund: str | None = None, days
 
 def connect(shop, server, *, onboard: bool = True):
     """A connected account for ``shop`` on the local Stripe server, as onboarding records it."""
-    from portal.extensions import db
     from portal.payouts.gateway import gateway
     from portal.payouts.models import ConnectedAccount
 
@@ -45,3 +51,32 @@ def connect(shop, server, *, onboard: bool = True):
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def payable_shop(server, price: str = "50.00"):
+    """An onboarded shop with one settled order, and a platform balance that covers it."""
+    server.set_balance(1_000_000)
+    shop = established_shop()
+    connect(shop, server)
+    settled_order(shop, price)
+    return shop
+
+
+def net_of(shop) -> Decimal:
+    return sum(row.vendor_net for row in db.session.execute(payable_records(shop.id)))
+
+
+def payouts_of(shop) -> list[Payout]:
+    return db.session.scalars(sa.select(Payout).where(Payout.vendor_id == shop.id)).all()
+
+
+def failed_after_drop(shop, app_stripe) -> Payout:
+    """A payout whose transfer Stripe made, but whose answer never arrived (failed)."""
+    app_stripe.arm("drop_after")
+    app_stripe.arm("rate_limit", times=3)
+    runs.run_payouts()
+    [payout] = payouts_of(shop)
+    assert payout.status == "failed" and payout.failed_at is not None
+    assert payout.failure_reason
+    assert len(app_stripe.transfer_log()) == 1  # made, though the portal does not know it
+    return payout

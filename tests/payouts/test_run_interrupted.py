@@ -137,7 +137,9 @@ def test_killed_after_the_transfer_and_run_again_a_day_later_looks_it_up(
         # A day passes: Stripe forgets the key, and the portal's first send is a day old.
         app_stripe.control("/clock", {"advance_seconds": 25 * 3600})
         db.session.execute(
-            sa.update(Payout).values(key_first_sent_at=Payout.key_first_sent_at - timedelta(hours=25))
+            sa.update(Payout).values(
+                key_first_sent_at=Payout.key_first_sent_at - timedelta(hours=25)
+            )
         )
         db.session.commit()
     assert run_worker(app_stripe) == 0

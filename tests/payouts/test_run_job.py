@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.payouts import runs
 from portal.payouts.jobs import payout_run_job
 from portal.payouts.models import PayoutRun
-from tests.payouts.test_runs import payable_shop, payouts_of
+from tests.payouts.helpers import payable_shop, payouts_of
 
 
 def test_the_weekly_payout_run_is_scheduled_and_its_schedule_is_configuration(app, monkeypatch):

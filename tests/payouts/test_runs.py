@@ -11,26 +11,15 @@ from portal.commissions.models import CommissionRecord
 from portal.extensions import db
 from portal.payouts import runs
 from portal.payouts.models import Payout, PayoutHold, PayoutRunHold
-from portal.payouts.payable import payable_records
 from tests.orders.helpers import commission_rows, established_shop
-from tests.payouts.helpers import connect, settled_order
-
-
-def payable_shop(server, price: str = "50.00"):
-    """An onboarded shop with one settled order, and a platform balance that covers it."""
-    server.set_balance(1_000_000)
-    shop = established_shop()
-    connect(shop, server)
-    settled_order(shop, price)
-    return shop
-
-
-def net_of(shop) -> Decimal:
-    return sum(row.vendor_net for row in db.session.execute(payable_records(shop.id)))
-
-
-def payouts_of(shop) -> list[Payout]:
-    return db.session.scalars(sa.select(Payout).where(Payout.vendor_id == shop.id)).all()
+from tests.payouts.helpers import (
+    connect,
+    failed_after_drop,
+    net_of,
+    payable_shop,
+    payouts_of,
+    settled_order,
+)
 
 
 def test_a_run_pays_each_vendor_once_with_its_net_refunds_netted(db_session, app_stripe):
@@ -56,7 +45,9 @@ def test_a_run_pays_each_vendor_once_with_its_net_refunds_netted(db_session, app
         )
     ).all()
     assert statuses == [("paid", payout.id)] * len(records)
-    [transfer] = [t for t in app_stripe.transfer_log() if t["metadata"]["payout_id"] == str(payout.id)]
+    [transfer] = [
+        t for t in app_stripe.transfer_log() if t["metadata"]["payout_id"] == str(payout.id)
+    ]
     assert transfer["id"] == payout.stripe_transfer_id
     assert transfer["amount"] == int(expected * 100)
     assert transfer["transfer_group"] == str(run.id)
@@ -123,7 +114,11 @@ def test_every_hold_reason_keeps_the_vendor_unpaid_and_says_why(db_session, app_
     for shop, reason in reasons.items():
         assert payouts_of(shop) == []
         hold = hold_of(shop)
-        assert (hold.reason, hold.amount_waiting, hold.last_run_id) == (reason, waiting[shop], run.id)
+        assert (hold.reason, hold.amount_waiting, hold.last_run_id) == (
+            reason,
+            waiting[shop],
+            run.id,
+        )
         run_hold = db.session.get(PayoutRunHold, (run.id, shop.id))
         assert (run_hold.reason, run_hold.amount_waiting) == (reason, waiting[shop])
         assert net_of(shop) == waiting[shop]  # still settled and unpaid
@@ -181,7 +176,9 @@ def test_owners_who_turned_notices_off_get_no_sent_or_hold_mail(db_session, app_
     connect(paid, app_stripe)
     settled_order(held), settled_order(paid)
     for shop in (held, paid):
-        db.session.add(VendorPayoutNotices(vendor_id=shop.id, payout_sent=False, hold_changed=False))
+        db.session.add(
+            VendorPayoutNotices(vendor_id=shop.id, payout_sent=False, hold_changed=False)
+        )
     runs.run_payouts()
     assert mailbox.to(owner_email(held)) == [] and mailbox.to(owner_email(paid)) == []
     assert hold_of(held).notified_reason == "no_account"
@@ -223,11 +220,14 @@ def test_a_transfer_refused_for_the_balance_waits_then_goes_out_on_balance_avail
     [transfer] = app_stripe.transfer_log()
     assert transfer["idempotency_key"] == payout.idempotency_key != f"payout-{payout.id}"
     assert on_balance_available(balance) == 0  # nothing waits any more
-    assert db.session.scalar(
-        sa.select(sa.func.count()).where(
-            CommissionRecord.payout_id == payout.id, CommissionRecord.status != "paid"
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                CommissionRecord.payout_id == payout.id, CommissionRecord.status != "paid"
+            )
         )
-    ) == 0
+        == 0
+    )
 
 
 def test_rate_limits_and_server_errors_are_retried_with_the_same_key(db_session, app_stripe):
@@ -239,18 +239,6 @@ def test_rate_limits_and_server_errors_are_retried_with_the_same_key(db_session,
     assert payout.status == "paid"
     assert app_stripe.calls("POST", "/v1/transfers") == [429, 429, 500, 200]
     assert len(app_stripe.transfer_log()) == 1
-
-
-def failed_after_drop(shop, app_stripe) -> Payout:
-    """A payout whose transfer Stripe made, but whose answer never arrived (failed)."""
-    app_stripe.arm("drop_after")
-    app_stripe.arm("rate_limit", times=3)
-    runs.run_payouts()
-    [payout] = payouts_of(shop)
-    assert payout.status == "failed" and payout.failed_at is not None
-    assert payout.failure_reason
-    assert len(app_stripe.transfer_log()) == 1  # made, though the portal does not know it
-    return payout
 
 
 def test_a_failed_payout_is_mailed_and_an_admin_retry_records_the_transfer_once(

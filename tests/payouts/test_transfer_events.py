@@ -12,7 +12,7 @@ from portal.payouts import runs
 from portal.payouts.gateway import gateway
 from portal.payouts.models import Payout
 from portal.payouts.transfer_events import on_balance_available, on_transfer_event
-from tests.payouts.test_runs import failed_after_drop, payable_shop, payouts_of
+from tests.payouts.helpers import failed_after_drop, payable_shop, payouts_of
 
 
 def transfer_events(server, event_type: str) -> list[dict]:
@@ -64,7 +64,7 @@ def test_a_reversal_is_recorded_and_an_older_event_arriving_late_does_not_undo_i
 def test_events_for_transfers_that_are_not_ours_or_other_types_change_nothing(
     db_session, app_stripe
 ):
-    shop = payable_shop(app_stripe)
+    payable_shop(app_stripe)
     runs.run_payouts()
     [created] = transfer_events(app_stripe, "transfer.created")
     stranger = {**created, "id": "tr_notours", "metadata": {"payout_id": "not-a-uuid"}}
@@ -79,7 +79,10 @@ def test_balance_available_with_nothing_available_sends_nothing(db_session, app_
     runs.run_payouts()
     [payout] = payouts_of(shop)
     assert payout.status == "waiting"
-    assert on_balance_available({"object": "balance", "available": [{"amount": 0, "currency": "usd"}]}) == 0
+    assert (
+        on_balance_available({"object": "balance", "available": [{"amount": 0, "currency": "usd"}]})
+        == 0
+    )
     app_stripe.control("/balance", {"currency": "usd", "add": 500})
     app_stripe.control("/events/wait", {"timeout": 5})
     [balance] = transfer_events(app_stripe, "balance.available")[-1:]

@@ -11,15 +11,8 @@ from portal.extensions import db
 from portal.payouts import runs
 from portal.payouts.models import PayoutRun
 from portal.queues import get_redis
-from tests.factories import MAKERS, make_admin
+from tests.factories import MAKERS
 from tests.payouts.helpers import failed_after_drop, payable_shop, payouts_of
-
-
-@pytest.fixture
-def admin(db_session, auth):
-    user = make_admin(email="payouts-admin@example.com")
-    auth.login(user.email)
-    return user
 
 
 def test_starting_a_run_queues_its_job_writes_the_audit_row_and_shows_its_progress(client, admin):

@@ -239,10 +239,8 @@ class Config:
     STRIPE_ACCOUNT_COUNTRY = _env("STRIPE_ACCOUNT_COUNTRY", "US")
     PAYOUT_CURRENCY = _env("PAYOUT_CURRENCY", "usd")
     # Payout runs (docs/payouts.md "Payout runs"). A vendor whose net is below the minimum waits
-    # (hold "below_minimum"); a negative net is carried until later sales cover it ("carry") or
-    # recovered by reversing part of the vendor's last transfer ("reverse").
+    # (hold "below_minimum"); a negative net is carried until later sales cover it.
     PAYOUT_MINIMUM = Decimal(_env("PAYOUT_MINIMUM", "1.00"))
-    PAYOUT_RECOVER_NEGATIVE = _env("PAYOUT_RECOVER_NEGATIVE", "carry")
     # A transfer first sent longer ago than this is looked up before it is sent again: Stripe
     # forgets idempotency keys after 24 hours, so the margin stays under that.
     PAYOUT_KEY_MEMORY_HOURS = float(_env("PAYOUT_KEY_MEMORY_HOURS", "23"))

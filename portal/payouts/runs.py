@@ -122,12 +122,7 @@ def _execute(run: PayoutRun) -> None:
         if not _grouped(run):
             group_run(run)
             failpoint("after_payout_rows_commit")
-        for payout_id in db.session.scalars(
-            sa.select(Payout.id)
-            .where(Payout.batch_id == run.id, Payout.status == "pending")
-            .order_by(Payout.id)
-        ).all():
-            _send(db.session.get(Payout, payout_id))
+        send_pending(run)
         send_waiting_payouts()
         mark_run_records(run)
     except Exception as error:
@@ -315,6 +310,18 @@ def _keep_holds(params: dict) -> None:
 
 
 # --- 2. sending -------------------------------------------------------------------------------
+
+
+def send_pending(run: PayoutRun) -> int:
+    """Step 2: send each of the run's pending payouts (the caller holds the lock)."""
+    pending = db.session.scalars(
+        sa.select(Payout.id)
+        .where(Payout.batch_id == run.id, Payout.status == "pending")
+        .order_by(Payout.id)
+    ).all()
+    for payout_id in pending:
+        _send(db.session.get(Payout, payout_id))
+    return len(pending)
 
 
 def _send(payout: Payout, *, mark_records: bool = False) -> None:

@@ -1,7 +1,8 @@
 """The payout run's background job: weekly from the scheduler ("payout-run"), or an admin's run.
 
-Re-running it is harmless: a run resumes where a killed worker stopped and never pays twice, and
-a second job started while one sends waits for nothing: it finds the lock taken and ends.
+Re-running it is harmless: a run resumes where a killed worker stopped and never pays twice. A
+scheduled job that finds the lock taken ends (the process sending covers the week); an admin's run
+job raises, so RQ retries it, unless the process sending has run it meanwhile.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ def payout_run_job(run_id: str | None = None) -> str | None:
     try:
         run = run_payouts(uuid.UUID(run_id) if run_id else None, trigger="schedule")
     except RunLocked:
-        log.info("payout run job: another process is sending payouts; nothing to do")
+        if run_id:
+            # The process sending now runs it when it is done; should it have just finished,
+            # RQ's retry of this job (10 s later) does.
+            raise
+        log.info("payout run job: another process is sending payouts; it covers this week")
         return None
     return str(run.id)
 

@@ -102,10 +102,9 @@ def run_payouts(run_id: uuid.UUID | None = None, *, trigger: str = "schedule") -
     or the one an admin started), then, unless ``run_id`` named one, start and execute a new run.
     Returns the last run executed."""
     with run_lock():
-        for run in db.session.scalars(
-            sa.select(PayoutRun).where(PayoutRun.status == "running").order_by(PayoutRun.started_at)
-        ).all():
-            _execute(run)
+        # Until none is left: an admin may start one while this process sends.
+        while (unfinished := running_run()) is not None:
+            _execute(unfinished)
         if run_id is not None:
             run = db.session.get(PayoutRun, run_id)
             if run is None:

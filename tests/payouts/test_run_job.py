@@ -42,3 +42,24 @@ def test_flask_payouts_run(db_session, app_stripe, app):
     result = app.test_cli_runner().invoke(args=["payouts", "run"])
     assert result.exit_code == 0, result.output
     assert "finished" in result.output and "paid: 1 payouts" in result.output
+
+
+def test_an_admins_run_job_that_finds_the_lock_taken_is_retried_not_dropped(
+    db_session, app_stripe, app
+):
+    import pytest
+    import sqlalchemy as sa
+
+    payable_shop(app_stripe)
+    run = runs.start_run(trigger="admin")
+    db.session.commit()
+    other = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=sa.pool.NullPool)
+    with other.connect() as connection:
+        connection.execute(sa.select(sa.func.pg_advisory_lock(runs.RUN_LOCK_KEY)))
+        assert payout_run_job() is None  # the scheduled one: the sender covers the week
+        with pytest.raises(runs.RunLocked):  # RQ retries the admin's
+            payout_run_job(str(run.id))
+    other.dispose()
+    assert payout_run_job(str(run.id)) == str(run.id)
+    db.session.expire_all()
+    assert run.status == "finished"

@@ -193,7 +193,8 @@ def group_run(run: PayoutRun) -> None:
                         WHEN sum(r.vendor_net) < 0 THEN 'negative_net'
                         WHEN sum(r.vendor_net) < :minimum THEN 'below_minimum'
                    END::varchar(30) AS reason,
-                   NULL::uuid AS payout_id
+                   NULL::uuid AS payout_id,
+                   array_agg(r.id ORDER BY r.id) AS record_ids
             FROM run_records r
             LEFT JOIN connected_accounts a ON a.vendor_id = r.shop_id
             GROUP BY r.shop_id, a.id
@@ -217,14 +218,14 @@ def group_run(run: PayoutRun) -> None:
         params,
     )
     execute(sa.text("UPDATE run_vendors SET payout_id = gen_random_uuid() WHERE reason IS NULL"))
+    execute(sa.text("ANALYZE run_vendors"))
     execute(
         sa.text(
             """
             INSERT INTO payouts (id, batch_id, vendor_id, vendor_type, amount, commission_ids,
                                  status, idempotency_key, attempts, created_at, updated_at)
             SELECT v.payout_id, :run, v.vendor_id, d.vendor_type, v.net,
-                   (SELECT array_agg(r.id ORDER BY r.id) FROM run_records r
-                     WHERE r.shop_id = v.vendor_id),
+                   v.record_ids,
                    'pending', 'payout-' || v.payout_id, 0, :now, :now
             FROM run_vendors v JOIN vendors d ON d.id = v.vendor_id
             WHERE v.reason IS NULL

@@ -466,21 +466,15 @@ def mark_records_paid(payout_ids: list[uuid.UUID]) -> int:
 
 
 def mark_run_records(run: PayoutRun) -> None:
-    """Step 3: the run's paid payouts' records, ``PAYOUT_MARK_BATCH`` payouts per commit.
-    Only payouts with records still settled are read, so a resumed run starts where it stopped."""
+    """Step 3: the run's paid payouts' records, ``PAYOUT_MARK_BATCH`` payouts per commit. A
+    resumed run goes over every batch again: a batch already marked updates nothing (only
+    ``settled`` records are), found through ``idx_commission_payout``."""
     size = current_app.config["PAYOUT_MARK_BATCH"]
-    unmarked = (
+    ids = db.session.scalars(
         sa.select(Payout.id)
-        .where(
-            Payout.batch_id == run.id,
-            Payout.status == "paid",
-            sa.exists().where(
-                CommissionRecord.payout_id == Payout.id, CommissionRecord.status == "settled"
-            ),
-        )
+        .where(Payout.batch_id == run.id, Payout.status == "paid")
         .order_by(Payout.id)
-    )
-    ids = db.session.scalars(unmarked).all()
+    ).all()
     for start in range(0, len(ids), size):
         mark_records_paid(ids[start : start + size])
         db.session.commit()

@@ -29,6 +29,7 @@ from portal.vendors.services import vendor_for_user
 from portal.vendors.staff import invite_staff
 from tests.browser.conftest import LAPTOP, PHONE
 from tests.factories import PASSWORD, make_admin, make_customer, make_driver, make_vendor
+from tests.payouts.helpers import payout_run_with_a_failure_and_a_hold
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_SOURCE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -144,41 +145,6 @@ def seed(committed) -> World:
             "auth.finish_signup": {"token": re.search(r"/signup/finish/(\S+)", signup.body)[1]},
         },
     )
-
-
-def payout_run_with_a_failure_and_a_hold(committed, vendor, held_vendor):
-    """A finished run: a failed payout (with its retry button) and a held vendor."""
-    from portal.clock import utcnow
-    from portal.payouts.models import Payout, PayoutRun, PayoutRunHold
-
-    run = PayoutRun(trigger="admin", status="finished", finished_at=utcnow())
-    committed.add(run)
-    committed.flush()
-    committed.add(
-        Payout(
-            batch_id=run.id,
-            vendor_id=vendor.id,
-            vendor_type=vendor.vendor_type,
-            amount=Decimal("1234.50"),
-            commission_ids=[],
-            status="failed",
-            failed_at=utcnow(),
-            failure_reason="Stripe did not answer after 4 attempts (long, to wrap on a phone)",
-            idempotency_key=f"payout-walk-{run.id}",
-        )
-    )
-    committed.add(
-        PayoutRunHold(
-            run_id=run.id,
-            vendor_id=held_vendor.id,
-            reason="no_account",
-            amount_waiting=Decimal("12.00"),
-            record_count=1,
-        )
-    )
-    committed.flush()
-    committed.refresh(run)
-    return run
 
 
 def role_of(path: str) -> str:

@@ -80,3 +80,38 @@ def failed_after_drop(shop, app_stripe) -> Payout:
     assert payout.failure_reason
     assert len(app_stripe.transfer_log()) == 1  # made, though the portal does not know it
     return payout
+
+
+def payout_run_with_a_failure_and_a_hold(committed, vendor, held_vendor):
+    """A finished run: a failed payout (with its retry button) and a held vendor."""
+    from portal.clock import utcnow
+    from portal.payouts.models import PayoutRun, PayoutRunHold
+
+    run = PayoutRun(trigger="admin", status="finished", finished_at=utcnow())
+    committed.add(run)
+    committed.flush()
+    committed.add(
+        Payout(
+            batch_id=run.id,
+            vendor_id=vendor.id,
+            vendor_type=vendor.vendor_type,
+            amount=Decimal("1234.50"),
+            commission_ids=[],
+            status="failed",
+            failed_at=utcnow(),
+            failure_reason="Stripe did not answer after 4 attempts (long, to wrap on a phone)",
+            idempotency_key=f"payout-walk-{run.id}",
+        )
+    )
+    committed.add(
+        PayoutRunHold(
+            run_id=run.id,
+            vendor_id=held_vendor.id,
+            reason="no_account",
+            amount_waiting=Decimal("12.00"),
+            record_count=1,
+        )
+    )
+    committed.flush()
+    committed.refresh(run)
+    return run

@@ -135,10 +135,11 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from .auth.cli import auth_cli, users_cli
     from .operations.cli import partitions_cli
+    from .payouts.cli import payouts_cli
     from .seed.cli import seed_cli
     from .tiers.cli import money_cli
 
-    for group in (users_cli, auth_cli, partitions_cli, seed_cli, money_cli):
+    for group in (users_cli, auth_cli, partitions_cli, seed_cli, money_cli, payouts_cli):
         app.cli.add_command(group)
 
 

@@ -251,6 +251,14 @@ class Config:
     STRIPE_RETRY_MAX_SECONDS = float(_env("STRIPE_RETRY_MAX_SECONDS", "8"))
     STRIPE_ACCOUNT_COUNTRY = _env("STRIPE_ACCOUNT_COUNTRY", "US")
     PAYOUT_CURRENCY = _env("PAYOUT_CURRENCY", "usd")
+    # Payout runs (docs/payouts.md "Payout runs"). A vendor whose net is below the minimum waits
+    # (hold "below_minimum"); a negative net is carried until later sales cover it.
+    PAYOUT_MINIMUM = Decimal(_env("PAYOUT_MINIMUM", "1.00"))
+    # A transfer first sent longer ago than this is looked up before it is sent again: Stripe
+    # forgets idempotency keys after 24 hours, so the margin stays under that.
+    PAYOUT_KEY_MEMORY_HOURS = float(_env("PAYOUT_KEY_MEMORY_HOURS", "23"))
+    # Payouts whose records are marked paid per commit, at the end of a run.
+    PAYOUT_MARK_BATCH = _env_int("PAYOUT_MARK_BATCH", 500)
 
 
 class TestConfig(Config):

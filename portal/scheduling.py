@@ -110,6 +110,14 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         queue="high",
     ),
     PeriodicJob(
+        "payout-run",
+        "portal.payouts.jobs.payout_run_job",
+        every="weekly",
+        weekday=0,
+        hour=6,
+        timeout=2 * 60 * 60,
+    ),
+    PeriodicJob(
         "close-previous-month",
         "portal.tiers.jobs.close_previous_month_job",
         every="monthly",

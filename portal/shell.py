@@ -91,6 +91,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
             "Money",
             (
                 NavLink("admin.month_close_page", "Month-end close", "coins"),
+                NavLink("admin.payout_runs", "Payouts", "coins", **admin_count("failed-payouts")),
                 NavLink(
                     "admin.orders_waiting",
                     "Orders waiting",

@@ -38,6 +38,7 @@ from tests.auth.test_access import PUBLIC_ENDPOINTS
 from tests.catalog.helpers import product, shop
 from tests.factories import PASSWORD, make_admin, make_customer, make_driver
 from tests.orders.helpers import paid_order
+from tests.payouts.helpers import payout_run_with_a_failure_and_a_hold
 
 ROLE_PREFIXES = {
     "/files": "vendor",  # a shop's private files: its members (and admins)
@@ -66,6 +67,7 @@ SEEDED_ARGS = (
     "path",
     "message_id",
     "name",
+    "run_id",
     "payout_id",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
@@ -227,8 +229,7 @@ def world(app, db_session):
     pending = staff.pending_invitations(vendor)[0]
     order = paid_order(vendor, items=[("5.00", 1)])
     close = request_month_close(2020, 1, admin)
-    payout = Payout(vendor_id=vendor.id, vendor_type=vendor.vendor_type, amount=1, status="paid")
-    db.session.add(payout)
+    run = payout_run_with_a_failure_and_a_hold(db.session, vendor, shop(shop_name="Held Shop")[1])
     db.session.flush()
     users = {"admin": admin, "customer": customer, "driver": driver, "vendor": owner}
     args = {
@@ -248,7 +249,8 @@ def world(app, db_session):
         # and the hostile values still go through the argument.
         "message_id": "20260101000000-000000000000",
         "name": "orders-waiting",  # an admin sidebar count
-        "payout_id": payout.id,
+        "run_id": run.id,
+        "payout_id": run.payouts[0].id,  # failed: its retry is a POST the walker sends
     }
     assert set(args) == set(SEEDED_ARGS)
     # Arguments whose seeded value depends on the endpoint.

@@ -8,7 +8,7 @@
   its ``user_sessions`` row (signing out, a password change).
 
 Revision ID: d03d4e040010
-Revises: ce1b2c02000e
+Revises: cf2c3d03000f
 Create Date: 2026-12-02 17:00:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd03d4e040010'
-down_revision = 'ce1b2c02000e'
+down_revision = 'cf2c3d03000f'
 branch_labels = None
 depends_on = None
 

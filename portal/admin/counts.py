@@ -7,6 +7,7 @@ orders badge, so they add nothing to the page's own statements. Each is bounded:
   ``idx_orders_awaiting_completion`` (paid, not completed, not canceled);
 - drivers awaiting verification: the drivers table has no index for it, so the capped count is
   kept in Redis for ``ADMIN_COUNT_CACHE_SECONDS``;
+- failed payouts: a capped count served by the partial index ``idx_payouts_unfinished``;
 - failed jobs: a ``ZCOUNT`` per queue of RQ's failed job registries (``operations.failed_jobs``).
 
 Above ``CAP`` the sidebar says "99+".
@@ -28,6 +29,7 @@ from ..operations.failed_jobs import failed_job_count
 from ..orders.completion import waiting_on_auto_completion
 from ..orders.models import Order
 from ..pagination import capped_count
+from ..payouts.summary import failed_payouts_query
 from ..queues import get_redis
 from .overview import awaiting_verification
 
@@ -48,6 +50,10 @@ class NavCount:
 
 def orders_waiting() -> int:
     return capped_count(sa.select(Order.id).where(waiting_on_auto_completion()), CAP)
+
+
+def failed_payouts() -> int:
+    return capped_count(failed_payouts_query(), CAP)
 
 
 def drivers_to_verify() -> int:
@@ -78,6 +84,7 @@ COUNTS: dict[str, tuple[Callable[[], int], str, str]] = {
     "orders-waiting": (orders_waiting, "order waiting", "orders waiting"),
     "drivers-to-verify": (drivers_to_verify, "driver to verify", "drivers to verify"),
     "failed-jobs": (failed_job_count, "failed job", "failed jobs"),
+    "failed-payouts": (failed_payouts, "failed payout", "failed payouts"),
 }
 
 

@@ -400,3 +400,6 @@ def sent_message(message_id: str):
     if message is None:
         abort(404, description="There is no such message in the mail folder.")
     return render_template("admin/sent_mail.html", messages=[message], opened=message)
+
+
+from . import payouts as _payouts  # noqa: E402, F401  (its routes are on bp)

@@ -96,6 +96,9 @@ class Payout(db.Model):
         sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
         _in("status", PAYOUT_STATUSES, "status"),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        sa.CheckConstraint(
+            "amount_reversed >= 0 AND amount_reversed <= amount", name="amount_reversed_range"
+        ),
         sa.Index("idx_payouts_vendor", "vendor_id"),
         sa.Index("idx_payouts_batch", "batch_id"),
         sa.Index(
@@ -127,6 +130,9 @@ class Payout(db.Model):
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     key_first_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    # What Stripe reversed of the transfer (the transfer.reversed webhook, or a recovery).
+    amount_reversed: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime,
         server_default=sa.func.current_timestamp(),

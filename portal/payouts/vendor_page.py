@@ -46,7 +46,7 @@ BANK_STATUS_WORDS = {
 
 def hold_words(reason: str) -> str:
     """Why a payout waits (``payout_holds.reason``), in the shop's words."""
-    minimum = current_app.config.get("PAYOUT_MINIMUM_AMOUNT")
+    minimum = current_app.config.get("PAYOUT_MINIMUM")
     below = "Your earnings are below the minimum payout"
     return {
         "no_account": "You have not set up payouts yet.",

@@ -33,6 +33,7 @@ from ..orders.webhooks import read_body
 from .connect_models import StripeEvent, StripeOnboarding, VendorBankPayout
 from .gateway import Account, InvalidSignature, StripeGatewayError, StripeRefused, gateway
 from .models import ConnectedAccount
+from . import transfer_events
 from .onboarding import record_account
 
 log = logging.getLogger(__name__)
@@ -193,11 +194,21 @@ CONNECT_HANDLERS: dict[str, Handler] = {
     "payout.canceled": on_bank_payout,
 }
 
-# The platform's events: type -> handler(event). The payout runs add theirs here
-# (transfer.created/updated/reversed -> runs.on_transfer_event, balance.available ->
-# runs.on_balance_available; see docs/payouts.md). Until then such events are stored and
-# acknowledged as unknown ones are.
-PLATFORM_HANDLERS: dict[str, Handler] = {}
+def on_transfer(event: dict[str, Any]) -> None:
+    transfer_events.on_transfer_event(event["type"], event["data"]["object"])
+
+
+def on_balance_available(event: dict[str, Any]) -> None:
+    transfer_events.on_balance_available(event["data"]["object"])
+
+
+# The platform's events: type -> handler(event): the payout runs' transfers and balance.
+PLATFORM_HANDLERS: dict[str, Handler] = {
+    "transfer.created": on_transfer,
+    "transfer.updated": on_transfer,
+    "transfer.reversed": on_transfer,
+    "balance.available": on_balance_available,
+}
 
 
 # --- the endpoints ----------------------------------------------------------------------------

@@ -29,6 +29,8 @@ GATED = {
     "admin.order_refund",
     "admin.hold_order",
     "admin.release_order_hold",
+    "admin.start_payout_run",
+    "admin.retry_payout",
     "second_factor.regenerate_recovery_codes",  # a fresher proof, not a money action
 }
 

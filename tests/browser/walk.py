@@ -33,6 +33,7 @@ from portal.vendors.services import vendor_for_user
 from portal.vendors.staff import invite_staff
 from tests.browser.conftest import LAPTOP, PHONE
 from tests.factories import PASSWORD, make_admin, make_customer, make_driver, make_vendor
+from tests.payouts.helpers import payout_run_with_a_failure_and_a_hold
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_SOURCE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -54,6 +55,7 @@ NOT_PAGES = {
     "products.inline_cell": "a fragment (its editor is an opened state below)",
     "products.import_progress": "a fragment polled by the import page",
     "admin.month_close_progress": "a fragment polled by the month-end close page",
+    "admin.payout_run_progress": "a fragment polled by a payout run's page",
     "private_files.file": "members-only uploaded files",
     "auth.dev_mail": "development mail reader (a message by id, not a page of the portal)",
 }
@@ -114,7 +116,7 @@ def seed(committed) -> World:
         external_number="R-2044",
     )
     orders.mark_paid(order)
-    payout = _seed_payout(committed, vendor, order)
+    _seed_payout(committed, vendor, order)
     driver = make_driver()
     _, token = invite_staff(vendor, "new-staff@example.com", invited_by=owner)
     removed = make_vendor(shop_name="Left Behind")
@@ -124,6 +126,8 @@ def seed(committed) -> World:
     mail.deliver(asdict(written))  # the walk's mail backend is a folder (test_walk.py)
     # The Audit page shows a row, linked to the order's page.
     audit.record("order.refunded", "order", order.id, actor=admin, label=order.label, amount="9.50")
+    held = vendor_for_user(make_vendor(shop_name="Harbourside Hardware and Household Goods"))
+    run = payout_run_with_a_failure_and_a_hold(committed, vendor, held)
     committed.commit()
     return World(
         emails={
@@ -141,7 +145,8 @@ def seed(committed) -> World:
             "role": "vendor",
             "customer": str(customer.id),
             "message_id": written.message_id,
-            "payout_id": str(payout.id),
+            "run_id": str(run.id),
+            "payout_id": str(run.payouts[0].id),
         },
         endpoint_ids={
             "auth.reset_password": {"token": tokens.reset_token(customer)},
@@ -257,6 +262,20 @@ def opened_states(world: World) -> list[Visit]:
             "vendor", "the account menu", "/vendor/", (".user-menu summary",), ".user-menu[open]"
         ),
         Visit("admin", "the account menu", "/admin/", (".user-menu summary",), ".user-menu[open]"),
+        Visit(
+            "admin",
+            "the payout run's start panel",
+            "/admin/payouts/",
+            ("#start-run .confirm > summary",),
+            "#start-run .confirm[open]",
+        ),
+        Visit(
+            "admin",
+            "a failed payout's retry panel",
+            f"/admin/payouts/runs/{world.ids['run_id']}",
+            ("#run-payouts .confirm > summary",),
+            "#run-payouts .confirm[open]",
+        ),
         Visit(
             "vendor",
             "the products list's inline editor",

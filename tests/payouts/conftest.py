@@ -15,6 +15,7 @@ import requests
 from portal.config import TestConfig
 from portal.payouts.gateway import StripeGateway
 from portal.payouts.stripe_local import Running
+from tests.mailbox import mailbox  # noqa: F401  (fixtures)
 from tests.payouts import stripe_spec
 
 TEST_KEY = "sk_test_portal_tests"

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
 
 from portal.commissions.services import settle_due_commissions
+from portal.extensions import db
 from portal.orders.intake import apply_order_event
-from tests.orders.helpers import follow_up, now, paid_order, refunded
+from portal.payouts import runs
+from portal.payouts.models import Payout
+from portal.payouts.payable import payable_records
+from tests.orders.helpers import established_shop, follow_up, now, paid_order, refunded
 
 
 def settled_order(shop, price: str = "50.00", *, refund: str | None = None, days_ago: int = 30):
@@ -21,3 +28,90 @@ def settled_order(shop, price: str = "50.00", *, refund: str | None = None, days
     )
     settle_due_commissions(now())
     return order
+
+
+def connect(shop, server, *, onboard: bool = True):
+    """A connected account for ``shop`` on the local Stripe server, as onboarding records it."""
+    from portal.payouts.gateway import gateway
+    from portal.payouts.models import ConnectedAccount
+
+    account = gateway().create_express_account(idempotency_key=f"acct-{shop.id}")
+    if onboard:
+        server.onboard(account.id)
+        account = gateway().retrieve_account(account.id)
+    row = ConnectedAccount(
+        vendor_id=shop.id,
+        stripe_account_id=account.id,
+        account_type="express",
+        capabilities=account.capabilities,
+        charges_enabled=account.charges_enabled,
+        payouts_enabled=account.payouts_enabled,
+        requirements=account.requirements,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def payable_shop(server, price: str = "50.00"):
+    """An onboarded shop with one settled order, and a platform balance that covers it."""
+    server.set_balance(1_000_000)
+    shop = established_shop()
+    connect(shop, server)
+    settled_order(shop, price)
+    return shop
+
+
+def net_of(shop) -> Decimal:
+    return sum(row.vendor_net for row in db.session.execute(payable_records(shop.id)))
+
+
+def payouts_of(shop) -> list[Payout]:
+    return db.session.scalars(sa.select(Payout).where(Payout.vendor_id == shop.id)).all()
+
+
+def failed_after_drop(shop, app_stripe) -> Payout:
+    """A payout whose transfer Stripe made, but whose answer never arrived (failed)."""
+    app_stripe.arm("drop_after")
+    app_stripe.arm("rate_limit", times=3)
+    runs.run_payouts()
+    [payout] = payouts_of(shop)
+    assert payout.status == "failed" and payout.failed_at is not None
+    assert payout.failure_reason
+    assert len(app_stripe.transfer_log()) == 1  # made, though the portal does not know it
+    return payout
+
+
+def payout_run_with_a_failure_and_a_hold(committed, vendor, held_vendor):
+    """A finished run: a failed payout (with its retry button) and a held vendor."""
+    from portal.clock import utcnow
+    from portal.payouts.models import PayoutRun, PayoutRunHold
+
+    run = PayoutRun(trigger="admin", status="finished", finished_at=utcnow())
+    committed.add(run)
+    committed.flush()
+    committed.add(
+        Payout(
+            batch_id=run.id,
+            vendor_id=vendor.id,
+            vendor_type=vendor.vendor_type,
+            amount=Decimal("1234.50"),
+            commission_ids=[],
+            status="failed",
+            failed_at=utcnow(),
+            failure_reason="Stripe did not answer after 4 attempts (long, to wrap on a phone)",
+            idempotency_key=f"payout-walk-{run.id}",
+        )
+    )
+    committed.add(
+        PayoutRunHold(
+            run_id=run.id,
+            vendor_id=held_vendor.id,
+            reason="no_account",
+            amount_waiting=Decimal("12.00"),
+            record_count=1,
+        )
+    )
+    committed.flush()
+    committed.refresh(run)
+    return run

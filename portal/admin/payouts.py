@@ -1,0 +1,103 @@
+"""The admin's payout runs: the list, a run's vendors, starting a run, retrying a failed payout.
+
+Each money action (start a run, retry a payout) is one view function behind the second-factor
+gate (``money_action``); each writes its audit row in the transaction that does the action.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask_login import current_user
+
+from ..auth.second_factor import money_action
+from ..extensions import db
+from ..payouts import runs, summary
+from ..payouts.jobs import enqueue_payout_run
+from ..payouts.models import Payout, PayoutRun
+from ..payouts.notices import HOLD_WORDS
+from .views import bp
+
+
+def _run_or_404(run_id) -> PayoutRun:
+    run = db.session.get(PayoutRun, run_id)
+    if run is None:
+        abort(404, description="There is no such payout run.")
+    return run
+
+
+@bp.route("/payouts/")
+def payout_runs():
+    return render_template(
+        "admin/payout_runs.html",
+        runs=summary.recent_runs(),
+        running=runs.running_run(),
+        failed=summary.failed_payout_rows(),
+    )
+
+
+def _back_to_payouts(**_view_args) -> str:
+    return url_for("admin.payout_runs")
+
+
+@bp.route("/payouts/runs", methods=["POST"])
+@money_action(back_to=_back_to_payouts)
+def start_payout_run():
+    run = runs.start_run(trigger="admin", started_by=current_user)
+    db.session.commit()  # the job must find the row (and the audit row lands with it)
+    enqueue_payout_run(run.id)
+    flash("The payout run is queued: its progress shows below.", "success")
+    return redirect(url_for("admin.payout_run", run_id=run.id), code=303)
+
+
+def _run_context(run: PayoutRun) -> dict:
+    return {
+        "run": run,
+        "summary": summary.run_summary(run),
+        "payouts": summary.run_payout_rows(run.id),
+        "holds": summary.run_hold_rows(run.id),
+        "hold_words": HOLD_WORDS,
+        "limit": summary.DETAIL_LIMIT,
+    }
+
+
+@bp.route("/payouts/runs/<uuid:run_id>")
+def payout_run(run_id):
+    return render_template("admin/payout_run.html", **_run_context(_run_or_404(run_id)))
+
+
+@bp.route("/payouts/runs/<uuid:run_id>/progress")
+def payout_run_progress(run_id):
+    """The run's figures and vendors, polled while it runs; the last answer stops the polling."""
+    response = make_response(
+        render_template("admin/_payout_run_body.html", **_run_context(_run_or_404(run_id)))
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/payouts/<uuid:payout_id>/retry", methods=["POST"])
+@money_action(back_to=_back_to_payouts)
+def retry_payout(payout_id):
+    payout = db.session.get(Payout, payout_id)
+    if payout is None:
+        abort(404, description="There is no such payout.")
+    try:
+        runs.retry_payout(payout.id, actor=current_user)
+    except (runs.PayoutError, runs.RunLocked) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.refresh(payout)
+        if payout.status == "paid":
+            flash(f"The payout to {payout.vendor.name} is sent.", "success")
+        else:
+            flash(
+                f"The payout to {payout.vendor.name} is {payout.status}: {payout.failure_reason}",
+                "error",
+            )
+    target = (
+        url_for("admin.payout_run", run_id=payout.batch_id)
+        if payout.batch_id
+        else url_for("admin.payout_runs")
+    )
+    return redirect(target, code=303)

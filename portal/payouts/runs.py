@@ -1,0 +1,506 @@
+"""Payout runs: group each vendor's payable records into one payout, send one Transfer per payout.
+
+A run is resumable at every step, so a worker killed anywhere and run again pays each vendor
+exactly once (docs/payouts.md "Exactly once"):
+
+1. **Group** (one transaction, set-based SQL): the payable records (``payable.payable_records``)
+   are summed per vendor; a vendor that cannot be paid gets a hold with its reason, every other one
+   a ``payouts`` row (``pending``, its idempotency key derived from its id) and its records'
+   ``payout_id``. Committed together, or not at all; a run is grouped once.
+2. **Send**: per pending payout, ``key_first_sent_at`` and ``attempts`` are committed, then the
+   Transfer is made with the payout's key; the payout is ``paid`` (with ``stripe_transfer_id``)
+   only when the call succeeded. A resend reuses the key, and a key first sent longer ago than
+   Stripe remembers keys is looked up first (``find_transfer``) and sent only if none exists.
+3. **Mark**: the records of paid payouts become ``paid``, a batch of payouts per commit.
+
+Only one process sends at a time: every step that sends money runs under a PostgreSQL advisory lock
+held on a connection of its own, which the database releases when that process dies.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql
+
+from ..admin.audit import record
+from ..auth.models import User
+from ..clock import utcnow
+from ..commissions.models import CommissionRecord
+from ..extensions import db
+from ..failpoints import failpoint
+from . import notices
+from .gateway import BalanceInsufficient, StripeGatewayError, Transfer, gateway
+from .models import ConnectedAccount, Payout, PayoutRun, PayoutRunHold
+from .payable import payable_records
+
+#: The advisory lock of payout sending ("payo" in ASCII).
+RUN_LOCK_KEY = 0x7061796F
+
+
+class RunLocked(Exception):
+    """Another process is sending payouts right now."""
+
+
+class PayoutError(Exception):
+    """A payout action that cannot be done, with the reason to show."""
+
+
+# --- the lock ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def run_lock() -> Iterator[None]:
+    """Hold the payout lock for the block, or raise ``RunLocked`` at once.
+
+    A session-level advisory lock on a connection of its own (autocommit, so it is never idle in a
+    transaction): the run commits many times while holding it, and a killed process's connection
+    closes, which releases it.
+    """
+    bind = db.engine
+    own = isinstance(bind, sa.Engine)
+    connection = bind.connect().execution_options(isolation_level="AUTOCOMMIT") if own else bind
+    try:
+        locked = connection.scalar(sa.select(sa.func.pg_try_advisory_lock(RUN_LOCK_KEY)))
+        if not locked:
+            raise RunLocked("A payout run is already sending transfers.")
+        try:
+            yield
+        finally:
+            connection.execute(sa.select(sa.func.pg_advisory_unlock(RUN_LOCK_KEY)))
+    finally:
+        if own:
+            connection.close()
+
+
+# --- starting and running ---------------------------------------------------------------------
+
+
+def start_run(*, trigger: str, started_by: User | None = None) -> PayoutRun:
+    """A new run (``running``, not grouped yet) and its audit row; the caller commits."""
+    run = PayoutRun(trigger=trigger, started_by_id=started_by.id if started_by else None)
+    db.session.add(run)
+    db.session.flush()
+    record("payout_run.started", "payout_run", run.id, actor=started_by, trigger=trigger)
+    return run
+
+
+def running_run() -> PayoutRun | None:
+    return db.session.scalar(
+        sa.select(PayoutRun).where(PayoutRun.status == "running").order_by(PayoutRun.started_at)
+    )
+
+
+def run_payouts(run_id: uuid.UUID | None = None, *, trigger: str = "schedule") -> PayoutRun:
+    """The job: under the lock, finish every unfinished run (oldest first: a killed worker's run,
+    or the one an admin started), then, unless ``run_id`` named one, start and execute a new run.
+    Returns the last run executed."""
+    with run_lock():
+        # Until none is left: an admin may start one while this process sends.
+        while (unfinished := running_run()) is not None:
+            _execute(unfinished)
+        if run_id is not None:
+            run = db.session.get(PayoutRun, run_id)
+            if run is None:
+                raise PayoutError(f"There is no payout run {run_id}.")
+            return run
+        run = start_run(trigger=trigger)
+        db.session.commit()
+        _execute(run)
+        return run
+
+
+def _execute(run: PayoutRun) -> None:
+    try:
+        if not _grouped(run):
+            group_run(run)
+            failpoint("after_payout_rows_commit")
+        send_pending(run)
+        send_waiting_payouts()
+        mark_run_records(run)
+    except Exception as error:
+        # Left running, so the job's retry (or the next run) resumes it where it stopped.
+        db.session.rollback()
+        run.failure_reason = f"Interrupted: {error}"[:500]
+        db.session.commit()
+        raise
+    run.status = "finished"
+    run.finished_at = utcnow()
+    run.failure_reason = None
+    db.session.commit()
+
+
+def _grouped(run: PayoutRun) -> bool:
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(Payout.batch_id == run.id)
+                | sa.exists().where(PayoutRunHold.run_id == run.id)
+            )
+        )
+    )
+
+
+# --- 1. grouping ------------------------------------------------------------------------------
+
+
+def _sql(query: sa.Select) -> str:
+    return str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+def available_balance() -> Decimal:
+    """What the platform's Stripe balance can still send: its available amount less the payouts
+    already promised (pending or waiting) and not yet sent."""
+    gw = gateway()
+    available = gw.retrieve_balance().available_in(gw.currency)
+    promised = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Payout.amount), 0)).where(
+            Payout.status.in_(("pending", "waiting"))
+        )
+    )
+    return available - promised
+
+
+def group_run(run: PayoutRun) -> None:
+    """Step 1, one transaction: payouts and records' ``payout_id`` for the vendors the run pays,
+    holds for the others. Every statement is set-based: the work does not grow with round trips."""
+    params = {
+        "run": run.id,
+        "now": utcnow().replace(tzinfo=None),
+        "minimum": max(Decimal(current_app.config["PAYOUT_MINIMUM"]), Decimal("0.01")),
+        "available": available_balance(),
+    }
+    execute = db.session.execute
+    execute(sa.text("DROP TABLE IF EXISTS run_records, run_vendors"))
+    execute(sa.text(f"CREATE TEMP TABLE run_records AS {_sql(payable_records())}"))
+    execute(sa.text("ANALYZE run_records"))
+    # One row per vendor with payable records; reason NULL means the run pays it.
+    execute(
+        sa.text(
+            """
+            CREATE TEMP TABLE run_vendors AS
+            SELECT r.shop_id AS vendor_id, sum(r.vendor_net) AS net, count(*) AS record_count,
+                   CASE WHEN a.id IS NULL THEN 'no_account'
+                        WHEN NOT a.payouts_enabled THEN 'payouts_disabled'
+                        WHEN coalesce(a.capabilities ->> 'transfers', '') <> 'active'
+                             THEN 'transfers_inactive'
+                        WHEN sum(r.vendor_net) < 0 THEN 'negative_net'
+                        WHEN sum(r.vendor_net) < :minimum THEN 'below_minimum'
+                   END::varchar(30) AS reason,
+                   NULL::uuid AS payout_id,
+                   array_agg(r.id ORDER BY r.id) AS record_ids
+            FROM run_records r
+            LEFT JOIN connected_accounts a ON a.vendor_id = r.shop_id
+            GROUP BY r.shop_id, a.id
+            """
+        ),
+        params,
+    )
+    # Never promise more than the balance: vendors held longest come first, then the smallest.
+    execute(
+        sa.text(
+            """
+            UPDATE run_vendors v SET reason = 'platform_balance'
+            FROM (SELECT v.vendor_id,
+                         sum(v.net) OVER (ORDER BY h.held_since NULLS LAST, v.net, v.vendor_id)
+                           AS running
+                  FROM run_vendors v LEFT JOIN payout_holds h ON h.vendor_id = v.vendor_id
+                  WHERE v.reason IS NULL) c
+            WHERE c.vendor_id = v.vendor_id AND c.running > :available
+            """
+        ),
+        params,
+    )
+    execute(sa.text("UPDATE run_vendors SET payout_id = gen_random_uuid() WHERE reason IS NULL"))
+    execute(sa.text("ANALYZE run_vendors"))
+    execute(
+        sa.text(
+            """
+            INSERT INTO payouts (id, batch_id, vendor_id, vendor_type, amount, commission_ids,
+                                 status, idempotency_key, attempts, created_at, updated_at)
+            SELECT v.payout_id, :run, v.vendor_id, d.vendor_type, v.net,
+                   v.record_ids,
+                   'pending', 'payout-' || v.payout_id, 0, :now, :now
+            FROM run_vendors v JOIN vendors d ON d.id = v.vendor_id
+            WHERE v.reason IS NULL
+            """
+        ),
+        params,
+    )
+    claimed = execute(
+        sa.text(
+            """
+            UPDATE commission_records c SET payout_id = v.payout_id
+            FROM run_records r JOIN run_vendors v ON v.vendor_id = r.shop_id
+            WHERE v.payout_id IS NOT NULL AND c.id = r.id
+              AND c.status = 'settled' AND c.payout_id IS NULL
+            """
+        )
+    ).rowcount
+    expected = execute(
+        sa.text(
+            "SELECT coalesce(sum(record_count), 0) FROM run_vendors WHERE payout_id IS NOT NULL"
+        )
+    ).scalar()
+    if claimed != expected:  # the lock makes this impossible; never pay for records not claimed
+        raise RuntimeError(f"claimed {claimed} records of {expected}; nothing was kept")
+    _keep_holds(params)
+    execute(sa.text("DROP TABLE run_records, run_vendors"))
+    db.session.commit()
+
+
+def _keep_holds(params: dict) -> None:
+    execute = db.session.execute
+    execute(
+        sa.text(
+            """
+            INSERT INTO payout_run_holds (run_id, vendor_id, reason, amount_waiting, record_count)
+            SELECT :run, vendor_id, reason, net, record_count FROM run_vendors
+            WHERE reason IS NOT NULL
+            """
+        ),
+        params,
+    )
+    execute(
+        sa.text(
+            """
+            INSERT INTO payout_holds (vendor_id, reason, held_since, reason_since, amount_waiting,
+                                      record_count, last_run_id, updated_at)
+            SELECT vendor_id, reason, :now, :now, net, record_count, :run, :now
+            FROM run_vendors WHERE reason IS NOT NULL
+            ON CONFLICT (vendor_id) DO UPDATE SET
+              reason = EXCLUDED.reason,
+              reason_since = CASE WHEN payout_holds.reason = EXCLUDED.reason
+                                  THEN payout_holds.reason_since ELSE EXCLUDED.reason_since END,
+              amount_waiting = EXCLUDED.amount_waiting,
+              record_count = EXCLUDED.record_count,
+              last_run_id = EXCLUDED.last_run_id,
+              updated_at = EXCLUDED.updated_at
+            """
+        ),
+        params,
+    )
+    # A hold lifts when the vendor is paid, or has nothing payable left to hold.
+    execute(
+        sa.text(
+            """
+            DELETE FROM payout_holds h WHERE NOT EXISTS (
+              SELECT 1 FROM run_vendors v WHERE v.vendor_id = h.vendor_id AND v.reason IS NOT NULL)
+            """
+        )
+    )
+    # Mailed once per reason, not every week the hold stays the same.
+    changed = execute(
+        sa.text(
+            """
+            UPDATE payout_holds SET notified_reason = reason
+            WHERE last_run_id = :run AND notified_reason IS DISTINCT FROM reason
+            RETURNING vendor_id, reason, amount_waiting
+            """
+        ),
+        params,
+    ).all()
+    notices.holds_changed([tuple(row) for row in changed])
+
+
+# --- 2. sending -------------------------------------------------------------------------------
+
+
+def send_pending(run: PayoutRun) -> int:
+    """Step 2: send each of the run's pending payouts (the caller holds the lock)."""
+    pending = db.session.scalars(
+        sa.select(Payout.id)
+        .where(Payout.batch_id == run.id, Payout.status == "pending")
+        .order_by(Payout.id)
+    ).all()
+    for payout_id in pending:
+        _send(db.session.get(Payout, payout_id))
+    return len(pending)
+
+
+def _send(payout: Payout, *, mark_records: bool = False) -> None:
+    """Send one payout's transfer (the caller holds the lock). Ends paid, waiting or failed;
+    ``mark_records`` marks its records paid in the same commit (outside a run's step 3)."""
+    gw = gateway()
+    destination = db.session.scalar(
+        sa.select(ConnectedAccount.stripe_account_id).where(
+            ConnectedAccount.vendor_id == payout.vendor_id
+        )
+    )
+    if destination is None:
+        _fail(payout, "The vendor has no connected Stripe account.")
+        return
+    memory = timedelta(hours=current_app.config["PAYOUT_KEY_MEMORY_HOURS"])
+    now = utcnow()
+    forgotten = payout.key_first_sent_at is not None and now - payout.key_first_sent_at >= memory
+    if payout.idempotency_key is None or forgotten:
+        # A new key (after a replayed refusal) or one Stripe may have forgotten: the transfer may
+        # exist, so look it up, and send only if none does.
+        found = gw.find_transfer(transfer_group=str(payout.batch_id), payout_id=str(payout.id))
+        if found is not None:
+            _paid(payout, found, mark_records=mark_records)
+            return
+        payout.key_first_sent_at = None
+        if payout.idempotency_key is None:
+            payout.idempotency_key = f"payout-{payout.id}-{payout.attempts + 1}"
+    if payout.key_first_sent_at is None:
+        payout.key_first_sent_at = now
+    payout.attempts += 1
+    db.session.commit()
+    failpoint("after_key_saved")
+    try:
+        transfer = gw.create_transfer(
+            amount=payout.amount,
+            destination=destination,
+            transfer_group=str(payout.batch_id),
+            payout_id=str(payout.id),
+            idempotency_key=payout.idempotency_key,
+        )
+    except BalanceInsufficient:
+        _wait(payout)
+        return
+    except StripeGatewayError as error:
+        _fail(payout, f"{error.message} ({error.code or 'no code'})")
+        return
+    failpoint("after_transfer_call")
+    _paid(payout, transfer, mark_records=mark_records)
+
+
+def _paid(payout: Payout, transfer: Transfer, *, mark_records: bool = False) -> None:
+    if transfer.payout_id != str(payout.id) or transfer.amount != payout.amount:
+        _fail(payout, f"Stripe's transfer {transfer.id} does not match this payout.")
+        return
+    # Conditional, so a webhook and the worker recording the same transfer mail once.
+    now = utcnow()
+    updated = db.session.execute(
+        sa.update(Payout)
+        .where(Payout.id == payout.id, Payout.status != "paid")
+        .values(
+            status="paid",
+            stripe_transfer_id=transfer.id,
+            processed_at=now,
+            failed_at=None,
+            failure_reason=None,
+            updated_at=now,
+        )
+        .returning(Payout.id)
+    ).first()
+    if mark_records:
+        mark_records_paid([payout.id])
+    failpoint("after_update_before_commit")
+    if updated is not None:
+        notices.payout_sent(payout.vendor_id, payout.amount, len(payout.commission_ids or []))
+    db.session.commit()
+    db.session.expire(payout)
+
+
+def record_transfer(payout: Payout, transfer: Transfer) -> None:
+    """A transfer Stripe made for this payout, learned from a webhook: paid, records too."""
+    _paid(payout, transfer, mark_records=True)
+
+
+def _wait(payout: Payout) -> None:
+    # Stripe replays the refusal under this key, so the resend needs another (see _send).
+    payout.status = "waiting"
+    payout.idempotency_key = None
+    payout.key_first_sent_at = None
+    payout.failure_reason = (
+        "The platform's Stripe balance was short; it goes out when it is topped up."
+    )
+    db.session.commit()
+
+
+def _fail(payout: Payout, reason: str) -> None:
+    payout.status = "failed"
+    payout.failed_at = utcnow()
+    payout.failure_reason = reason
+    notices.payout_failed(payout.vendor_id, payout.amount, reason)
+    db.session.commit()
+
+
+def send_waiting_payouts() -> int:
+    """Send the payouts that waited for the balance, oldest first, while the available balance
+    covers them (the caller holds the lock). Returns how many were paid."""
+    waiting = db.session.scalars(
+        sa.select(Payout).where(Payout.status == "waiting").order_by(Payout.created_at, Payout.id)
+    ).all()
+    if not waiting:
+        return 0
+    gw = gateway()
+    available = gw.retrieve_balance().available_in(gw.currency)
+    paid = 0
+    for payout in waiting:
+        if payout.amount > available:
+            break  # oldest first: a later, smaller one does not overtake it
+        payout.status = "pending"
+        _send(payout, mark_records=True)
+        if payout.status != "paid":
+            break  # short again (or failed): the next balance.available goes on
+        available -= payout.amount
+        paid += 1
+    return paid
+
+
+# --- 3. marking records -----------------------------------------------------------------------
+
+
+def mark_records_paid(payout_ids: list[uuid.UUID]) -> int:
+    """The records of these paid payouts become ``paid`` (not committed)."""
+    return db.session.execute(
+        sa.update(CommissionRecord)
+        .where(
+            CommissionRecord.payout_id.in_(
+                sa.select(Payout.id).where(Payout.id.in_(payout_ids), Payout.status == "paid")
+            ),
+            CommissionRecord.status == "settled",
+        )
+        .values(status="paid")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def mark_run_records(run: PayoutRun) -> None:
+    """Step 3: the run's paid payouts' records, ``PAYOUT_MARK_BATCH`` payouts per commit. A
+    resumed run goes over every batch again: a batch already marked updates nothing (only
+    ``settled`` records are), found through ``idx_commission_payout``."""
+    size = current_app.config["PAYOUT_MARK_BATCH"]
+    ids = db.session.scalars(
+        sa.select(Payout.id)
+        .where(Payout.batch_id == run.id, Payout.status == "paid")
+        .order_by(Payout.id)
+    ).all()
+    for start in range(0, len(ids), size):
+        mark_records_paid(ids[start : start + size])
+        db.session.commit()
+        failpoint("records_half_marked")
+
+
+# --- an admin's retry -------------------------------------------------------------------------
+
+
+def retry_payout(payout_id: uuid.UUID, *, actor: User) -> Payout:
+    """Send a failed payout again, under the lock, with its own key (looked up first when Stripe
+    may have forgotten it): a transfer that was made is recorded, never made twice."""
+    with run_lock():
+        payout = db.session.get(Payout, payout_id)
+        if payout is None:
+            raise PayoutError("There is no such payout.")
+        if payout.status != "failed":
+            raise PayoutError(f"Only a failed payout can be retried; this one is {payout.status}.")
+        record(
+            "payout.retried",
+            "payout",
+            payout.id,
+            actor=actor,
+            amount=str(payout.amount),
+            reason=payout.failure_reason,
+        )
+        payout.status = "pending"
+        _send(payout, mark_records=True)
+        return payout

@@ -28,7 +28,7 @@ from portal.catalog.imports import create_import
 from portal.config import TestConfig
 from portal.extensions import db, limiter
 from portal.orders.webhooks import signature_header
-from portal.payouts.models import ConnectedAccount, Payout
+from portal.payouts.models import ConnectedAccount
 from portal.payouts.stripe_local import signature_header as stripe_signature
 from portal.tiers.close import request_month_close
 from portal.vendors import staff

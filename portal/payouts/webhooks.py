@@ -30,10 +30,10 @@ from ..extensions import csrf, db
 from ..inputs import load_json, reads_raw_body
 from ..money import from_cents
 from ..orders.webhooks import read_body
+from . import transfer_events
 from .connect_models import StripeEvent, StripeOnboarding, VendorBankPayout
 from .gateway import Account, InvalidSignature, StripeGatewayError, StripeRefused, gateway
 from .models import ConnectedAccount
-from . import transfer_events
 from .onboarding import record_account
 
 log = logging.getLogger(__name__)
@@ -193,6 +193,7 @@ CONNECT_HANDLERS: dict[str, Handler] = {
     "payout.failed": on_bank_payout,
     "payout.canceled": on_bank_payout,
 }
+
 
 def on_transfer(event: dict[str, Any]) -> None:
     transfer_events.on_transfer_event(event["type"], event["data"]["object"])

@@ -3,7 +3,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from .demo import demo_accounts, load_demo
-from .payouts import LocalStripeMissing, onboard_demo_shops
+from .payouts import LocalStripeMissing, onboard_demo_shops, pay_demo_run
 
 seed_cli = AppGroup("seed", help="Load data sets.")
 
@@ -18,9 +18,12 @@ def seed_demo_command() -> None:
         click.echo("Demo marketplace already loaded; nothing changed.")
     try:
         active = onboard_demo_shops()
+        run = pay_demo_run()
     except LocalStripeMissing as error:
         raise click.ClickException(f"payouts accounts not set up: {error}") from error
     click.echo(f"Payouts active for {len(active)} shops (the local Stripe server has them).")
+    if run is not None:
+        click.echo(f"A payout run paid {len(run.payouts)} shops and held {len(run.holds)}.")
     click.echo("Demo accounts:")
     for account in demo_accounts():
         click.echo(f"  {account.role:<9} {account.email:<45} {account.password}   ({account.note})")

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
-from ..payouts import onboarding
+from ..payouts import onboarding, runs
 from ..payouts.account_state import account_state
 from ..payouts.connect_models import StripeOnboarding
 from ..payouts.gateway import StripeGatewayError, StripeRefused, gateway
-from ..payouts.models import ConnectedAccount
+from ..payouts.models import ConnectedAccount, PayoutRun
 from ..vendors.models import Vendor
 
 # Shops whose owners finished Stripe's onboarding; one that started and stopped; the rest (Belmont
@@ -87,3 +87,26 @@ def onboard_demo_shops() -> list[str]:
         if account_state(vendor.id).is_active:
             active.append(vendor.name)
     return active
+
+
+# What the operator's top-up of the platform balance stands for in the demo (docs/payouts.md).
+DEMO_PLATFORM_BALANCE_CENTS = 5_000_000
+
+
+def pay_demo_run() -> PayoutRun | None:
+    """One payout run through the runs service, once: the onboarded shops are paid their settled
+    records, the others are held with their reasons. None when a run was made before."""
+    if db.session.scalar(sa.select(sa.func.count()).select_from(PayoutRun)):
+        return None
+    base = current_app.config["STRIPE_API_BASE"].rstrip("/")
+    try:
+        requests.post(
+            f"{base}/_control/balance",
+            json={"currency": "usd", "available": DEMO_PLATFORM_BALANCE_CENTS},
+            timeout=10,
+        ).raise_for_status()
+    except requests.RequestException as error:
+        raise LocalStripeMissing(f"the local Stripe server at {base} did not answer") from error
+    run = runs.run_payouts(trigger="admin")
+    db.session.commit()
+    return run

@@ -89,3 +89,27 @@ def test_balance_available_with_nothing_available_sends_nothing(db_session, app_
     assert on_balance_available(balance) == 1
     db.session.expire_all()
     assert payout.status == "paid"
+
+
+def test_the_platform_endpoint_hands_a_signed_reversal_to_the_runs(
+    app, client, db_session, app_stripe
+):
+    from tests.payouts.connect_helpers import signed_event
+
+    shop = payable_shop(app_stripe)
+    runs.run_payouts()
+    [payout] = payouts_of(shop)
+    gateway().create_transfer_reversal(
+        payout.stripe_transfer_id, idempotency_key="reverse-http", amount=Decimal("3.00")
+    )
+    app_stripe.control("/events/wait", {"timeout": 5})
+    [reversed_] = transfer_events(app_stripe, "transfer.reversed")
+    body, headers = signed_event(
+        app.config["STRIPE_WEBHOOK_SECRET"], "transfer.reversed", reversed_, event_id="evt_rev"
+    )
+
+    for _ in range(2):  # the replay changes nothing
+        response = client.post("/webhooks/stripe", data=body, headers=headers)
+        assert response.status_code == 200
+        db.session.expire_all()
+        assert payout.amount_reversed == Decimal("3.00") and payout.status == "paid"

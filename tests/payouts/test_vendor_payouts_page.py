@@ -80,11 +80,16 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def test_a_new_owner_is_offered_set_up_and_told_who_starts_payouts(client, auth, shop):
+def test_a_new_owner_is_offered_set_up_and_told_when_payouts_run(
+    client, auth, shop, app, monkeypatch
+):
     owner, _ = shop
     auth.login(owner.email)
     html = client.get("/vendor/payouts/").get_data(as_text=True)
     assert "Set up payouts" in html and "Not set up" in html
+    assert "Next payout run:" in _text(html)  # the weekly "payout-run" job
+    monkeypatch.setitem(app.config, "PERIODIC_JOBS", {"payout-run": None})
+    html = client.get("/vendor/payouts/").get_data(as_text=True)
     assert "Payouts are started by the marketplace" in _text(html)
     assert 'href="/vendor/payouts/"' in client.get("/vendor/").get_data(as_text=True)  # sidebar
 

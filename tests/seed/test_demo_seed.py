@@ -8,6 +8,7 @@ from portal.deliveries.models import Driver
 from portal.extensions import db
 from portal.orders.models import Order, OrderItem
 from portal.payouts.account_state import account_state
+from portal.payouts.models import PayoutRun
 from portal.seed.demo import DEMO_PASSWORD, demo_accounts
 from portal.seed.payouts import ONBOARDED, STARTED
 from portal.tiers.models import MonthClose, ShopTier, TierChange
@@ -79,6 +80,13 @@ def test_seed_demo_builds_a_marketplace_once(app, db_session, client, auth, app_
     assert states["Belmont Noodle Bar"] == "not_set_up"
     assert list(states.values()).count("not_set_up") == 12 - len(ONBOARDED) - len(STARTED)
     assert len(app_stripe.stripe.store.state.accounts) == len(ONBOARDED) + len(STARTED)
+    # One payout run: onboarded shops with settled records paid (a transfer each), others held.
+    [run] = db.session.scalars(sa.select(PayoutRun)).all()
+    paid = {p.vendor.name for p in run.payouts if p.status == "paid"}
+    assert paid and paid <= set(ONBOARDED)
+    assert len(app_stripe.transfer_log()) == len(paid)
+    assert {h.reason for h in run.holds} >= {"no_account"}
+    assert "Belmont Noodle Bar" in {h.vendor.name for h in run.holds}
 
     for account in demo_accounts():
         assert auth.login(account.email, DEMO_PASSWORD).status_code == 302, account

@@ -7,14 +7,20 @@ Jobs are enqueued only after the commit that creates the rows they read (see STY
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, current_app
 from redis import Redis
 from rq import Queue, Retry, Worker
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
 
 _REDIS_EXTENSION = "portal.redis"
 
@@ -147,3 +153,31 @@ def make_worker(app: Flask, queues: list[str] | None = None, **kwargs: Any) -> A
     """A worker on the configured queues, highest priority first (or on the given purposes)."""
     names = [prefixed_queue_name(q, app) for q in queues] if queues else queue_names(app)
     return AppWorker(names, app=app, **kwargs)
+
+
+_AFTER_COMMIT = "portal.jobs_after_commit"
+
+
+def enqueue_after_commit(func: Callable[..., Any] | str, *args: Any, **options: Any) -> None:
+    """Enqueue ``func`` (as :func:`enqueue`) once the current transaction commits, so the job
+    finds the rows this transaction wrote; a rollback drops it (STYLE.md)."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so the commit (or rollback) that decides this job fires its event
+    session.info.setdefault(_AFTER_COMMIT, []).append((func, args, options))
+
+
+@sa.event.listens_for(db.session, "after_commit")
+def _enqueue_waiting(session) -> None:
+    for func, args, options in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            enqueue(func, *args, **options)
+        except Exception:  # the commit stands; the log says which job was not queued
+            log.exception("could not queue %s%r", func, args)
+
+
+@sa.event.listens_for(db.session, "after_soft_rollback")
+def _drop_waiting(session, previous_transaction) -> None:
+    # Only the outermost transaction's rollback, as for mail (portal/mail.py).
+    if previous_transaction.parent is None:
+        session.info.pop(_AFTER_COMMIT, None)

@@ -43,7 +43,7 @@ class Attention:
 
 def awaiting_verification():
     return sa.or_(
-        Driver.insurance_verified.is_not(True), Driver.background_check_status != "approved"
+        Driver.insurance_verified.is_not(True), Driver.background_check_status != "clear"
     )
 
 

@@ -32,8 +32,19 @@ DELIVERY_STATUSES = (
     "delivered",
     "cancelled",
     "enroute_to_return",
+    "arrived_at_return",  # missing from PRODUCT.md's list (docs/deliveries.md)
     "returned",
 )
+
+# A driver's own availability; `on_delivery` while an accepted delivery is under way.
+DRIVER_STATUSES = ("offline", "available", "on_delivery")
+BACKGROUND_CHECK_STATUSES = ("pending", "clear", "consider", "suspended", "failed")
+
+# Who moved a delivery: its driver, the shop, an admin, the provider's webhook, or a job.
+STATUS_SOURCES = ("driver", "vendor", "admin", "provider", "system")
+
+# An offer to a driver is tracked apart from the delivery's status (PRODUCT.md).
+OFFER_OUTCOMES = ("pending", "accepted", "declined", "expired", "withdrawn")
 
 
 class Driver(db.Model):
@@ -43,8 +54,20 @@ class Driver(db.Model):
         sa.UniqueConstraint("user_id", name="unique_driver_user"),
         sa.CheckConstraint("rating >= 0 AND rating <= 5", name="rating_range"),
         sa.CheckConstraint("total_deliveries >= 0", name="total_deliveries_not_negative"),
+        sa.CheckConstraint(f"status IN {DRIVER_STATUSES!r}", name="status"),
+        sa.CheckConstraint(
+            f"background_check_status IN {BACKGROUND_CHECK_STATUSES!r}", name="background_check"
+        ),
         sa.Index("idx_driver_location", "current_location", postgresql_using="gist"),
         sa.Index("idx_driver_status", "status", postgresql_where=sa.text("status = 'available'")),
+        # The dispatch KNN scan: the design's btree on status cannot order by distance
+        # (a documented adaptation, docs/deliveries.md).
+        sa.Index(
+            "idx_driver_available_location",
+            "current_location",
+            postgresql_using="gist",
+            postgresql_where=sa.text("status = 'available'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -92,6 +115,8 @@ class DeliveryAssignment(db.Model):
         sa.Index("idx_delivery_order", "order_id"),
         sa.Index("idx_delivery_driver", "driver_id"),
         sa.Index("idx_delivery_status", "status"),
+        sa.Index("idx_delivery_vendor", "vendor_id", sa.text("created_at DESC")),
+        sa.UniqueConstraint("tracking_token", name="unique_delivery_tracking_token"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -113,6 +138,18 @@ class DeliveryAssignment(db.Model):
     route_polyline: Mapped[str | None] = mapped_column(sa.Text)
     tracking_url: Mapped[str | None] = mapped_column(sa.Text)
     proof_of_delivery: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Added by migration 0018: the shop, both points, the ETA, the customer's tracking token, and
+    # why a delivery was cancelled or returned.
+    vendor_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("vendors.id"))
+    pickup_location: Mapped[WKBElement | None] = mapped_column(
+        Geography(geometry_type="POINT", srid=4326, spatial_index=False)
+    )
+    dropoff_location: Mapped[WKBElement | None] = mapped_column(
+        Geography(geometry_type="POINT", srid=4326, spatial_index=False)
+    )
+    eta_minutes: Mapped[int | None] = mapped_column(sa.Integer)
+    tracking_token: Mapped[str | None] = mapped_column(sa.String(64))
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=sa.func.current_timestamp()
     )
@@ -124,3 +161,81 @@ class DeliveryAssignment(db.Model):
 
     order: Mapped[Order] = relationship()
     driver: Mapped[Driver | None] = relationship(back_populates="assignments")
+    history: Mapped[list[DeliveryStatusChange]] = relationship(
+        back_populates="assignment", order_by="DeliveryStatusChange.at"
+    )
+    offers: Mapped[list[DeliveryOffer]] = relationship(back_populates="assignment")
+
+
+class DeliveryStatusChange(db.Model):
+    """One step of a delivery's status, with who made it (portal/deliveries/states.py)."""
+
+    __tablename__ = "delivery_status_history"
+    __table_args__ = (
+        sa.CheckConstraint(f"source IN {STATUS_SOURCES!r}", name="source"),
+        sa.Index("idx_delivery_status_history", "assignment_id", "at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    assignment_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("delivery_assignments.id", ondelete="CASCADE")
+    )
+    from_status: Mapped[str | None] = mapped_column(sa.String(20))
+    to_status: Mapped[str] = mapped_column(sa.String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(sa.String(20))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    assignment: Mapped[DeliveryAssignment] = relationship(back_populates="history")
+    actor: Mapped[User | None] = relationship()
+
+
+class DeliveryOffer(db.Model):
+    """A delivery offered to one driver, until they accept, decline or it expires.
+
+    A driver holds at most one pending offer, and a delivery is pending with at most one driver
+    at a time (partial unique indexes): two dispatches cannot hand one driver two offers.
+    """
+
+    __tablename__ = "delivery_offers"
+    __table_args__ = (
+        sa.CheckConstraint(f"outcome IN {OFFER_OUTCOMES!r}", name="outcome"),
+        sa.Index(
+            "unique_pending_offer_per_driver",
+            "driver_id",
+            unique=True,
+            postgresql_where=sa.text("outcome = 'pending'"),
+        ),
+        sa.Index(
+            "unique_pending_offer_per_assignment",
+            "assignment_id",
+            unique=True,
+            postgresql_where=sa.text("outcome = 'pending'"),
+        ),
+        sa.Index("idx_delivery_offers_assignment", "assignment_id", "driver_id"),
+        sa.Index(
+            "idx_delivery_offers_expiry",
+            "expires_at",
+            postgresql_where=sa.text("outcome = 'pending'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    assignment_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("delivery_assignments.id", ondelete="CASCADE")
+    )
+    driver_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("drivers.id"))
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(sa.String(20), server_default="pending")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The distance from the driver to the pickup when offered, in miles.
+    pickup_distance_miles: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
+
+    assignment: Mapped[DeliveryAssignment] = relationship(back_populates="offers")
+    driver: Mapped[Driver] = relationship()

@@ -6,9 +6,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..geo import point
-from .models import Driver
-
-BACKGROUND_CHECK_STATUSES = ("pending", "approved", "rejected")
+from .models import BACKGROUND_CHECK_STATUSES, Driver
 
 
 def create_driver_profile(
@@ -33,7 +31,7 @@ def driver_for_user(user) -> Driver | None:
 
 
 def is_verified(driver: Driver) -> bool:
-    return bool(driver.insurance_verified) and driver.background_check_status == "approved"
+    return bool(driver.insurance_verified) and driver.background_check_status == "clear"
 
 
 def record_verification(

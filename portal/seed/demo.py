@@ -430,7 +430,7 @@ def _register_drivers(rng: random.Random) -> None:
         driver = drivers.driver_for_user(user)
         if verified:
             drivers.record_verification(
-                driver, insurance_verified=True, background_check_status="approved"
+                driver, insurance_verified=True, background_check_status="clear"
             )
             drivers.update_location(driver, *_near_city(rng))
             drivers.set_availability(driver, rng.choice(["available", "available", "offline"]))

@@ -135,7 +135,7 @@ def test_drivers_to_verify_are_counted_and_kept_a_short_while(client, admin):
     make_driver()
     verified = make_driver()
     profile = db.session.scalar(sa.select(Driver).where(Driver.user_id == verified.id))
-    profile.insurance_verified, profile.background_check_status = True, "approved"
+    profile.insurance_verified, profile.background_check_status = True, "clear"
     db.session.flush()
     assert "2 drivers to verify" in shown(client, "drivers-to-verify")
 

@@ -162,3 +162,39 @@ def test_a_fee_counts_once_whichever_of_the_pair_comes_first(db_session):
     )
     assert amounts_table(vendor.id) == amounts_from_rows(vendor.id)
     assert amounts_table(vendor.id)["pending"][1] == Decimal("1.71")
+
+
+def test_an_update_moves_only_what_it_changed(db_session):
+    """Migration 0017: an update that changes no total's input (a payout run setting ``payout_id``)
+    leaves the totals alone; one that changes the status, an amount or the sale a record belongs
+    to moves exactly that record, with its fee."""
+    vendor = vendor_for_user(make_vendor())
+    vendor.created_at = datetime.now(UTC) - timedelta(days=365)  # fees at 2.9%
+    first, second = _paid(vendor, "50.00"), _paid(vendor, "20.00")
+    orders.refund_order(first, Decimal("10.00"), "r-1")
+    before = amounts_table(vendor.id)
+    records = sa.update(CommissionRecord).where(CommissionRecord.shop_id == vendor.id)
+
+    db.session.execute(records.values(settled_at=datetime.now(UTC)))
+    assert amounts_table(vendor.id) == before == amounts_from_rows(vendor.id)
+    assert totals_table(vendor.id) == totals_from_records(vendor.id)
+
+    db.session.execute(
+        records.where(CommissionRecord.order_id == second.id).values(status="settled")
+    )
+    assert amounts_table(vendor.id) == amounts_from_rows(vendor.id)
+    assert amounts_table(vendor.id)["settled"] == (Decimal("20.00"), Decimal("0.58"))
+    assert totals_table(vendor.id) == totals_from_records(vendor.id)
+
+    # The first sale's record moved onto the second order: it now pairs with the second's fee.
+    db.session.execute(
+        records.where(
+            CommissionRecord.order_id == first.id, CommissionRecord.refund_id.is_(None)
+        ).values(
+            order_id=second.id,
+            order_created_at=second.created_at,
+            order_amount=Decimal("49.00"),
+        )
+    )
+    assert amounts_table(vendor.id) == amounts_from_rows(vendor.id)
+    assert totals_table(vendor.id) == totals_from_records(vendor.id)

@@ -34,7 +34,7 @@ def test_seed_demo_builds_a_marketplace_once(app, db_session, client, auth, app_
     }
     assert count(ShopTier) == 12
     assert count(Product) >= 48
-    assert count(Driver, Driver.background_check_status == "approved") >= 5
+    assert count(Driver, Driver.background_check_status == "clear") >= 5
     assert count(Driver, Driver.background_check_status == "pending") >= 2
     assert count(Driver, Driver.current_location.is_not(None)) >= 5
     orders = count(Order)

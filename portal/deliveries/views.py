@@ -19,3 +19,8 @@ def current_driver():
 def dashboard():
     driver = current_driver()
     return render_template("deliveries/dashboard.html", driver=driver, verified=is_verified(driver))
+
+
+# The driver's deliveries (offer, the active delivery, proof, earnings) live in their own module
+# on this blueprint.
+from . import driving_views  # noqa: E402, F401

@@ -5,9 +5,9 @@ import pytest
 import sqlalchemy as sa
 
 from portal.deliveries import states
-from portal.deliveries.models import DeliveryAssignment, DeliveryStatusChange
+from portal.deliveries.models import DeliveryStatusChange
 from portal.extensions import db
-from tests.orders.helpers import established_shop, paid_order
+from tests.deliveries.helpers import delivery_row
 
 MAIN_PATH = [
     "created",
@@ -23,19 +23,7 @@ MAIN_PATH = [
 
 @pytest.fixture
 def assignment(db_session):
-    order = paid_order(established_shop())
-    delivery = DeliveryAssignment(
-        order_id=order.id,
-        order_created_at=order.created_at,
-        vendor_id=order.vendor_id,
-        provider="internal",
-        pickup_address={"line1": "1 Shop St"},
-        dropoff_address={"line1": "2 Home Ave"},
-    )
-    db.session.add(delivery)
-    db.session.flush()
-    states.record_creation(delivery, source="system")
-    return delivery
+    return delivery_row()
 
 
 def history(delivery):

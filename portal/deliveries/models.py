@@ -239,3 +239,20 @@ class DeliveryOffer(db.Model):
 
     assignment: Mapped[DeliveryAssignment] = relationship(back_populates="offers")
     driver: Mapped[Driver] = relationship()
+
+
+class DriverRequest(db.Model):
+    """A driver's request sent with an ``Idempotency-Key``, and the response it got
+    (portal/deliveries/idempotency.py)."""
+
+    __tablename__ = "driver_requests"
+    __table_args__ = (sa.Index("idx_driver_requests_created", "created_at"),)
+
+    driver_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("drivers.id", ondelete="CASCADE"), primary_key=True
+    )
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(sa.String(100))
+    status_code: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

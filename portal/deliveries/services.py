@@ -52,11 +52,20 @@ def update_location(driver: Driver, latitude: float, longitude: float) -> Driver
     return driver
 
 
+class AvailabilityRefused(ValueError):
+    """Why a driver cannot go online or offline now (shown to them)."""
+
+
 def set_availability(driver: Driver, status: str) -> Driver:
-    """Go online (available) or offline; only verified drivers may go online."""
+    """Go online (available) or offline. Only a verified driver with a clear check goes online;
+    a driver in the middle of a delivery stays on it until it ends."""
+    if status not in ("available", "offline"):
+        raise AvailabilityRefused("Choose online or offline.")
+    if driver.status == "on_delivery":
+        raise AvailabilityRefused("Finish or hand back your delivery before going offline.")
     if status == "available" and not is_verified(driver):
-        raise ValueError(
-            "A driver can go online only after insurance and background check are verified."
+        raise AvailabilityRefused(
+            "You can go online once your insurance is verified and your background check is clear."
         )
     driver.status = status
     db.session.flush()

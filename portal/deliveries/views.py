@@ -1,8 +1,11 @@
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
+from ..extensions import db
+from ..htmx import render
 from ..security import restrict_blueprint
-from .services import driver_for_user, is_verified
+from .idempotency import once_per_key
+from .services import AvailabilityRefused, driver_for_user, is_verified, set_availability
 
 bp = Blueprint("driver", __name__, url_prefix="/driver")
 restrict_blueprint(bp, "driver")
@@ -19,6 +22,28 @@ def current_driver():
 def dashboard():
     driver = current_driver()
     return render_template("deliveries/dashboard.html", driver=driver, verified=is_verified(driver))
+
+
+@bp.post("/availability")
+@once_per_key(current_driver)
+def availability():
+    """The online/offline switch (sent through the outbox: static/js/driver_outbox.js)."""
+    driver = current_driver()
+    problem = None
+    try:
+        set_availability(driver, request.form.get("status", ""))
+        db.session.commit()
+    except AvailabilityRefused as refused:
+        db.session.rollback()
+        problem = str(refused)
+    return render(
+        "deliveries/dashboard.html",
+        "deliveries/_availability.html",
+        status=422 if problem else 200,
+        driver=driver,
+        verified=is_verified(driver),
+        problem=problem,
+    )
 
 
 # The driver's deliveries (offer, the active delivery, proof, earnings) live in their own module

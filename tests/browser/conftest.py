@@ -27,6 +27,18 @@ PHONE = {
 LAPTOP = {"viewport": {"width": 1280, "height": 800}}
 
 
+def sign_in(page, base: str, email: str, *, lands_on: str | None = None) -> None:
+    """Sign in through the real form; with ``lands_on``, wait for that page."""
+    from tests.factories import PASSWORD
+
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    if lands_on:
+        page.wait_for_url(f"{base}{lands_on}")
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

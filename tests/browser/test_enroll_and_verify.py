@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from portal import clock
 from tests.browser import walk
 from tests.browser.conftest import LAPTOP, PHONE
-from tests.browser.test_money_pages import sign_in as sign_in_form
+from tests.browser.conftest import sign_in as sign_in_as
 from tests.factories import make_admin, make_vendor
 from tests.second_factor import code_for
 
@@ -21,8 +21,7 @@ pytestmark = pytest.mark.browser
 
 
 def sign_in(page, base, email):
-    sign_in_form(page, base, email)
-    page.wait_for_url(f"{base}/admin/")
+    sign_in_as(page, base, email, lands_on="/admin/")
 
 
 def promote(page):

@@ -9,17 +9,10 @@ from playwright.sync_api import expect
 from portal.orders import services as orders
 from portal.vendors.services import vendor_for_user
 from tests import second_factor
-from tests.browser.conftest import LAPTOP
-from tests.factories import PASSWORD, make_admin, make_vendor
+from tests.browser.conftest import LAPTOP, sign_in
+from tests.factories import make_admin, make_vendor
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, base, email):
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_vendor_dashboard_and_statement(live_server, committed, page_factory):

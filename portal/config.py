@@ -252,8 +252,10 @@ class Config:
     STRIPE_ACCOUNT_COUNTRY = _env("STRIPE_ACCOUNT_COUNTRY", "US")
     PAYOUT_CURRENCY = _env("PAYOUT_CURRENCY", "usd")
     # Payout runs (docs/payouts.md "Payout runs"). A vendor whose net is below the minimum waits
-    # (hold "below_minimum"); a negative net is carried until later sales cover it.
+    # (hold "below_minimum"). A negative net is carried until later sales cover it ("carry"), or
+    # recovered by reversing an earlier transfer that has enough left ("reverse"; recovery.py).
     PAYOUT_MINIMUM = Decimal(_env("PAYOUT_MINIMUM", "1.00"))
+    PAYOUT_NEGATIVE_NET = _env("PAYOUT_NEGATIVE_NET", "carry")
     # A transfer first sent longer ago than this is looked up before it is sent again: Stripe
     # forgets idempotency keys after 24 hours, so the margin stays under that.
     PAYOUT_KEY_MEMORY_HOURS = float(_env("PAYOUT_KEY_MEMORY_HOURS", "23"))

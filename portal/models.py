@@ -39,6 +39,7 @@ from .orders.models import (  # noqa: F401
 )
 from .payouts.connect_models import StripeEvent, StripeOnboarding, VendorBankPayout  # noqa: F401
 from .payouts.models import (  # noqa: F401
+    AdminPayoutHold,
     ConnectedAccount,
     Payout,
     PayoutHold,

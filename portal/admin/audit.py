@@ -50,6 +50,11 @@ ACTION_LABELS = {
     "second_factor.reset": "Second factor reset",
     "recovery_codes.regenerated": "Recovery codes made anew",
     "recovery_code.used": "Recovery code used",
+    "payout_run.started": "Payout run started",
+    "payout.retried": "Payout retried",
+    "payout.recovered": "Negative net taken back by a reversal",
+    "payout_hold.placed": "Payouts paused",
+    "payout_hold.lifted": "Payout pause lifted",
 }
 # Subjects with a page of their own: (endpoint, its URL argument for the subject id, or None).
 # Another feature adds its subjects here (a payout run's page, for one).
@@ -57,12 +62,15 @@ SUBJECT_PAGES: dict[str, tuple[str, str | None]] = {
     "order": ("admin.order_refund", "order_id"),
     "vendor": ("admin.vendor_detail", "vendor_id"),
     "month_close": ("admin.month_close_page", None),
+    "payout_run": ("admin.payout_run", "run_id"),
 }
 SUBJECT_NOUNS = {
     "order": "Order",
     "vendor": "Shop",
     "month_close": "Month-end close",
     "user": "Account",
+    "payout_run": "Payout run",
+    "payout": "Payout",
 }
 AUDIT_PER_PAGE = 50
 

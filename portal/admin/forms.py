@@ -8,6 +8,7 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -113,3 +114,14 @@ class AuditFilterForm(FlaskForm):
     def chosen(self) -> str | None:
         """The action to show, or None for all (a value not in the list is shown as an error)."""
         return None if self.action.errors else (self.action.data or None)
+
+
+class PayoutPauseForm(FlaskForm):
+    note = TextAreaField(
+        "Why",
+        validators=[
+            DataRequired(message="Say why the shop's payouts are paused."),
+            Length(max=500, message="Keep the note under 500 characters."),
+        ],
+        description="The shop's owner sees that payouts are paused; this note is for admins.",
+    )

@@ -11,10 +11,12 @@ from flask_login import current_user
 
 from ..auth.second_factor import money_action
 from ..extensions import db
-from ..payouts import runs, summary
+from ..payouts import admin_holds, runs, summary
 from ..payouts.jobs import enqueue_payout_run
 from ..payouts.models import Payout, PayoutRun
 from ..payouts.notices import HOLD_WORDS
+from ..vendors.models import Vendor
+from .forms import PayoutPauseForm
 from .views import bp
 
 
@@ -101,3 +103,48 @@ def retry_payout(payout_id):
         else url_for("admin.payout_runs")
     )
     return redirect(target, code=303)
+
+
+def _back_to_vendor(vendor_id, **_view_args) -> str:
+    return url_for("admin.vendor_detail", vendor_id=vendor_id)
+
+
+def _vendor_or_404(vendor_id) -> Vendor:
+    vendor = db.session.get(Vendor, vendor_id)
+    if vendor is None:
+        abort(404, description="There is no shop with that id.")
+    return vendor
+
+
+@bp.post("/vendors/<uuid:vendor_id>/payouts/pause")
+@money_action(back_to=_back_to_vendor)
+def pause_payouts(vendor_id):
+    vendor = _vendor_or_404(vendor_id)
+    form = PayoutPauseForm()
+    if not form.validate_on_submit():
+        flash(next(iter(form.errors.values()))[0], "error")
+        return redirect(_back_to_vendor(vendor.id), code=303)
+    try:
+        admin_holds.place_hold(vendor, note=form.note.data, actor=current_user)
+    except runs.PayoutError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"{vendor.name}'s payouts are paused: runs hold them until you lift it.", "success")
+    return redirect(_back_to_vendor(vendor.id), code=303)
+
+
+@bp.post("/vendors/<uuid:vendor_id>/payouts/lift")
+@money_action(back_to=_back_to_vendor)
+def lift_payout_pause(vendor_id):
+    vendor = _vendor_or_404(vendor_id)
+    try:
+        admin_holds.lift_hold(vendor, actor=current_user)
+    except runs.PayoutError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"{vendor.name}'s payouts are no longer paused: the next run pays them.", "success")
+    return redirect(_back_to_vendor(vendor.id), code=303)

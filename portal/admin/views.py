@@ -23,6 +23,7 @@ from ..orders.forms import OrderActionForm
 from ..orders.models import Order
 from ..orders.services import OrderError
 from ..payouts.account_state import account_state
+from ..payouts.admin_holds import admin_hold_of
 from ..security import restrict_blueprint
 from ..shell import month_label, toast
 from ..tiers import close as month_close
@@ -35,7 +36,14 @@ from ..vendors.forms import VendorTypeForm
 from ..vendors.models import Vendor
 from ..vendors.profile import VendorTypeError, set_vendor_type
 from . import audit, counts
-from .forms import AuditFilterForm, MonthCloseForm, OrderHoldForm, OrderRefundForm, PromotionForm
+from .forms import (
+    AuditFilterForm,
+    MonthCloseForm,
+    OrderHoldForm,
+    OrderRefundForm,
+    PayoutPauseForm,
+    PromotionForm,
+)
 from .overview import drivers_to_verify, marketplace_numbers, needs_attention, partition_rows
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -104,6 +112,8 @@ def _render_vendor(
         "form": form,
         "type_form": type_form or VendorTypeForm(formdata=None, vendor_type=vendor.vendor_type),
         "payouts_account": account_state(vendor.id),
+        "payout_pause": admin_hold_of(vendor.id),
+        "pause_form": PayoutPauseForm(formdata=None),
     }
     return htmx.render(
         "admin/vendor_detail.html", "admin/_promotion.html", status=status, **context

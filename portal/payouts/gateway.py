@@ -379,6 +379,32 @@ class StripeGateway:
                 return transfer
         return None
 
+    def retrieve_transfer(self, transfer_id: str) -> Transfer:
+        return Transfer.from_stripe(
+            self.with_retries(lambda: self.client.v1.transfers.retrieve(transfer_id)).to_dict()
+        )
+
+    def find_transfer_reversal(
+        self, transfer_id: str, *, payout_id: str
+    ) -> TransferReversal | None:
+        """The reversal of ``transfer_id`` made for ``payout_id`` (its ``metadata``), if any: as
+        ``find_transfer``, for a recovery whose key Stripe may have forgotten."""
+        params: dict[str, Any] = {"limit": 100}
+        while True:
+            page = self.with_retries(
+                lambda params=params: self.client.v1.transfers.reversals.list(
+                    transfer_id, params=params
+                )
+            ).to_dict()
+            for item in page["data"]:
+                if (item.get("metadata") or {}).get("payout_id") == payout_id:
+                    return TransferReversal(
+                        id=item["id"], transfer_id=transfer_id, amount=from_cents(item["amount"])
+                    )
+            if not page["has_more"] or not page["data"]:
+                return None
+            params = {**params, "starting_after": page["data"][-1]["id"]}
+
     def create_transfer_reversal(
         self,
         transfer_id: str,

@@ -16,6 +16,7 @@ from ..clock import UTCDateTime
 from ..extensions import db
 
 if TYPE_CHECKING:
+    from ..auth.models import User
     from ..commissions.models import CommissionRecord
     from ..vendors.models import Vendor
 
@@ -47,6 +48,8 @@ class ConnectedAccount(db.Model):
 
 
 PAYOUT_STATUSES = ("pending", "waiting", "paid", "failed")
+# A transfer to the vendor, or a recovery of a negative net by reversing an earlier transfer.
+PAYOUT_KINDS = ("transfer", "recovery")
 RUN_TRIGGERS = ("schedule", "admin")
 RUN_STATUSES = ("running", "finished", "failed")
 # Why a vendor with settled, unpaid records gets no payout from a run (PRODUCT.md "Payouts").
@@ -57,6 +60,7 @@ HOLD_REASONS = (
     "below_minimum",
     "negative_net",
     "platform_balance",
+    "admin_hold",
 )
 
 
@@ -93,11 +97,16 @@ class PayoutRun(db.Model):
 class Payout(db.Model):
     __tablename__ = "payouts"
     __table_args__ = (
-        sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
+        _in("kind", PAYOUT_KINDS, "kind"),
+        sa.CheckConstraint(
+            "(kind = 'transfer' AND amount >= 0) OR (kind = 'recovery' AND amount < 0)",
+            name="amount_by_kind",
+        ),
         _in("status", PAYOUT_STATUSES, "status"),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         sa.CheckConstraint(
-            "amount_reversed >= 0 AND amount_reversed <= amount", name="amount_reversed_range"
+            "amount_reversed >= 0 AND amount_reversed <= greatest(amount, 0)",
+            name="amount_reversed_range",
         ),
         sa.Index("idx_payouts_vendor", "vendor_id"),
         sa.Index("idx_payouts_batch", "batch_id"),
@@ -133,6 +142,10 @@ class Payout(db.Model):
     # What Stripe reversed of the transfer (the transfer.reversed webhook, or a recovery).
     amount_reversed: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A recovery (migration 0024): the paid payout whose transfer it reverses, and the reversal.
+    kind: Mapped[str] = mapped_column(sa.String(20), server_default="transfer")
+    recovered_from_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("payouts.id"))
+    stripe_reversal_id: Mapped[str | None] = mapped_column(sa.String(255))
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime,
         server_default=sa.func.current_timestamp(),
@@ -200,3 +213,18 @@ class VendorPayoutNotices(db.Model):
     )
     payout_sent: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
     hold_changed: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
+
+
+class AdminPayoutHold(db.Model):
+    """An admin's pause of a shop's payouts, with why, until an admin lifts it (admin_holds.py)."""
+
+    __tablename__ = "admin_payout_holds"
+
+    vendor_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True
+    )
+    note: Mapped[str] = mapped_column(sa.Text)
+    placed_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    placed_by: Mapped[User | None] = relationship()

@@ -27,6 +27,7 @@ HOLD_WORDS = {
     "below_minimum": "the amount is below the minimum payout",
     "negative_net": "refunds exceed the sales since the last payout",
     "platform_balance": "the marketplace's Stripe balance does not cover it yet",
+    "admin_hold": "the marketplace has paused the shop's payouts",
 }
 
 

@@ -35,7 +35,7 @@ from ..clock import utcnow
 from ..commissions.models import CommissionRecord
 from ..extensions import db
 from ..failpoints import failpoint
-from . import notices
+from . import notices, recovery
 from .gateway import BalanceInsufficient, StripeGatewayError, Transfer, gateway
 from .models import ConnectedAccount, Payout, PayoutRun, PayoutRunHold
 from .payable import payable_records
@@ -175,6 +175,8 @@ def group_run(run: PayoutRun) -> None:
         "now": utcnow().replace(tzinfo=None),
         "minimum": max(Decimal(current_app.config["PAYOUT_MINIMUM"]), Decimal("0.01")),
         "available": available_balance(),
+        # A negative net is carried, or recovered by reversing an earlier transfer (recovery.py).
+        "reverse": recovery.enabled(),
     }
     execute = db.session.execute
     execute(sa.text("DROP TABLE IF EXISTS run_records, run_vendors"))
@@ -186,11 +188,19 @@ def group_run(run: PayoutRun) -> None:
             """
             CREATE TEMP TABLE run_vendors AS
             SELECT r.shop_id AS vendor_id, sum(r.vendor_net) AS net, count(*) AS record_count,
-                   CASE WHEN a.id IS NULL THEN 'no_account'
+                   CASE WHEN EXISTS (SELECT 1 FROM admin_payout_holds x
+                                     WHERE x.vendor_id = r.shop_id) THEN 'admin_hold'
+                        WHEN a.id IS NULL THEN 'no_account'
                         WHEN NOT a.payouts_enabled THEN 'payouts_disabled'
                         WHEN coalesce(a.capabilities ->> 'transfers', '') <> 'active'
                              THEN 'transfers_inactive'
-                        WHEN sum(r.vendor_net) < 0 THEN 'negative_net'
+                        WHEN sum(r.vendor_net) < 0 THEN
+                             CASE WHEN :reverse AND EXISTS (
+                                      SELECT 1 FROM payouts p
+                                      WHERE p.vendor_id = r.shop_id AND p.kind = 'transfer'
+                                        AND p.status = 'paid' AND p.stripe_transfer_id IS NOT NULL
+                                        AND p.amount - p.amount_reversed >= -sum(r.vendor_net))
+                                  THEN NULL ELSE 'negative_net' END
                         WHEN sum(r.vendor_net) < :minimum THEN 'below_minimum'
                    END::varchar(30) AS reason,
                    NULL::uuid AS payout_id,
@@ -211,7 +221,7 @@ def group_run(run: PayoutRun) -> None:
                          sum(v.net) OVER (ORDER BY h.held_since NULLS LAST, v.net, v.vendor_id)
                            AS running
                   FROM run_vendors v LEFT JOIN payout_holds h ON h.vendor_id = v.vendor_id
-                  WHERE v.reason IS NULL) c
+                  WHERE v.reason IS NULL AND v.net > 0) c
             WHERE c.vendor_id = v.vendor_id AND c.running > :available
             """
         ),
@@ -222,9 +232,11 @@ def group_run(run: PayoutRun) -> None:
     execute(
         sa.text(
             """
-            INSERT INTO payouts (id, batch_id, vendor_id, vendor_type, amount, commission_ids,
-                                 status, idempotency_key, attempts, created_at, updated_at)
-            SELECT v.payout_id, :run, v.vendor_id, d.vendor_type, v.net,
+            INSERT INTO payouts (id, batch_id, vendor_id, vendor_type, kind, amount,
+                                 commission_ids, status, idempotency_key, attempts, created_at,
+                                 updated_at)
+            SELECT v.payout_id, :run, v.vendor_id, d.vendor_type,
+                   CASE WHEN v.net < 0 THEN 'recovery' ELSE 'transfer' END, v.net,
                    v.record_ids,
                    'pending', 'payout-' || v.payout_id, 0, :now, :now
             FROM run_vendors v JOIN vendors d ON d.id = v.vendor_id
@@ -327,6 +339,9 @@ def send_pending(run: PayoutRun) -> int:
 def _send(payout: Payout, *, mark_records: bool = False) -> None:
     """Send one payout's transfer (the caller holds the lock). Ends paid, waiting or failed;
     ``mark_records`` marks its records paid in the same commit (outside a run's step 3)."""
+    if payout.kind == "recovery":
+        recovery.recover(payout, mark_records=mark_records)
+        return
     gw = gateway()
     destination = db.session.scalar(
         sa.select(ConnectedAccount.stripe_account_id).where(

@@ -57,6 +57,7 @@ def hold_words(reason: str) -> str:
         "later sales cover them first.",
         "platform_balance": "The marketplace's Stripe balance is short; your payout goes out "
         "as soon as it is topped up.",
+        "admin_hold": "The marketplace has paused your payouts; contact the marketplace team.",
     }.get(reason, reason.replace("_", " "))
 
 
@@ -114,6 +115,14 @@ class PayoutLine(_Status):
     failure_reason: str | None
     record_count: int
     transfer_id: str | None
+    kind: str = "transfer"
+
+    @property
+    def status_words(self) -> str:
+        # A recovery took money back from an earlier payout (recovery.py): said as such.
+        if self.kind == "recovery" and self.status == "paid":
+            return "Taken back from an earlier payout"
+        return super().status_words
 
 
 @dataclass(frozen=True)
@@ -199,6 +208,7 @@ def _payout_query(vendor_id: uuid.UUID) -> sa.Select:
             Payout.failure_reason,
             sa.func.coalesce(sa.func.cardinality(Payout.commission_ids), 0),
             Payout.stripe_transfer_id,
+            Payout.kind,
         )
         .where(Payout.vendor_id == vendor_id)
         .order_by(Payout.created_at.desc())

@@ -14,6 +14,7 @@ from portal.admin.models import AuditEvent
 from portal.extensions import db
 from portal.orders import completion
 from portal.orders.models import OrderHold, OrderRefund
+from portal.payouts.admin_holds import admin_hold_of, place_hold
 from portal.tiers.models import MonthClose, ShopTier
 from portal.vendors.models import Vendor
 from tests.admin.test_admin_orders import refund_form
@@ -31,6 +32,8 @@ GATED = {
     "admin.release_order_hold",
     "admin.start_payout_run",
     "admin.retry_payout",
+    "admin.pause_payouts",
+    "admin.lift_payout_pause",
     "second_factor.regenerate_recovery_codes",  # a fresher proof, not a money action
 }
 
@@ -129,6 +132,30 @@ def _release(client):
     return Action("order.hold_released", "order", path, {}, done, str(order.id))
 
 
+def _pause(client):
+    vendor = established_shop()
+
+    def done():
+        return admin_hold_of(vendor.id) is not None
+
+    path = f"/admin/vendors/{vendor.id}/payouts/pause"
+    return Action(
+        "payout_hold.placed", "vendor", path, {"note": "Fraud review"}, done, str(vendor.id)
+    )
+
+
+def _lift(client):
+    vendor = established_shop()
+    place_hold(vendor, note="Fraud review", actor=make_admin())
+    db.session.commit()
+
+    def done():
+        return admin_hold_of(vendor.id) is None
+
+    path = f"/admin/vendors/{vendor.id}/payouts/lift"
+    return Action("payout_hold.lifted", "vendor", path, {}, done, str(vendor.id))
+
+
 SETUPS = {
     "promotion": _promotion,
     "vendor type": _vendor_type,
@@ -136,6 +163,8 @@ SETUPS = {
     "refund": _refund,
     "hold": _hold,
     "release": _release,
+    "pause payouts": _pause,
+    "lift the pause": _lift,
 }
 
 

@@ -15,9 +15,8 @@ from ..payouts import admin_holds, runs, summary
 from ..payouts.jobs import enqueue_payout_run
 from ..payouts.models import Payout, PayoutRun
 from ..payouts.notices import HOLD_WORDS
-from ..vendors.models import Vendor
 from .forms import PayoutPauseForm
-from .views import bp
+from .views import _vendor_or_404, bp
 
 
 def _run_or_404(run_id) -> PayoutRun:
@@ -107,13 +106,6 @@ def retry_payout(payout_id):
 
 def _back_to_vendor(vendor_id, **_view_args) -> str:
     return url_for("admin.vendor_detail", vendor_id=vendor_id)
-
-
-def _vendor_or_404(vendor_id) -> Vendor:
-    vendor = db.session.get(Vendor, vendor_id)
-    if vendor is None:
-        abort(404, description="There is no shop with that id.")
-    return vendor
 
 
 @bp.post("/vendors/<uuid:vendor_id>/payouts/pause")

@@ -1,6 +1,7 @@
 """A vendor sets up payouts in Chromium: the portal sends them to the local Stripe server's
 stand-in for Stripe's hosted onboarding, they agree and submit, and come back to an active
-account on the payouts page; Stripe's events reach the portal's Connect endpoint meanwhile."""
+account on the payouts page; Stripe's events reach the portal's Connect endpoint meanwhile. The
+next payout run pays the shop, and the owner sees the payout."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
+from portal.money import money_text
+from portal.payouts import runs
 from portal.payouts.connect_models import StripeEvent
 from portal.vendors.services import vendor_for_user
 from tests.browser.conftest import PHONE
@@ -18,7 +21,7 @@ from tests.payouts.conftest import (  # noqa: F401  (the fixtures)
     local_stripe_factory,
 )
 from tests.payouts.connect_helpers import delivered, wire_webhooks
-from tests.payouts.helpers import settled_order
+from tests.payouts.helpers import net_of, settled_order
 
 pytestmark = pytest.mark.browser
 
@@ -79,3 +82,17 @@ def test_a_vendor_onboards_through_stripes_hosted_page(
     assert page.locator("#onboarding").count() == 0 or "Set up payouts" not in page.inner_text(
         "#onboarding li.todo"
     )
+
+    # The next run pays the shop, and its owner sees the payout and the record it paid.
+    app_stripe.set_balance(1_000_000)
+    expected = net_of(vendor)
+    run = runs.run_payouts(trigger="admin")
+    assert run.status == "finished"
+    page.goto(f"{live_server}/vendor/payouts/")
+    history = page.inner_text("#payout-history")
+    assert "Sent" in history and money_text(expected) in history
+    page.click("#payout-history a")
+    page.wait_for_url(f"{live_server}/vendor/payouts/**")
+    assert "Sent" in page.inner_text("main")
+    assert money_text(expected) in page.inner_text("main")
+    page.screenshot(path="test-artifacts/vendor-payout-sent.png", full_page=True)

@@ -121,9 +121,10 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = clock.local_time
     clock.marketplace_zone(app)  # an unknown MARKETPLACE_TIMEZONE stops the start, with its name
     app.jinja_env.globals["private_url"] = private_url
-    from . import shell
+    from . import row_urls, shell
 
     shell.init_app(app)
+    row_urls.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

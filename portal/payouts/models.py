@@ -109,6 +109,11 @@ class Payout(db.Model):
             name="amount_reversed_range",
         ),
         sa.Index("idx_payouts_vendor", "vendor_id"),
+        sa.Index(
+            "idx_payouts_recovered_from",
+            "recovered_from_id",
+            postgresql_where=sa.text("recovered_from_id IS NOT NULL"),
+        ),
         sa.Index("idx_payouts_batch", "batch_id"),
         sa.Index(
             "idx_payouts_unfinished",

@@ -264,6 +264,10 @@ def group_run(run: PayoutRun) -> None:
         raise RuntimeError(f"claimed {claimed} records of {expected}; nothing was kept")
     _keep_holds(params)
     execute(sa.text("DROP TABLE run_records, run_vendors"))
+    # The claim just set payout_id on up to every settled record: without fresh statistics the
+    # planner takes the partial payout_id index for nearly empty, and marking each batch paid
+    # scans all of it (minutes per batch at a million records).
+    execute(sa.text("ANALYZE commission_records"))
     db.session.commit()
 
 

@@ -170,28 +170,27 @@ def is_mapped(product_id: uuid.UUID) -> bool:
     )
 
 
-def vendor_brands(vendor_id: uuid.UUID) -> list[Brand]:
-    return list(
-        db.session.scalars(
-            sa.select(Brand)
-            .where(Brand.id.in_(sa.select(Product.brand_id).where(Product.vendor_id == vendor_id)))
-            .order_by(Brand.name)
-        )
-    )
+# The filter bar's choices: rows of (id, name), not whole objects, read on every list page.
 
 
-def vendor_categories(vendor_id: uuid.UUID) -> list[ProductCategory]:
-    return list(
-        db.session.scalars(
-            sa.select(ProductCategory)
-            .where(
-                ProductCategory.id.in_(
-                    sa.select(Product.category_id).where(Product.vendor_id == vendor_id)
-                )
+def vendor_brands(vendor_id: uuid.UUID) -> list[sa.Row]:
+    return db.session.execute(
+        sa.select(Brand.id, Brand.name)
+        .where(Brand.id.in_(sa.select(Product.brand_id).where(Product.vendor_id == vendor_id)))
+        .order_by(Brand.name)
+    ).all()
+
+
+def vendor_categories(vendor_id: uuid.UUID) -> list[sa.Row]:
+    return db.session.execute(
+        sa.select(ProductCategory.id, ProductCategory.name)
+        .where(
+            ProductCategory.id.in_(
+                sa.select(Product.category_id).where(Product.vendor_id == vendor_id)
             )
-            .order_by(ProductCategory.name)
         )
-    )
+        .order_by(ProductCategory.name)
+    ).all()
 
 
 def all_brand_names() -> list[str]:

@@ -282,8 +282,8 @@ def _refuse_giveaways(product: Product, values: dict[str, str | None]) -> None:
 def remove_obfuscation(product: Product) -> None:
     if product.obfuscation is not None:
         db.session.delete(product.obfuscation)
-        product.obfuscation = None
         db.session.flush()
+        db.session.expire(product, ["obfuscation"])
 
 
 # --- the admin's product list -------------------------------------------------------------

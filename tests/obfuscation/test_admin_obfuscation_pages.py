@@ -25,7 +25,9 @@ def admin(db_session, client):
 
 @pytest.fixture
 def product(db_session):
-    return secret_product(established_shop())
+    product = secret_product(established_shop())
+    db.session.commit()  # a refused form rolls its request back, not the test's data
+    return product
 
 
 def _paths(product) -> list[str]:

@@ -294,7 +294,10 @@ def mark_ready(order: Order, at: datetime | None = None, *, provider: str | None
     order.ready_at = at
     order.updated_at = at
     db.session.flush()
-    request_delivery_dispatch(order, provider=provider)
+    if provider is None:
+        request_delivery_dispatch(order)
+    else:
+        request_delivery_dispatch(order, provider=provider)
     return order
 
 

@@ -42,9 +42,7 @@ class Attention:
 
 
 def awaiting_verification():
-    return sa.or_(
-        Driver.insurance_verified.is_not(True), Driver.background_check_status != "clear"
-    )
+    return sa.or_(Driver.insurance_verified.is_not(True), Driver.background_check_status != "clear")
 
 
 @dataclass(frozen=True)

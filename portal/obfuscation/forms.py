@@ -18,32 +18,28 @@ class _Audiences:
     applies_to_receipts = BooleanField("Receipts", default=True)
 
 
-class ClassificationForm(_Audiences, FlaskForm):
+class ClassificationEditForm(_Audiences, FlaskForm):
+    """A classification's description and audiences (its code stays)."""
+
+    description = TextAreaField(
+        "What it covers",
+        filters=[strip_filter],
+        validators=[
+            DataRequired(message="Say what the classification covers."),
+            Length(max=2000, message="Keep the description to 2,000 characters."),
+        ],
+    )
+
+
+class ClassificationForm(ClassificationEditForm):
+    """A new classification: its code too."""
+
     classification_code = StringField(
         "Code",
         filters=[strip_filter],
         validators=[
             DataRequired(message="Give the classification a code."),
             Length(max=CODE_MAX, message=f"Keep the code to {CODE_MAX} characters."),
-        ],
-    )
-    description = TextAreaField(
-        "What it covers",
-        filters=[strip_filter],
-        validators=[
-            DataRequired(message="Say what the classification covers."),
-            Length(max=2000, message="Keep the description to 2,000 characters."),
-        ],
-    )
-
-
-class ClassificationEditForm(_Audiences, FlaskForm):
-    description = TextAreaField(
-        "What it covers",
-        filters=[strip_filter],
-        validators=[
-            DataRequired(message="Say what the classification covers."),
-            Length(max=2000, message="Keep the description to 2,000 characters."),
         ],
     )
 

@@ -32,6 +32,7 @@ import requests
 
 from ...clock import utcnow
 from ...money import from_cents, to_cents, to_money
+from ..models import DELIVERY_STATUSES as OUR_STATUSES
 from . import (
     CannotCancel,
     DeliveryNotFound,
@@ -73,21 +74,8 @@ EVENT_STATUSES = {
     "DASHER_CONFIRMED_RETURN_ARRIVAL": "arrived_at_return",
     "DELIVERY_RETURNED": "returned",
 }
-#: DoorDash's ``delivery_status`` values are our names, but for the quote.
-DELIVERY_STATUSES = {
-    "created",
-    "confirmed",
-    "enroute_to_pickup",
-    "arrived_at_pickup",
-    "picked_up",
-    "enroute_to_dropoff",
-    "arrived_at_dropoff",
-    "delivered",
-    "enroute_to_return",
-    "arrived_at_return",
-    "returned",
-    "cancelled",
-}
+#: DoorDash's ``delivery_status`` values are our names (PRODUCT.md), but for ``quote``.
+DELIVERY_STATUSES = frozenset(OUR_STATUSES)
 CANCELLATION_REASONS = {
     "cancelled_by_creator": "Cancelled by the marketplace",
     "failed_to_process_payment": "DoorDash could not process the payment",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import queue
 import re
 import socket
 import threading
@@ -24,9 +23,9 @@ from typing import Any
 
 import jwt
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
-from werkzeug.serving import WSGIRequestHandler, make_server
 
-from ..doordash import AUDIENCE, JWT_VERSION, MAX_JWT_SECONDS, signing_key
+from ....loopback import OrderedSender, ServerThread
+from ..doordash import AUDIENCE, DELIVERY_STATUSES, JWT_VERSION, MAX_JWT_SECONDS, signing_key
 
 DEFAULT_PORT = 12112
 QUOTE_SECONDS = 300  # DoorDash's quotes are valid for five minutes
@@ -54,18 +53,10 @@ EVENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "DASHER_CONFIRMED_RETURN_ARRIVAL": ("arrived_at_return", ("enroute_to_return",)),
     "DELIVERY_RETURNED": ("returned", ("arrived_at_return",)),
+    # Any time before the end: DoorDash cancels on its side too (failed_to_return among them).
     "DELIVERY_CANCELLED": (
         "cancelled",
-        (
-            "created",
-            "confirmed",
-            "enroute_to_pickup",
-            "arrived_at_pickup",
-            "picked_up",
-            "enroute_to_dropoff",
-            "arrived_at_dropoff",
-            "enroute_to_return",
-        ),
+        tuple(sorted(DELIVERY_STATUSES - {"delivered", "cancelled", "returned"})),
     ),
 }
 MAIN_PATH = (
@@ -163,42 +154,17 @@ class Outbox:
     def __init__(self, url: str | None, authorization: str | None):
         self.url = url
         self.authorization = authorization
-        self._queue: queue.Queue[Event | None] = queue.Queue()
-        self._pending = 0
-        self._idle = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="doordash-local-webhooks")
-        self._thread.daemon = True
-        self._thread.start()
+        self._sender = OrderedSender(self._deliver, "doordash-local-webhooks", WEBHOOK_TIMEOUT)
 
     def send(self, event: Event) -> None:
-        if not self.url:
-            return
-        with self._idle:
-            self._pending += 1
-        self._queue.put(event)
+        if self.url:
+            self._sender.put(event)
 
     def wait_idle(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        with self._idle:
-            while self._pending:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._idle.wait(remaining)
-        return True
+        return self._sender.wait_idle(timeout)
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=WEBHOOK_TIMEOUT)
-
-    def _run(self) -> None:
-        while (event := self._queue.get()) is not None:
-            try:
-                self._deliver(event)
-            finally:
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
+        self._sender.close()
 
     def _deliver(self, event: Event) -> None:
         url, authorization = self.url, self.authorization
@@ -800,27 +766,16 @@ def arm_fault():
     return jsonify(vars(fault)), 201
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:
-        pass
-
-
 class Running:
     """A server on loopback in a thread (tests): ``.url``, ``.doordash``, ``.stop()``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **options):
-        self._server = make_server(host, port, None, threaded=True, request_handler=_QuietHandler)
-        self.url = f"http://{host}:{self._server.server_port}"
+        self._thread = ServerThread(host, port)
+        self.url = self._thread.url
         options.setdefault("public_url", self.url)
         self.doordash = LocalDoorDash(**options)
-        self._server.app = self.doordash.app
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._thread.start(self.doordash.app)
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
-        self._server.server_close()
+        self._thread.stop()
         self.doordash.close()

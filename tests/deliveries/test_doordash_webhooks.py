@@ -10,12 +10,12 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from geoalchemy2 import Geometry
 
 from portal.deliveries.models import DeliveryAssignment, DeliveryStatusChange
 from portal.deliveries.providers.doordash import EVENT_STATUSES
 from portal.deliveries.providers.jobs import send_to_provider
-from portal.deliveries.providers.models import ProviderDelivery, ProviderEvent
+from portal.deliveries.providers.models import ProviderEvent
+from portal.deliveries.providers.services import provider_position
 from portal.extensions import db
 from tests.deliveries.doordash import AUTHORIZATION, doordash_delivery
 
@@ -195,16 +195,9 @@ def test_the_dashers_position_is_kept_and_an_older_one_never_replaces_it(
     first, second = _events(app_doordash, booked)
     _post(client, second)
     _post(client, first)  # late: its older position is not taken
-    row = db.session.get(ProviderDelivery, uuid.UUID(booked))
-    db.session.refresh(row)
-    geometry = sa.cast(ProviderDelivery.driver_location, Geometry)
-    latitude, longitude = db.session.execute(
-        sa.select(sa.func.ST_Y(geometry), sa.func.ST_X(geometry)).where(
-            ProviderDelivery.assignment_id == row.assignment_id
-        )
-    ).one()
-    assert (round(latitude, 4), round(longitude, 4)) == (45.52, -122.68)
-    assert row.driver_name == "Dana D."
+    here = provider_position(uuid.UUID(booked))
+    assert (round(here.latitude, 4), round(here.longitude, 4)) == (45.52, -122.68)
+    assert here.driver_name == "Dana D."
 
 
 def test_an_unknown_event_or_delivery_is_answered_200_and_changes_nothing(

@@ -223,6 +223,35 @@ def _assignment_for(external_id: str, provider: str) -> DeliveryAssignment | Non
     )
 
 
+# --- what the tracking page and admins see -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProviderPosition:
+    latitude: float
+    longitude: float
+    at: datetime
+    driver_name: str | None
+
+
+def provider_position(assignment_id: uuid.UUID) -> ProviderPosition | None:
+    """The provider's driver's latest reported position for the delivery (its webhooks'
+    ``dasher_location``), for the tracking page of a delivery an external provider carries."""
+    geometry = sa.cast(ProviderDelivery.driver_location, Geometry)
+    row = db.session.execute(
+        sa.select(
+            sa.func.ST_Y(geometry),
+            sa.func.ST_X(geometry),
+            ProviderDelivery.driver_location_at,
+            ProviderDelivery.driver_name,
+        ).where(
+            ProviderDelivery.assignment_id == assignment_id,
+            ProviderDelivery.driver_location.is_not(None),
+        )
+    ).one_or_none()
+    return None if row is None else ProviderPosition(*row)
+
+
 # --- what admins see ------------------------------------------------------------------------
 
 

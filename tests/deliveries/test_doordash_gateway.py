@@ -270,3 +270,15 @@ def test_the_server_runs_as_a_module():
     )
     out, _ = process.communicate(timeout=30)
     assert process.returncode == 0 and "--webhook-authorization" in out
+
+
+@pytest.mark.parametrize(
+    ("proof", "sent"), [("photo", "photo_required"), ("pin_code", "pin_code"), ("none", "none")]
+)
+def test_the_proof_of_delivery_asked_for(local_doordash, proof, sent):
+    gateway = gateway_for(local_doordash)
+    gateway.create(_request(proof=proof, requires_signature=True))
+    [body] = [json.loads(r["body"]) for r in local_doordash.received()]
+    assert body["dropoff_options"] == {"proof_of_delivery": sent}
+    assert body["dropoff_requires_signature"] is True
+    assert body["contactless_dropoff"] is (proof == "photo")

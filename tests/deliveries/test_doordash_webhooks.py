@@ -251,3 +251,19 @@ def test_from_the_local_server_to_a_running_portal_over_http(app_doordash, live_
     app_doordash.control("/events/1/resend")
     app_doordash.control("/events/wait", {"timeout": 20})
     assert app_doordash.events()[0]["deliveries"][-1]["status"] == 401
+
+
+def test_a_signature_asked_for_is_kept_with_the_proof(
+    client, db_session, app_doordash, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "DOORDASH_REQUIRE_SIGNATURE", True)
+    monkeypatch.setitem(app.config, "DOORDASH_PROOF_OF_DELIVERY", "pin_code")
+    delivery = doordash_delivery()
+    db.session.commit()
+    send_to_provider(str(delivery.id))
+    app_doordash.advance(str(delivery.id), to="delivered")
+    for payload in _events(app_doordash, str(delivery.id)):
+        _post(client, payload)
+    db.session.expire_all()
+    proof = db.session.get(DeliveryAssignment, delivery.id).proof_of_delivery
+    assert proof["signature_url"].endswith("/signature.png") and "photo_url" not in proof

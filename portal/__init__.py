@@ -80,10 +80,12 @@ def register_blueprints(app: Flask) -> None:
     from .catalog.views import bp as products_bp
     from .commissions.views import bp as commissions_bp
     from .customers.views import bp as customers_bp
+    from .deliveries.providers.webhooks import bp as provider_webhooks_bp
     from .deliveries.views import bp as driver_bp
     from .main.views import bp as main_bp
     from .media import bp as media_bp
     from .media import media_url, private_bp, private_url
+    from .obfuscation.views import bp as obfuscation_bp
     from .orders.vendor_views import bp as vendor_orders_bp
     from .orders.webhooks import bp as webhooks_bp
     from .payouts.vendor_views import bp as payouts_bp
@@ -106,6 +108,8 @@ def register_blueprints(app: Flask) -> None:
         customers_bp,
         webhooks_bp,
         stripe_webhooks_bp,
+        provider_webhooks_bp,
+        obfuscation_bp,
         payouts_bp,
         shop_bp,
         staff_bp,

@@ -46,11 +46,21 @@ DEVELOPMENT_SECRETS = {
     "STRIPE_SECRET_KEY": "sk_test_local_development",
     "STRIPE_WEBHOOK_SECRET": "whsec_local_platform_development",
     "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_local_connect_development",
+    # DoorDash Drive: in development and tests the local DoorDash server's (docs/deliveries.md).
+    # The signing secret is base64url, as DoorDash hands it out.
+    "DOORDASH_DEVELOPER_ID": "local-developer",
+    "DOORDASH_KEY_ID": "local-key",
+    "DOORDASH_SIGNING_SECRET": "bG9jYWwtZG9vcmRhc2gtc2lnbmluZy1zZWNyZXQtZGV2ZWxvcG1lbnQ",
+    # What DoorDash sends in the Authorization header of its webhooks (set in its portal).
+    "DOORDASH_WEBHOOK_AUTHORIZATION": "Bearer local-doordash-webhook-development",
 }
 
 STRIPE_API = "https://api.stripe.com"
 # python -m portal.payouts.stripe_local listens here by default.
 LOCAL_STRIPE_API = "http://127.0.0.1:12111"
+DOORDASH_API = "https://openapi.doordash.com"
+# python -m portal.deliveries.providers.doordash_local listens here by default.
+LOCAL_DOORDASH_API = "http://127.0.0.1:12112"
 
 
 def _secret(name: str) -> str:
@@ -262,6 +272,38 @@ class Config:
     # Payouts whose records are marked paid per commit, at the end of a run.
     PAYOUT_MARK_BATCH = _env_int("PAYOUT_MARK_BATCH", 500)
 
+    # --- deliveries: the external provider, DoorDash Drive (docs/deliveries.md) ---------------
+    # Where a delivery goes when the shop chooses it or no driver is in range.
+    EXTERNAL_DELIVERY_PROVIDER = _env("EXTERNAL_DELIVERY_PROVIDER", "doordash")
+    DOORDASH_DEVELOPER_ID = _secret("DOORDASH_DEVELOPER_ID")
+    DOORDASH_KEY_ID = _secret("DOORDASH_KEY_ID")
+    DOORDASH_SIGNING_SECRET = _secret("DOORDASH_SIGNING_SECRET")
+    DOORDASH_WEBHOOK_AUTHORIZATION = _secret("DOORDASH_WEBHOOK_AUTHORIZATION")
+    # DoorDash itself, except in development and tests: the local DoorDash server.
+    DOORDASH_API_BASE = _env(
+        "DOORDASH_API_BASE",
+        LOCAL_DOORDASH_API if ENV_NAME in {"development", "test"} else DOORDASH_API,
+    )
+    # The JWT of each call lives this long (DoorDash accepts at most 30 minutes).
+    DOORDASH_JWT_SECONDS = _env_int("DOORDASH_JWT_SECONDS", 300)
+    DOORDASH_TIMEOUT_SECONDS = _env_int("DOORDASH_TIMEOUT_SECONDS", 20)
+    # A call answered 429, 5xx or not at all is tried this many times, waiting base * 2^n s.
+    DOORDASH_MAX_ATTEMPTS = _env_int("DOORDASH_MAX_ATTEMPTS", 3)
+    DOORDASH_RETRY_BASE_SECONDS = float(_env("DOORDASH_RETRY_BASE_SECONDS", "0.5"))
+    # A quote is accepted only while this many seconds of its validity are left; otherwise the
+    # delivery is created outright (DoorDash's quotes are valid for 5 minutes).
+    DOORDASH_QUOTE_MARGIN_SECONDS = _env_int("DOORDASH_QUOTE_MARGIN_SECONDS", 30)
+    # The marketplace's support line: given to the provider when the shop or the customer has
+    # no phone number on file (DoorDash needs one at each end).
+    DELIVERY_SUPPORT_PHONE = _env("DELIVERY_SUPPORT_PHONE", "+1 503 555 0100")
+    # Phone numbers without a country code are in this one (E.164's +1: US and Canada).
+    PHONE_DEFAULT_COUNTRY_CODE = _env("PHONE_DEFAULT_COUNTRY_CODE", "1")
+    # Proof of delivery asked of the Dasher: "photo", "pin_code" or "none"; and a signature.
+    DOORDASH_PROOF_OF_DELIVERY = _env("DOORDASH_PROOF_OF_DELIVERY", "photo")
+    DOORDASH_REQUIRE_SIGNATURE = _env_bool("DOORDASH_REQUIRE_SIGNATURE", False)
+    # The tip added for the Dasher, in dollars (the platform pays it).
+    DOORDASH_TIP = Decimal(_env("DOORDASH_TIP", "0.00"))
+
 
 class TestConfig(Config):
     TESTING = True
@@ -293,3 +335,6 @@ class TestConfig(Config):
     STRIPE_API_BASE = _env("TEST_STRIPE_API_BASE", LOCAL_STRIPE_API)
     STRIPE_RETRY_BASE_SECONDS = 0.01
     STRIPE_RETRY_MAX_SECONDS = 0.05
+    # Tests start the local DoorDash server on a free port too.
+    DOORDASH_API_BASE = _env("TEST_DOORDASH_API_BASE", LOCAL_DOORDASH_API)
+    DOORDASH_RETRY_BASE_SECONDS = 0.0

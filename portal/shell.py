@@ -79,6 +79,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
             (
                 NavLink("admin.dashboard", "Overview", "home"),
                 NavLink("admin.vendors", "Vendors", "store"),
+                NavLink("obfuscation.index", "Product obfuscation", "box"),
                 NavLink(
                     "admin.drivers",
                     "Drivers to verify",

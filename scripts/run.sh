@@ -16,17 +16,33 @@ flask_cmd "database: partitions (flask partitions ensure)" partitions ensure
 GUNICORN_PID=""
 WORKER_PID=""
 STRIPE_PID=""
+DOORDASH_PID=""
 stop_all() {
     trap - EXIT INT TERM
     [ -n "$GUNICORN_PID" ] && kill -TERM "$GUNICORN_PID" 2>/dev/null
     [ -n "$WORKER_PID" ] && kill -TERM "$WORKER_PID" 2>/dev/null && wait "$WORKER_PID" 2>/dev/null
     [ -n "$GUNICORN_PID" ] && wait "$GUNICORN_PID" 2>/dev/null
     [ -n "$STRIPE_PID" ] && kill -TERM "$STRIPE_PID" 2>/dev/null && wait "$STRIPE_PID" 2>/dev/null
+    [ -n "$DOORDASH_PID" ] && kill -TERM "$DOORDASH_PID" 2>/dev/null && wait "$DOORDASH_PID" 2>/dev/null
     say "stopped"
 }
 trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# Waits (10 s at most) until a local server answers at the URL.
+answers() {
+    "$PY" - "$1" <<'PYEOF'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=1)
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+PYEOF
+}
 
 # The local Stripe server (docs/payouts.md) stands in for Stripe: the seed onboards shops on it,
 # and its signed webhooks come to this portal's two endpoints. Its accounts live in memory.
@@ -37,17 +53,22 @@ export STRIPE_API_BASE="${STRIPE_API_BASE:-http://127.0.0.1:$STRIPE_LOCAL_PORT}"
     --connect-webhook-url "$PUBLIC_URL/webhooks/stripe/connect" \
     >>"$LOG_DIR/stripe-local.log" 2>&1 &
 STRIPE_PID=$!
-"$PY" - "$STRIPE_API_BASE" <<'PYEOF' || { say "local Stripe server did not start (log $LOG_DIR/stripe-local.log)"; exit 1; }
-import sys, time, urllib.request
-for _ in range(100):
-    try:
-        urllib.request.urlopen(sys.argv[1] + "/_control/faults", timeout=1)
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(1)
-PYEOF
+answers "$STRIPE_API_BASE/_control/faults" \
+    || { say "local Stripe server did not start (log $LOG_DIR/stripe-local.log)"; exit 1; }
 say "local Stripe server: $STRIPE_API_BASE (pid $STRIPE_PID, log $LOG_DIR/stripe-local.log)"
+
+# The local DoorDash server (docs/deliveries.md) stands in for DoorDash Drive: deliveries the shops
+# hand to DoorDash are booked there, and its status webhooks come to /webhooks/doordash with the
+# configured Authorization header. Its deliveries live in memory.
+DOORDASH_LOCAL_PORT="${DOORDASH_LOCAL_PORT:-12112}"
+export DOORDASH_API_BASE="${DOORDASH_API_BASE:-http://127.0.0.1:$DOORDASH_LOCAL_PORT}"
+"$PY" -m portal.deliveries.providers.doordash_local --port "$DOORDASH_LOCAL_PORT" \
+    --webhook-url "$PUBLIC_URL/webhooks/doordash" \
+    >>"$LOG_DIR/doordash-local.log" 2>&1 &
+DOORDASH_PID=$!
+answers "$DOORDASH_API_BASE/_control/deliveries" \
+    || { say "local DoorDash server did not start (log $LOG_DIR/doordash-local.log)"; exit 1; }
+say "local DoorDash server: $DOORDASH_API_BASE (pid $DOORDASH_PID, log $LOG_DIR/doordash-local.log)"
 
 say "demo data (flask seed demo)"
 "$VENV/bin/flask" --app portal seed demo

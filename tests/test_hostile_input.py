@@ -27,6 +27,7 @@ from portal.catalog import products as product_service
 from portal.catalog.imports import create_import
 from portal.config import TestConfig
 from portal.extensions import db, limiter
+from portal.obfuscation import services as obfuscation
 from portal.orders.webhooks import signature_header
 from portal.payouts.models import ConnectedAccount
 from portal.payouts.stripe_local import signature_header as stripe_signature
@@ -36,6 +37,7 @@ from tests import hostile_corpus as corpus
 from tests import second_factor
 from tests.auth.test_access import PUBLIC_ENDPOINTS
 from tests.catalog.helpers import product, shop
+from tests.deliveries.helpers import delivery_row
 from tests.factories import PASSWORD, make_admin, make_customer, make_driver
 from tests.orders.helpers import paid_order
 from tests.payouts.helpers import payout_run_with_a_failure_and_a_hold
@@ -69,6 +71,7 @@ SEEDED_ARGS = (
     "name",
     "run_id",
     "payout_id",
+    "code",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
 # value is also sent under each name at once).
@@ -131,7 +134,7 @@ def role_for(rule) -> str | None:
     for prefix, role in ROLE_PREFIXES.items():
         if rule.rule == prefix or rule.rule.startswith(prefix + "/"):
             return role
-    if rule.endpoint.startswith(("webhooks.", "stripe_webhooks.")):
+    if rule.endpoint.startswith(("webhooks.", "stripe_webhooks.", "provider_webhooks.")):
         return "anonymous"  # signed, not signed in
     return None
 
@@ -251,6 +254,7 @@ def world(app, db_session):
         "name": "orders-waiting",  # an admin sidebar count
         "run_id": run.id,
         "payout_id": run.payouts[0].id,  # failed: its retry is a POST the walker sends
+        "code": obfuscation.create_classification("walk-code", "Walked").classification_code,
     }
     assert set(args) == set(SEEDED_ARGS)
     # Arguments whose seeded value depends on the endpoint.
@@ -471,7 +475,50 @@ def walk_stripe_webhook(walk: Walk, rule, app, world) -> None:
     send_signed(walk, rule, bodies, "Stripe-Signature", lambda body: stripe_signature(body, secret))
 
 
+def walk_doordash_webhook(walk: Walk, rule, app, world) -> None:
+    """DoorDash's endpoint: the corpus's bodies, then events for a real DoorDash delivery whose
+    fields are not as DoorDash's are, each with the configured Authorization header."""
+    delivery = delivery_row(paid_order(world["vendor"], items=[("5.00", 1)]), provider="doordash")
+    bodies = dict(corpus.JSON_BODIES)
+    envelope = {
+        "event_name": "DASHER_PICKED_UP",
+        "external_delivery_id": str(delivery.id),
+        "created_at": "2026-01-01T10:00:00Z",
+        "dasher_location": {"lat": 45.5, "lng": -122.6},
+    }
+    changes = [
+        ("event_name", "x" * 5000),
+        ("event_name", ["DASHER_PICKED_UP"]),
+        ("external_delivery_id", "x" * 5000),
+        ("external_delivery_id", 5),
+        ("created_at", "0001-01-01T00:00:00+05:00"),
+        ("created_at", "9999-12-31T23:59:59-14:00"),
+        ("created_at", 10**30),
+        ("dasher_location", {"lat": "north", "lng": None}),
+        ("dasher_location", {"lat": 10**300, "lng": -(10**300)}),
+        ("dasher_location", [1, 2]),
+        ("dasher_name", "x" * 5000),
+        ("tracking_url", "x" * 50_000),
+        ("fee", 10**30),
+        ("cancellation_reason", "x" * 5000),
+        ("dropoff_verification_image_url", ["x"]),
+    ]
+    for value in corpus.TEXT[:6]:
+        changes.append(("dasher_name", value))
+    for n, (where, value) in enumerate(changes):
+        event = {**envelope, where: value, "created_at": envelope["created_at"]}
+        if where == "created_at":
+            event["created_at"] = value
+        else:
+            event["created_at"] = f"2026-01-01T10:{n // 60:02d}:{n % 60:02d}Z"  # none a replay
+        bodies[f"{where}={value!r:.20}"] = json.dumps(event).encode()
+    bodies["cancelled"] = json.dumps({**envelope, "event_name": "DELIVERY_CANCELLED"}).encode()
+    authorization = app.config["DOORDASH_WEBHOOK_AUTHORIZATION"]
+    send_signed(walk, rule, bodies, "Authorization", lambda body: authorization)
+
+
 RAW_BODY_SENDERS = {
+    "provider_webhooks.doordash": walk_doordash_webhook,
     "webhooks.receive_order_event": walk_order_webhook,
     "stripe_webhooks.platform": walk_stripe_webhook,
     "stripe_webhooks.connect": walk_stripe_webhook,

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from .. import clock, htmx
 from ..auth.second_factor import money_action
+from ..deliveries.providers.services import margin_summary
 from ..extensions import db
 from ..mail import stored_mail, stored_message
 from ..operations.failed_jobs import failed_job_count, recent_failed_jobs
@@ -55,7 +56,12 @@ def dashboard():
     today = clock.today()
     numbers = marketplace_numbers(today)
     attention = needs_attention(today, numbers, failed_jobs=failed_job_count())
-    return render_template("admin/dashboard.html", numbers=numbers, attention=attention)
+    return render_template(
+        "admin/dashboard.html",
+        numbers=numbers,
+        attention=attention,
+        delivery_margin=margin_summary(today),
+    )
 
 
 @bp.route("/operations")

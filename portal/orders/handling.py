@@ -283,21 +283,31 @@ def accept_order(order: Order, at: datetime | None = None) -> Order:
     return order
 
 
-def mark_ready(order: Order, at: datetime | None = None) -> Order:
+#: Who the shop may hand a ready order to instead of the marketplace's drivers.
+DELIVERY_PROVIDER_CHOICES = ("doordash",)
+
+
+def mark_ready(order: Order, at: datetime | None = None, *, provider: str | None = None) -> Order:
     """The order is packed and waits for pickup: only an accepted order, once.
 
-    Then asks for a driver (``request_delivery_dispatch``).
+    Then asks for a driver (``request_delivery_dispatch``), or for the external ``provider`` the
+    shop chose (one of ``DELIVERY_PROVIDER_CHOICES``).
     """
+    if provider is not None and provider not in DELIVERY_PROVIDER_CHOICES:
+        raise services.InvalidOrder("Choose our drivers or DoorDash for the delivery.")
     at = at or utcnow()
     order = _locked_for(order, "ready")
     order.ready_at = at
     order.updated_at = at
     db.session.flush()
-    request_delivery_dispatch(order)
+    if provider is None:
+        request_delivery_dispatch(order)
+    else:
+        request_delivery_dispatch(order, provider=provider)
     return order
 
 
-def request_delivery_dispatch(order: Order) -> None:
+def request_delivery_dispatch(order: Order, provider: str | None = None) -> None:
     """No-op for now (deliveries issue): offer the ready order to the nearest available driver,
     or to an external provider.
 

@@ -71,6 +71,7 @@ CANCELED_MESSAGE = (
 DONE_MESSAGES = {
     "accept": "Order {number} accepted.",
     "ready": "Order {number} is ready for pickup.",
+    "ready_doordash": "Order {number} is ready for pickup; DoorDash delivers it.",
     "cancel": "Order {number} canceled; its refund is recorded, no money moved.",
 }
 
@@ -252,7 +253,19 @@ def accept(order_id: str):
 
 @bp.post("/<order_id>/ready")
 def ready(order_id: str):
-    return _step(order_id, handling.mark_ready, "ready")
+    """Ready for pickup: for the marketplace's drivers, or (``provider=doordash``) for DoorDash."""
+    provider = request.form.get("provider") or None
+    if provider is not None and provider not in handling.DELIVERY_PROVIDER_CHOICES:
+        return _respond(
+            _order_or_404(order_id),
+            status=422,
+            message="Choose our drivers or DoorDash for the delivery.",
+        )
+    return _step(
+        order_id,
+        lambda order: handling.mark_ready(order, provider=provider),
+        "ready_doordash" if provider else "ready",
+    )
 
 
 @bp.post("/<order_id>/cancel")

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from portal.customers.services import customer_for_user
 from portal.orders import handling
 from portal.orders import services as orders
+from portal.orders.models import Order
 from portal.vendors.services import vendor_for_user
 from tests.browser.conftest import LAPTOP, PHONE
 from tests.browser.test_money_pages import sign_in
@@ -213,3 +215,22 @@ def test_the_phone_menu_still_opens_after_back_restores_the_list(
     page.click("[data-menu-toggle]")
     expect(page.locator("[data-menu-toggle]")).to_have_attribute("aria-expanded", "true")
     expect(page.locator("#sidebar")).to_be_visible()
+
+
+def test_ready_with_doordash_from_the_row_menu(live_server, busy_shop, page_factory, committed):
+    """The shop hands a ready order to DoorDash from the row's menu: a toast says so and the row
+    shows it ready."""
+    owner, placed = busy_shop
+    order_id, label = placed[3]  # accepted: its next step is "ready"
+    page = orders_page(page_factory, live_server, owner)
+    row = page.locator(f"#order-row-{order_id}")
+    row.locator(".row-menu > summary").click()
+    row.get_by_role("button", name=f"Ready for pickup, DoorDash delivers: order {label}").click()
+    expect(page.locator("#toasts")).to_contain_text(
+        f"Order {label} is ready for pickup; DoorDash delivers it."
+    )
+    expect(page.locator(f"#order-row-{order_id}")).to_contain_text("Ready for pickup")
+    committed.expire_all()
+    ready_at = committed.scalar(sa.select(Order.ready_at).where(Order.id == order_id))
+    assert ready_at is not None
+    assert problems(page) == []

@@ -26,6 +26,7 @@ from portal.catalog.services import create_product
 from portal.clock import utcnow
 from portal.commissions.models import CommissionRecord
 from portal.customers.services import customer_for_user
+from portal.obfuscation import services as obfuscation
 from portal.orders import services as orders
 from portal.payouts.models import ConnectedAccount, Payout, PayoutHold
 from portal.vendors.models import VendorMember
@@ -102,6 +103,13 @@ def seed(committed) -> World:
         price=Decimal("24.00"),
         inventory=6,
     )
+    # Product obfuscation's pages: a classification, and the product's neutral values.
+    obfuscation.create_classification("walk-wellness", "Wellness products, walked by the tests")
+    obfuscation.save_obfuscation(
+        obfuscation.product_for_obfuscation(product.id),
+        classification_code="walk-wellness",
+        name="Household item with a long neutral name to truncate in the preview",
+    )
     customer = make_customer(full_name="Maximiliana Featherstonehaugh-Worthington")
     order = orders.place_order(
         vendor_id=vendor.id,
@@ -147,6 +155,7 @@ def seed(committed) -> World:
             "message_id": written.message_id,
             "run_id": str(run.id),
             "payout_id": str(run.payouts[0].id),
+            "code": "walk-wellness",
         },
         endpoint_ids={
             "auth.reset_password": {"token": tokens.reset_token(customer)},

@@ -7,14 +7,13 @@ from __future__ import annotations
 import copy
 import json
 import socket
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, request
-from werkzeug.serving import WSGIRequestHandler, make_server
 
+from ...loopback import ServerThread
 from . import api, control, hosted
 from .objects import API_VERSION
 from .state import DAY, Saved, Store
@@ -251,28 +250,17 @@ def _fault_error(kind: str, status: int) -> StripeError:
     return StripeError(status, "api_error", "Something went wrong on Stripe's end.")
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:
-        pass
-
-
 class Running:
     """A server on loopback in a thread (tests, benchmarks): ``.url``, ``.stripe``, ``.stop()``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **options):
         # The app is set once the port, which its links name, is known.
-        self._server = make_server(host, port, None, threaded=True, request_handler=_QuietHandler)
-        self.url = f"http://{host}:{self._server.server_port}"
+        self._thread = ServerThread(host, port)
+        self.url = self._thread.url
         options.setdefault("public_url", self.url)
         self.stripe = LocalStripe(**options)
-        self._server.app = self.stripe.app
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._thread.start(self.stripe.app)
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
-        self._server.server_close()
+        self._thread.stop()
         self.stripe.close()

@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import queue
-import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
+
+from ...loopback import OrderedSender
 
 # Platform events go to the platform's endpoint; events on a connected account (``account`` set)
 # go to the Connect endpoint, each signed with its own secret.
@@ -54,11 +54,7 @@ class Outbox:
     deliveries: dict[str, list[Delivery]] = field(default_factory=dict)
 
     def __post_init__(self):
-        self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
-        self._pending = 0
-        self._idle = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="stripe-local-webhooks", daemon=True)
-        self._thread.start()
+        self._sender = OrderedSender(self._deliver_item, "stripe-local-webhooks", TIMEOUT_SECONDS)
 
     def endpoint_for(self, event: dict[str, Any]) -> str:
         return CONNECT if event.get("account") else PLATFORM
@@ -70,33 +66,16 @@ class Outbox:
         name = self.endpoint_for(event)
         if name not in self.endpoints:
             return
-        with self._idle:
-            self._pending += 1
-        self._queue.put((name, event))
+        self._sender.put((name, event))
 
     def wait_idle(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        with self._idle:
-            while self._pending:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._idle.wait(remaining)
-        return True
+        return self._sender.wait_idle(timeout)
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=TIMEOUT_SECONDS)
+        self._sender.close()
 
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            name, event = item
-            try:
-                self._deliver(name, event)
-            finally:
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
+    def _deliver_item(self, item: tuple[str, dict[str, Any]]) -> None:
+        self._deliver(*item)
 
     def _deliver(self, name: str, event: dict[str, Any]) -> None:
         endpoint = self.endpoints.get(name)

@@ -1,9 +1,12 @@
+import random
+
 import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from .demo import demo_accounts, load_demo
+from .demo import DEMO_SEED, demo_accounts, load_demo
 from .payouts import LocalStripeMissing, onboard_demo_shops, pay_demo_run
+from .provider import seed_provider
 
 seed_cli = AppGroup("seed", help="Load data sets.")
 
@@ -24,6 +27,12 @@ def seed_demo_command() -> None:
     click.echo(f"Payouts active for {len(active)} shops (the local Stripe server has them).")
     if run is not None:
         click.echo(f"A payout run paid {len(run.payouts)} shops and held {len(run.holds)}.")
+    provider = seed_provider(random.Random(DEMO_SEED))
+    db.session.commit()
+    if provider.skipped:
+        click.echo(f"No DoorDash delivery in the demo: {provider.skipped}.")
+    else:
+        click.echo(f"{len(provider.obfuscated)} products obfuscated; one order is with DoorDash.")
     click.echo("Demo accounts:")
     for account in demo_accounts():
         click.echo(f"  {account.role:<9} {account.email:<45} {account.password}   ({account.note})")

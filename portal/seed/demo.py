@@ -232,6 +232,10 @@ class DemoAccount:
     note: str
 
 
+#: The demo's random numbers start here, so every load builds the same marketplace.
+DEMO_SEED = 2026
+
+
 def demo_email(local: str) -> str:
     return f"{local}@{DEMO_DOMAIN}"
 
@@ -288,7 +292,7 @@ def _slug_local(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-").replace("--", "-")
 
 
-def load_demo(today: date | None = None, seed: int = 2026) -> bool:
+def load_demo(today: date | None = None, seed: int = DEMO_SEED) -> bool:
     """Fill an empty database; returns False (changing nothing) when the demo is loaded already."""
     if is_loaded():
         return False

@@ -179,7 +179,10 @@ def _assignment_of(order) -> DeliveryAssignment:
             provider="doordash",
             pickup_address=vendor.pickup_address or {},
             dropoff_address=order.dropoff_address or {},
-            pickup_location=vendor.location,
+            # Copied in SQL: binding a point read back from PostGIS would need Shapely.
+            pickup_location=sa.select(Vendor.location)
+            .where(Vendor.id == vendor.id)
+            .scalar_subquery(),
             customer_delivery_fee=order.delivery_fee,
         )
         db.session.add(assignment)

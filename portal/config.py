@@ -260,6 +260,19 @@ class Config:
     # Payouts whose records are marked paid per commit, at the end of a run.
     PAYOUT_MARK_BATCH = _env_int("PAYOUT_MARK_BATCH", 500)
 
+    # --- deliveries: the customer's tracking page, the vendor's and admin's views ---------------
+    # (docs/deliveries.md, "Tracking"). A tracking link works until this long after the delivery
+    # ended (delivered, cancelled or returned), then says it has expired.
+    TRACKING_LINK_HOURS_AFTER_END = _env_int("TRACKING_LINK_HOURS_AFTER_END", 24)
+    # How often the tracking page asks for the status again while the delivery is under way.
+    TRACKING_POLL_SECONDS = _env_int("TRACKING_POLL_SECONDS", 10)
+    DELIVERY_RATING_COMMENT_MAX = _env_int("DELIVERY_RATING_COMMENT_MAX", 500)
+    # The admin's live board: how often it asks again, and how many rows of each kind it draws.
+    DELIVERY_BOARD_POLL_SECONDS = _env_int("DELIVERY_BOARD_POLL_SECONDS", 10)
+    DELIVERY_BOARD_MAX_DELIVERIES = _env_int("DELIVERY_BOARD_MAX_DELIVERIES", 200)
+    DELIVERY_BOARD_MAX_DRIVERS = _env_int("DELIVERY_BOARD_MAX_DRIVERS", 500)
+    DELIVERY_CANCEL_REASON_MAX = _env_int("DELIVERY_CANCEL_REASON_MAX", 300)
+
 
 class TestConfig(Config):
     TESTING = True

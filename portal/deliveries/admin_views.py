@@ -131,6 +131,10 @@ def _respond(
     return toast(response, message) if message and not problem else response
 
 
+# The services refuse before they write, and a refused action is never committed (the request's
+# session ends without a commit), so the refusals below need no rollback.
+
+
 @bp.post("/<uuid:delivery_id>/reassign")
 def reassign(delivery_id):
     if not ReassignForm().validate_on_submit():
@@ -140,7 +144,6 @@ def reassign(delivery_id):
     except admin_actions.DeliveryNotFound:
         abort(404, description="There is no such delivery.")
     except states.IllegalTransition as refused:
-        db.session.rollback()
         return _respond(delivery_id, problem=str(refused), status=409)
     db.session.commit()
     return _respond(delivery_id, message="The delivery is taken back and offered to other drivers.")
@@ -158,11 +161,9 @@ def cancel(delivery_id):
     except admin_actions.DeliveryNotFound:
         abort(404, description="There is no such delivery.")
     except admin_actions.ReasonRefused as refused:
-        db.session.rollback()
         form.reason.errors = [str(refused)]
         return _respond(delivery_id, problem=str(refused), status=422, cancel_form=form)
     except states.IllegalTransition as refused:
-        db.session.rollback()
         return _respond(delivery_id, problem=str(refused), status=409)
     with_provider = assignment.provider != "internal"
     db.session.commit()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from geoalchemy2 import Geometry
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -36,17 +36,9 @@ from . import states
 from .models import DELIVERY_STATUSES, DeliveryAssignment, DeliveryStatusChange, Driver
 from .models_tracking import RATING_STARS, DeliveryRating
 
-#: The main path, in order: what the timeline shows ahead of a delivery still on it.
-MAIN_PATH = (
-    "created",
-    "confirmed",
-    "enroute_to_pickup",
-    "arrived_at_pickup",
-    "picked_up",
-    "enroute_to_dropoff",
-    "arrived_at_dropoff",
-    "delivered",
-)
+#: The main path, in order (the statuses up to "delivered"): what the timeline shows ahead of a
+#: delivery still on it.
+MAIN_PATH = DELIVERY_STATUSES[: DELIVERY_STATUSES.index("delivered") + 1]
 #: While a driver carries (or goes to fetch) the order, their position is shown; not before a
 #: driver accepted, not on the way back to the shop, and never after the delivery ended.
 POSITION_SHOWN = MAIN_PATH[1:-1]
@@ -55,6 +47,14 @@ AFTER_PICKUP = ("picked_up", "enroute_to_dropoff", "arrived_at_dropoff")
 ACTIVE = tuple(status for status in DELIVERY_STATUSES if status not in states.FINISHED)
 
 PROVIDER_NAMES = {"internal": "Marketplace driver", "doordash": "DoorDash"}
+
+
+def _its_order():
+    """The join condition of a delivery and its order (the partition key too)."""
+    return sa.and_(
+        Order.id == DeliveryAssignment.order_id,
+        Order.created_at == DeliveryAssignment.order_created_at,
+    )
 
 
 def provider_name(provider: str) -> str:
@@ -181,11 +181,13 @@ def delivery_for_token(token: str, *, lock: bool = False) -> DeliveryAssignment:
 
 
 def tracking_path(assignment: DeliveryAssignment) -> str | None:
-    return (
-        url_for("tracking.page", token=assignment.tracking_token)
-        if assignment.tracking_token
-        else None
-    )
+    """The tracking page's path (None without a token); outside a request, from the URL map."""
+    if not assignment.tracking_token:
+        return None
+    if has_request_context():
+        return url_for("tracking.page", token=assignment.tracking_token)
+    adapter = current_app.url_map.bind("localhost")
+    return adapter.build("tracking.page", {"token": assignment.tracking_token})
 
 
 def _ended_column():
@@ -393,29 +395,20 @@ def rate_delivery(
 # --- the mail with the link ----------------------------------------------------------------------
 
 
-def customer_email(assignment: DeliveryAssignment) -> str | None:
-    """The order's customer's email: where the tracking link goes (None: a guest order)."""
-    return db.session.scalar(
-        sa.select(User.email)
-        .join(Customer, Customer.user_id == User.id)
-        .join(Order, Order.customer_id == Customer.id)
-        .where(Order.id == assignment.order_id, Order.created_at == assignment.order_created_at)
-    )
-
-
 def send_tracking_link(assignment: DeliveryAssignment) -> bool:
     """Mail the tracking link to the order's customer after the commit; False when there is no
-    link or nobody to send it to."""
+    link or nobody to send it to (a guest order)."""
     if not assignment.tracking_token:
         return False
-    email = customer_email(assignment)
-    if email is None:
-        return False
-    order_number, shop_name = db.session.execute(
-        sa.select(Order.number, Vendor.name)
+    order_number, shop_name, email = db.session.execute(
+        sa.select(Order.number, Vendor.name, User.email)
         .join(Vendor, Vendor.id == Order.vendor_id)
+        .outerjoin(Customer, Customer.id == Order.customer_id)
+        .outerjoin(User, User.id == Customer.user_id)
         .where(Order.id == assignment.order_id, Order.created_at == assignment.order_created_at)
     ).one()
+    if email is None:
+        return False
     send_after_commit(
         email,
         "delivery_tracking",
@@ -503,13 +496,7 @@ def vendor_deliveries(
     """A page of the shop's deliveries, newest first (only the shop's own: ``vendor_id``)."""
     query = (
         sa.select(DeliveryAssignment, Order.number, Driver.full_name)
-        .join(
-            Order,
-            sa.and_(
-                Order.id == DeliveryAssignment.order_id,
-                Order.created_at == DeliveryAssignment.order_created_at,
-            ),
-        )
+        .join(Order, _its_order())
         .outerjoin(Driver, Driver.id == DeliveryAssignment.driver_id)
         .where(DeliveryAssignment.vendor_id == vendor_id, _status_condition(status))
     )
@@ -585,13 +572,7 @@ def board(max_deliveries: int | None = None, max_drivers: int | None = None) -> 
             *latitude_longitude(DeliveryAssignment.pickup_location),
             *latitude_longitude(DeliveryAssignment.dropoff_location),
         )
-        .join(
-            Order,
-            sa.and_(
-                Order.id == DeliveryAssignment.order_id,
-                Order.created_at == DeliveryAssignment.order_created_at,
-            ),
-        )
+        .join(Order, _its_order())
         .outerjoin(Vendor, Vendor.id == DeliveryAssignment.vendor_id)
         .outerjoin(Driver, Driver.id == DeliveryAssignment.driver_id)
         .where(DeliveryAssignment.status.in_(ACTIVE))

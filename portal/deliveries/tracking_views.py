@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired, Optional
 
 from .. import htmx
 from ..extensions import db
+from ..forms import choices
 from ..inputs import strip_filter
 from ..security import token_page
 from . import tracking
@@ -32,7 +33,7 @@ def _tracking_helpers() -> dict:
 class RatingForm(FlaskForm):
     stars = RadioField(
         "How was the delivery?",
-        choices=[(n, f"{n} star" + ("" if n == 1 else "s")) for n in RATING_STARS],
+        choices=choices((n, f"{n} star" + ("" if n == 1 else "s")) for n in RATING_STARS),
         coerce=int,
         validators=[InputRequired(message="Choose from 1 to 5 stars.")],
     )
@@ -104,9 +105,9 @@ def rate(token: str):
         try:
             tracking.rate_delivery(assignment, stars=form.stars.data, comment=form.comment.data)
         except tracking.RatingRefused as refused:
-            db.session.rollback()
+            # Refused before anything was written (a lost race only rolled back its savepoint);
+            # nothing is committed on this path.
             problem = str(refused)
-            assignment = tracking.delivery_for_token(token)
         else:
             db.session.commit()
     if not htmx.is_partial_request():

@@ -18,7 +18,7 @@ from portal.vendors.services import vendor_for_user
 from tests.deliveries.helpers import delivery_row, verified_driver
 from tests.deliveries.tracking_helpers import move_to, token, tracked
 from tests.factories import make_customer, make_vendor
-from tests.mailbox import body
+from tests.mailbox import body, mailbox  # noqa: F401  (the fixture)
 from tests.orders.helpers import established_shop, paid_order
 
 HTMX = {"HX-Request": "true"}
@@ -259,7 +259,12 @@ def test_a_rating_needs_the_csrf_token(client, shop):
     assert tracking.rating_of(delivered) is None
 
 
-def test_the_link_is_mailed_to_the_customer_when_a_driver_first_accepts(app, client, shop, mailbox):
+def test_the_link_is_mailed_to_the_customer_when_a_driver_first_accepts(
+    app,
+    client,
+    shop,
+    mailbox,  # noqa: F811  (the fixture imported above)
+):
     order = paid_order(shop, email="follow.me@example.com")
     delivery = tracked("created", order=order)
     db.session.commit()

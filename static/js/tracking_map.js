@@ -17,9 +17,12 @@
     if (map || !window.L) return map;
     map = L.map(container, { zoomControl: false, keyboard: false, scrollWheelZoom: false });
     if (container.dataset.tiles) {
+      // The page's address holds the tracking token and the page sends no referrer; tile
+      // servers still ask who is using them, so tile requests name the site's origin only.
       L.tileLayer(container.dataset.tiles, {
         maxZoom: 19,
         attribution: container.dataset.attribution || "",
+        referrerPolicy: "origin",
       }).addTo(map);
     }
     return map;
@@ -46,6 +49,12 @@
 
   function update() {
     const container = document.querySelector("[data-tracking-map]");
+    const status = document.getElementById("tracking-status");
+    if (container && status && status.dataset.final) {
+      // The delivery ended: no driver to follow, so no map.
+      container.closest(".tracking-map-card").hidden = true;
+      return;
+    }
     const positions = document.getElementById("tracking-positions");
     if (!container || !positions || !setUpMap(container)) return;
     const driver = read(positions, "driver");

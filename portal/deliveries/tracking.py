@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
@@ -76,14 +77,23 @@ class Position:
     longitude: float
 
 
+class CourierPosition(Protocol):
+    """What a provider's reader returns: where its courier is, and their name if it knows it
+    (``providers.services.ProviderPosition`` has this shape)."""
+
+    latitude: float
+    longitude: float
+    driver_name: str | None
+
+
 #: Where a provider's courier is, for a delivery of that provider: {provider: reader}. The
 #: provider's module registers a reader of what its status webhooks stored (``dasher_location``);
 #: without one, a provider's delivery shows no position.
-_POSITION_SOURCES: dict[str, Callable[[DeliveryAssignment], Position | None]] = {}
+_POSITION_SOURCES: dict[str, Callable[[DeliveryAssignment], CourierPosition | None]] = {}
 
 
 def position_source(provider: str):
-    """Register ``reader(assignment) -> Position | None`` for a provider's deliveries."""
+    """Register ``reader(assignment) -> CourierPosition | None`` for a provider's deliveries."""
 
     def register(reader):
         _POSITION_SOURCES[provider] = reader
@@ -104,8 +114,15 @@ def _position(latitude, longitude) -> Position | None:
     return Position(float(latitude), float(longitude))
 
 
-def delivery_positions(assignment: DeliveryAssignment) -> tuple[Position | None, Position | None]:
-    """(the shop's pickup point, the driver's position now: None when not shown)."""
+@dataclass(frozen=True)
+class Positions:
+    shop: Position | None  # the pickup point
+    driver: Position | None  # None when not shown
+    courier_name: str | None = None  # a provider's courier, when its reader says
+
+
+def delivery_positions(assignment: DeliveryAssignment) -> Positions:
+    """The shop's pickup point, and the driver's position while it is shown."""
     pickup = latitude_longitude(DeliveryAssignment.pickup_location)
     driver = latitude_longitude(Driver.current_location)
     row = db.session.execute(
@@ -116,11 +133,15 @@ def delivery_positions(assignment: DeliveryAssignment) -> tuple[Position | None,
     ).one()
     shop = _position(row[0], row[1])
     if assignment.status not in POSITION_SHOWN:
-        return shop, None
+        return Positions(shop, None)
     if assignment.provider == "internal":
-        return shop, _position(row[2], row[3])
+        return Positions(shop, _position(row[2], row[3]))
     reader = _POSITION_SOURCES.get(assignment.provider)
-    return shop, reader(assignment) if reader else None
+    found = reader(assignment) if reader else None
+    if found is None:
+        return Positions(shop, None)
+    position = Position(float(found.latitude), float(found.longitude))
+    return Positions(shop, position, getattr(found, "driver_name", None))
 
 
 # --- the link and its expiry ---------------------------------------------------------------------
@@ -296,7 +317,9 @@ def tracking_for(assignment: DeliveryAssignment) -> Tracking:
         driver_name = first_name(
             db.session.scalar(sa.select(Driver.full_name).where(Driver.id == assignment.driver_id))
         )
-    shop_position, driver_position = delivery_positions(assignment)
+    positions = delivery_positions(assignment)
+    if driver_name is None and positions.courier_name:
+        driver_name = first_name(positions.courier_name)
     picked_up = assignment.pickup_completed_at or _entered(assignment, "picked_up")
     expected = None
     if status in AFTER_PICKUP and picked_up and assignment.eta_minutes is not None:
@@ -316,8 +339,8 @@ def tracking_for(assignment: DeliveryAssignment) -> Tracking:
         eta_minutes=assignment.eta_minutes,
         expected_at=expected,
         delivered_at=_entered(assignment, "delivered") if status == "delivered" else None,
-        shop_position=shop_position,
-        driver_position=driver_position,
+        shop_position=positions.shop,
+        driver_position=positions.driver,
         rating=rating,
         can_rate=status == "delivered" and rating is None,
     )

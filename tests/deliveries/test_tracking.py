@@ -4,6 +4,7 @@ and the driver's average; the mailed link and the links on the customer's and th
 
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -178,12 +179,20 @@ def test_a_provider_delivery_reads_the_position_its_provider_registered(client, 
     db.session.flush()
     assert "data-driver-lat" not in page(client, delivery, "/status").get_data(as_text=True)
 
-    tracking.position_source("walkietalkie")(lambda a: tracking.Position(45.5, -122.6))
+    # The shape of providers.services.ProviderPosition: a position and the courier's name.
+    courier = SimpleNamespace(latitude=45.5, longitude=-122.6, driver_name="Jo Dasher")
+    tracking.position_source("walkietalkie")(lambda a: courier)
     try:
         text = page(client, delivery, "/status").get_data(as_text=True)
     finally:
         tracking._POSITION_SOURCES.pop("walkietalkie")
     assert 'data-driver-lat="45.5"' in text
+    assert "Jo is bringing your order" in text and "Dasher" not in text
+    tracking._POSITION_SOURCES["walkietalkie"] = lambda a: None
+    try:
+        text = page(client, delivery, "/status").get_data(as_text=True)
+    finally:
+        tracking._POSITION_SOURCES.pop("walkietalkie")
     assert "A Walkietalkie courier brings your order" in text
 
 

@@ -309,6 +309,15 @@ def _entered(assignment: DeliveryAssignment, status: str) -> datetime | None:
     return next((c.at for c in reversed(assignment.history) if c.to_status == status), None)
 
 
+def delivery_pin(assignment: DeliveryAssignment) -> str | None:
+    """The PIN the customer gives the driver: the dispatch side's ``delivery_pin`` column where
+    it exists, else a ``pin`` kept in the proof-of-delivery settings."""
+    pin = getattr(assignment, "delivery_pin", None) or (assignment.proof_of_delivery or {}).get(
+        "pin"
+    )
+    return str(pin) if pin else None
+
+
 def tracking_for(assignment: DeliveryAssignment) -> Tracking:
     status = assignment.status
     shop_name = db.session.scalar(sa.select(Vendor.name).where(Vendor.id == assignment.vendor_id))
@@ -324,7 +333,7 @@ def tracking_for(assignment: DeliveryAssignment) -> Tracking:
     expected = None
     if status in AFTER_PICKUP and picked_up and assignment.eta_minutes is not None:
         expected = picked_up + timedelta(minutes=assignment.eta_minutes)
-    pin = (assignment.proof_of_delivery or {}).get("pin") if status not in states.FINISHED else None
+    pin = delivery_pin(assignment) if status not in states.FINISHED else None
     rating = rating_of(assignment)
     return Tracking(
         assignment=assignment,
@@ -335,7 +344,7 @@ def tracking_for(assignment: DeliveryAssignment) -> Tracking:
         shop_name=shop_name or "The shop",
         driver_name=driver_name,
         provider=provider_name(assignment.provider),
-        pin=str(pin) if pin else None,
+        pin=pin,
         eta_minutes=assignment.eta_minutes,
         expected_at=expected,
         delivered_at=_entered(assignment, "delivered") if status == "delivered" else None,

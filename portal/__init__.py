@@ -80,7 +80,10 @@ def register_blueprints(app: Flask) -> None:
     from .catalog.views import bp as products_bp
     from .commissions.views import bp as commissions_bp
     from .customers.views import bp as customers_bp
+    from .deliveries.admin_views import bp as admin_deliveries_bp
     from .deliveries.providers.webhooks import bp as provider_webhooks_bp
+    from .deliveries.tracking_views import bp as tracking_bp
+    from .deliveries.vendor_views import bp as vendor_deliveries_bp
     from .deliveries.views import bp as driver_bp
     from .main.views import bp as main_bp
     from .media import bp as media_bp
@@ -105,6 +108,9 @@ def register_blueprints(app: Flask) -> None:
         commissions_bp,
         products_bp,
         driver_bp,
+        tracking_bp,
+        vendor_deliveries_bp,
+        admin_deliveries_bp,
         customers_bp,
         webhooks_bp,
         stripe_webhooks_bp,

@@ -303,6 +303,18 @@ class Config:
     DOORDASH_REQUIRE_SIGNATURE = _env_bool("DOORDASH_REQUIRE_SIGNATURE", False)
     # The tip added for the Dasher, in dollars (the platform pays it).
     DOORDASH_TIP = Decimal(_env("DOORDASH_TIP", "0.00"))
+    # --- deliveries: the customer's tracking page, the vendor's and admin's views ---------------
+    # (docs/deliveries.md, "Tracking"). A tracking link works until this long after the delivery
+    # ended (delivered, cancelled or returned), then says it has expired.
+    TRACKING_LINK_HOURS_AFTER_END = _env_int("TRACKING_LINK_HOURS_AFTER_END", 24)
+    # How often the tracking page asks for the status again while the delivery is under way.
+    TRACKING_POLL_SECONDS = _env_int("TRACKING_POLL_SECONDS", 10)
+    DELIVERY_RATING_COMMENT_MAX = _env_int("DELIVERY_RATING_COMMENT_MAX", 500)
+    # The admin's live board: how often it asks again, and how many rows of each kind it draws.
+    DELIVERY_BOARD_POLL_SECONDS = _env_int("DELIVERY_BOARD_POLL_SECONDS", 10)
+    DELIVERY_BOARD_MAX_DELIVERIES = _env_int("DELIVERY_BOARD_MAX_DELIVERIES", 200)
+    DELIVERY_BOARD_MAX_DRIVERS = _env_int("DELIVERY_BOARD_MAX_DRIVERS", 500)
+    DELIVERY_CANCEL_REASON_MAX = _env_int("DELIVERY_CANCEL_REASON_MAX", 300)
 
 
 class TestConfig(Config):

@@ -56,6 +56,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                 NavLink("vendor.dashboard", "My shop", "home"),
                 NavLink("vendor_orders.index", "Orders", "inbox", count="vendor_orders.badge"),
                 NavLink("products.index", "Products", "box"),
+                NavLink("vendor_deliveries.index", "Deliveries", "truck"),
             ),
         ),
         NavSection(
@@ -80,6 +81,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                 NavLink("admin.dashboard", "Overview", "home"),
                 NavLink("admin.vendors", "Vendors", "store"),
                 NavLink("obfuscation.index", "Product obfuscation", "box"),
+                NavLink("admin_deliveries.board", "Live deliveries", "truck"),
                 NavLink(
                     "admin.drivers",
                     "Drivers to verify",

@@ -38,6 +38,7 @@ from tests import second_factor
 from tests.auth.test_access import PUBLIC_ENDPOINTS
 from tests.catalog.helpers import product, shop
 from tests.deliveries.helpers import delivery_row
+from tests.deliveries.tracking_helpers import tracked
 from tests.factories import PASSWORD, make_admin, make_customer, make_driver
 from tests.orders.helpers import paid_order
 from tests.payouts.helpers import payout_run_with_a_failure_and_a_hold
@@ -72,6 +73,7 @@ SEEDED_ARGS = (
     "run_id",
     "payout_id",
     "code",
+    "delivery_id",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
 # value is also sent under each name at once).
@@ -233,6 +235,8 @@ def world(app, db_session):
     order = paid_order(vendor, items=[("5.00", 1)])
     close = request_month_close(2020, 1, admin)
     run = payout_run_with_a_failure_and_a_hold(db.session, vendor, shop(shop_name="Held Shop")[1])
+    delivery = tracked("enroute_to_pickup", order=order)  # reassign and cancel are reached
+    delivered = tracked("delivered")  # its tracking page has the rating form
     db.session.flush()
     users = {"admin": admin, "customer": customer, "driver": driver, "vendor": owner}
     args = {
@@ -255,10 +259,17 @@ def world(app, db_session):
         "run_id": run.id,
         "payout_id": run.payouts[0].id,  # failed: its retry is a POST the walker sends
         "code": obfuscation.create_classification("walk-code", "Walked").classification_code,
+        "delivery_id": delivery.id,
     }
     assert set(args) == set(SEEDED_ARGS)
     # Arguments whose seeded value depends on the endpoint.
-    endpoint_args = {"private_files.file": {"path": product_import.file_path.partition("/")[2]}}
+    endpoint_args = {
+        "private_files.file": {"path": product_import.file_path.partition("/")[2]},
+        **{
+            f"tracking.{name}": {"token": delivered.tracking_token}
+            for name in ("page", "status", "rate")
+        },
+    }
     return {
         "users": users,
         "args": args,

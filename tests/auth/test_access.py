@@ -28,6 +28,10 @@ PUBLIC_ENDPOINTS = {
     "static",
     "media.file",  # shop logos and product photos are public
     "invitations.accept",  # a staff invitation link opens for someone without an account yet
+    # A delivery's tracking link opens by its unguessable token, without signing in.
+    "tracking.page",
+    "tracking.status",
+    "tracking.rate",  # a POST: its customer rates the delivery from the tracking page
 }
 
 

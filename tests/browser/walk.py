@@ -33,6 +33,7 @@ from portal.vendors.models import VendorMember
 from portal.vendors.services import vendor_for_user
 from portal.vendors.staff import invite_staff
 from tests.browser.conftest import LAPTOP, PHONE
+from tests.deliveries.tracking_helpers import tracked
 from tests.factories import PASSWORD, make_admin, make_customer, make_driver, make_vendor
 from tests.payouts.helpers import payout_run_with_a_failure_and_a_hold
 
@@ -57,6 +58,8 @@ NOT_PAGES = {
     "products.import_progress": "a fragment polled by the import page",
     "admin.month_close_progress": "a fragment polled by the month-end close page",
     "admin.payout_run_progress": "a fragment polled by a payout run's page",
+    "tracking.status": "a fragment polled by the tracking page",
+    "admin_deliveries.positions": "the live board map's markers (JSON)",
     "private_files.file": "members-only uploaded files",
     "auth.dev_mail": "development mail reader (a message by id, not a page of the portal)",
 }
@@ -136,6 +139,9 @@ def seed(committed) -> World:
     audit.record("order.refunded", "order", order.id, actor=admin, label=order.label, amount="9.50")
     held = vendor_for_user(make_vendor(shop_name="Harbourside Hardware and Household Goods"))
     run = payout_run_with_a_failure_and_a_hold(committed, vendor, held)
+    # The order's delivery under way (a PIN, the driver on the map), and a delivered one to rate.
+    delivery = tracked("enroute_to_pickup", order=order, proof_of_delivery={"pin": "2468"})
+    delivered = tracked("delivered")  # another shop's, so this shop's pages stay as they were
     committed.commit()
     return World(
         emails={
@@ -156,12 +162,15 @@ def seed(committed) -> World:
             "run_id": str(run.id),
             "payout_id": str(run.payouts[0].id),
             "code": "walk-wellness",
+            "delivery_id": str(delivery.id),
+            "delivered_token": delivered.tracking_token,
         },
         endpoint_ids={
             "auth.reset_password": {"token": tokens.reset_token(customer)},
             "auth.claim_account": {"token": tokens.reset_token(customer)},
             "auth.verify_email": {"token": tokens.verify_token(customer)},
             "auth.finish_signup": {"token": re.search(r"/signup/finish/(\S+)", signup.body)[1]},
+            "tracking.page": {"token": delivery.tracking_token},
         },
     )
 
@@ -327,6 +336,27 @@ def opened_states(world: World) -> list[Visit]:
             "vendor",
             "a page that does not exist",
             "/vendor/products/00000000-0000-0000-0000-000000000000/edit",
+        ),
+        Visit(
+            "guest",
+            "a delivered delivery's tracking page, with its rating form",
+            f"/track/{world.ids['delivered_token']}",
+            wait_for="#tracking-rating form",
+        ),
+        Visit("guest", "a tracking link that does not exist", "/track/no-such-token"),
+        Visit(
+            "admin",
+            "a delivery's reassign confirmation",
+            f"/admin/deliveries/{world.ids['delivery_id']}",
+            ("#delivery-actions .confirm > summary",),
+            "#delivery-actions .confirm[open]",
+        ),
+        Visit(
+            "admin",
+            "a delivery's cancel confirmation",
+            f"/admin/deliveries/{world.ids['delivery_id']}",
+            ("#delivery-actions .confirm-submit > summary",),
+            "#delivery-actions .confirm-submit[open]",
         ),
     ]
 

@@ -22,7 +22,7 @@ from ...extensions import db
 from ...geo import point
 from ...obfuscation.services import outside_line_name
 from ...periods import Period
-from .. import states
+from .. import states, tracking
 from ..models import DeliveryAssignment
 from . import PROOF_OPTIONS, DeliveryRequest, Item, ProviderDeliveryState, StatusReport, Stop
 from .doordash import InvalidPhone, e164
@@ -290,3 +290,7 @@ def margin_summary(today: date) -> MarginSummary:
         )
     ).one()
     return MarginSummary(period, count, Decimal(charged), Decimal(spent), Decimal(absorbed))
+
+
+# The tracking page shows the provider's courier where its webhooks last placed them.
+tracking.position_source("doordash")(lambda assignment: provider_position(assignment.id))

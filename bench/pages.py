@@ -49,6 +49,8 @@ PAGES = {
     "orders": "/vendor/orders/",
     "statement": "/vendor/commissions/",
     "products": "/vendor/products/",
+    "payouts": "/vendor/payouts/",
+    "deliveries": "/vendor/deliveries/",
 }
 OLDER_LINK = re.compile(r'href="(/vendor/orders/\?[^"]*before=[^"]+)"')
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -96,27 +96,14 @@ def _recovered(
     if reversal.amount != -payout.amount:
         runs._fail(payout, f"Stripe's reversal {reversal.id} does not match this recovery.")
         return
-    now = utcnow()
-    updated = db.session.execute(
-        sa.update(Payout)
-        .where(Payout.id == payout.id, Payout.status != "paid")
-        .values(
-            status="paid",
-            stripe_reversal_id=reversal.id,
-            processed_at=now,
-            failed_at=None,
-            failure_reason=None,
-            updated_at=now,
-        )
-        .returning(Payout.id)
-    ).first()
+    updated = runs.mark_paid_once(payout, stripe_reversal_id=reversal.id)
     reversed_total = gateway().retrieve_transfer(source.stripe_transfer_id).amount_reversed
     if reversed_total > source.amount_reversed:
         source.amount_reversed = reversed_total
-        source.reversed_at = now
+        source.reversed_at = utcnow()
     if mark_records:
         runs.mark_records_paid([payout.id])
-    if updated is not None:
+    if updated:
         record(
             "payout.recovered",
             "payout",

@@ -395,28 +395,35 @@ def _paid(payout: Payout, transfer: Transfer, *, mark_records: bool = False) -> 
     if transfer.payout_id != str(payout.id) or transfer.amount != payout.amount:
         _fail(payout, f"Stripe's transfer {transfer.id} does not match this payout.")
         return
-    # Conditional, so a webhook and the worker recording the same transfer mail once.
+    updated = mark_paid_once(payout, stripe_transfer_id=transfer.id)
+    if mark_records:
+        mark_records_paid([payout.id])
+    failpoint("after_update_before_commit")
+    if updated:
+        notices.payout_sent(payout.vendor_id, payout.amount, len(payout.commission_ids or []))
+    db.session.commit()
+    db.session.expire(payout)
+
+
+def mark_paid_once(payout: Payout, **stripe_ids: str) -> bool:
+    """The payout becomes ``paid`` with Stripe's id of what was made; True only for the caller
+    that made the change. Conditional, so a webhook and the worker recording the same transfer (or
+    reversal) act, and mail, once."""
     now = utcnow()
     updated = db.session.execute(
         sa.update(Payout)
         .where(Payout.id == payout.id, Payout.status != "paid")
         .values(
             status="paid",
-            stripe_transfer_id=transfer.id,
             processed_at=now,
             failed_at=None,
             failure_reason=None,
             updated_at=now,
+            **stripe_ids,
         )
         .returning(Payout.id)
     ).first()
-    if mark_records:
-        mark_records_paid([payout.id])
-    failpoint("after_update_before_commit")
-    if updated is not None:
-        notices.payout_sent(payout.vendor_id, payout.amount, len(payout.commission_ids or []))
-    db.session.commit()
-    db.session.expire(payout)
+    return updated is not None
 
 
 def record_transfer(payout: Payout, transfer: Transfer) -> None:

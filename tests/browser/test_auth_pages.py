@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from werkzeug.exceptions import HTTPException
 
 from tests.browser import walk
 
@@ -25,7 +26,18 @@ def auth_visits(app, world) -> list[walk.Visit]:
         for visit in walk.page_visits(app, world)
         if visit.role == "guest" and visit.name.startswith(("auth.", "invitations."))
     ]
-    states = [v for v in walk.opened_states(world) if v.role == "guest"]
+    # The guests' opened states on these pages (or on none: the error pages), not on the other
+    # public pages (a customer's tracking page is no sign-in card).
+    adapter = app.url_map.bind("localhost")
+
+    def on_auth_page(visit: walk.Visit) -> bool:
+        try:
+            endpoint, _ = adapter.match(visit.path.split("?")[0])
+        except HTTPException:
+            return True
+        return endpoint.startswith(("auth.", "invitations."))
+
+    states = [v for v in walk.opened_states(world) if v.role == "guest" and on_auth_page(v)]
     return pages + states
 
 

@@ -308,13 +308,17 @@ def mark_ready(order: Order, at: datetime | None = None, *, provider: str | None
 
 
 def request_delivery_dispatch(order: Order, provider: str | None = None) -> None:
-    """No-op for now (deliveries issue): offer the ready order to the nearest available driver,
-    or to an external provider.
+    """Hand the ready order to delivery. Called by ``mark_ready`` inside the same transaction,
+    once per order.
 
-    Called by ``mark_ready`` inside the same transaction, once per order. When the deliveries
-    issue builds dispatch, it should create the ``delivery_assignments`` row here (or enqueue the
-    dispatch job after the commit); the shop's pages already show that row's status.
+    The shop's choice of an external provider is carried out: the delivery row is made and the
+    provider job queued after the commit. Offering it to the marketplace's own drivers is not
+    built yet: without a provider nothing is dispatched.
     """
+    if provider:
+        from ..deliveries.providers.services import hand_to_provider
+
+        hand_to_provider(order, provider)
 
 
 def cancel_reason_text(reason: str, note: str | None) -> str:

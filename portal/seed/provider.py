@@ -19,7 +19,6 @@ from flask import current_app
 from ..catalog.models import Product
 from ..catalog.services import create_product, get_or_create_brand, get_or_create_category
 from ..customers.models import Customer
-from ..deliveries import states
 from ..deliveries.models import DeliveryAssignment
 from ..deliveries.providers import ProviderError, provider
 from ..deliveries.providers.jobs import send_to_provider
@@ -166,31 +165,10 @@ def _known_at_doordash(external_id: str) -> bool:
 
 
 def _assignment_of(order) -> DeliveryAssignment:
-    """The order's delivery: the dispatch's when it made one, else one made here."""
-    assignment = db.session.scalar(
+    """The order's delivery, made when the shop marked it ready with DoorDash."""
+    return db.session.scalar(
         sa.select(DeliveryAssignment).where(DeliveryAssignment.order_id == order.id)
     )
-    if assignment is None:
-        vendor = order.vendor
-        assignment = DeliveryAssignment(
-            order_id=order.id,
-            order_created_at=order.created_at,
-            vendor_id=vendor.id,
-            provider="doordash",
-            pickup_address=vendor.pickup_address or {},
-            dropoff_address=order.dropoff_address or {},
-            # Copied in SQL: binding a point read back from PostGIS would need Shapely.
-            pickup_location=sa.select(Vendor.location)
-            .where(Vendor.id == vendor.id)
-            .scalar_subquery(),
-            customer_delivery_fee=order.delivery_fee,
-        )
-        db.session.add(assignment)
-        db.session.flush()
-        states.record_creation(assignment, source="system")
-    assignment.provider = "doordash"
-    db.session.flush()
-    return assignment
 
 
 def _move_on(assignment_id: str) -> None:

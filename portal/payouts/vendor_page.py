@@ -22,7 +22,7 @@ from ..orders.models import VendorOrderNumber
 from .account_state import AccountState, account_state
 from .connect_models import VendorBankPayout
 from .models import Payout, PayoutHold, VendorPayoutNotices
-from .payable import disputed_records, payable_records
+from .payable import disputed_records, payable_total
 
 PAYOUT_RUN_JOB = "payout-run"
 HISTORY_LIMIT = 50
@@ -166,10 +166,7 @@ def next_run_at(now: datetime | None = None) -> datetime | None:
 
 
 def next_payout(vendor_id: uuid.UUID) -> NextPayout:
-    payable = payable_records(vendor_id).subquery()
-    amount, count = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(payable.c.vendor_net), 0), sa.func.count())
-    ).one()
+    amount, count = payable_total(vendor_id)
     hold_row = db.session.get(PayoutHold, vendor_id)
     hold = (
         Hold(

@@ -1,0 +1,134 @@
+"""The payouts page's payable total (kept totals less what is not payable) equals the rule's sum
+(``payable_records``) in every state a vendor's records pass through."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.orders.models import OrderDispute
+from portal.payouts.models import Payout, PayoutRun
+from portal.payouts.payable import payable_records, payable_total
+from portal.vendors.services import vendor_for_user
+from tests.factories import make_vendor
+from tests.orders.helpers import commission_rows, now, paid_order
+from tests.payouts.helpers import settled_order
+
+
+@pytest.fixture
+def vendor(db_session):
+    vendor = vendor_for_user(make_vendor(shop_name="Totals Shop"))
+    vendor.created_at = now() - timedelta(days=365)
+    db.session.flush()
+    return vendor
+
+
+def by_the_rule(vendor) -> tuple[Decimal, int]:
+    rows = db.session.execute(payable_records(vendor.id)).all()
+    return sum((row.vendor_net for row in rows), Decimal("0.00")), len(rows)
+
+
+def agree(vendor) -> tuple[Decimal, int]:
+    db.session.flush()
+    expected = by_the_rule(vendor)
+    assert payable_total(vendor.id) == expected
+    return expected
+
+
+def claim(vendor, order, status: str, run: PayoutRun | None = None, mark: bool = False) -> Payout:
+    """A payout of ``order``'s records, as a run leaves it: claimed, and marked paid or not."""
+    records = commission_rows(order)
+    payout = Payout(
+        batch_id=run.id if run else None,
+        vendor_id=vendor.id,
+        vendor_type=vendor.vendor_type,
+        amount=Decimal("1.00"),
+        commission_ids=[r.id for r in records],
+        status=status,
+        stripe_transfer_id="tr_x" if status == "paid" else None,
+    )
+    db.session.add(payout)
+    db.session.flush()
+    for record in records:
+        record.payout_id = payout.id
+        if mark:
+            record.status = "paid"
+    return payout
+
+
+def test_no_records_is_nothing(vendor):
+    assert payable_total(vendor.id) == (Decimal("0.00"), 0)
+    assert agree(vendor) == (Decimal("0.00"), 0)
+
+
+def test_the_total_follows_every_state_of_the_records(vendor):
+    sold = [settled_order(vendor, price) for price in ("50.00", "20.00", "35.50", "12.00")]
+    refunded = settled_order(vendor, "80.00", refund="30.00")
+    paid_order(vendor, items=[("9.00", 1)])  # pending: counted by neither
+    amount, count = agree(vendor)
+    assert count == 6 and amount > 0  # four sales, a sale and its refund
+
+    # An open dispute holds its order's records; a won one does not.
+    db.session.add(
+        OrderDispute(
+            order_id=refunded.id,
+            order_created_at=refunded.created_at,
+            amount=Decimal("50.00"),
+            opened_at=utcnow(),
+        )
+    )
+    db.session.add(
+        OrderDispute(
+            order_id=sold[0].id,
+            order_created_at=sold[0].created_at,
+            amount=Decimal("50.00"),
+            status="won",
+            opened_at=utcnow(),
+            closed_at=utcnow(),
+        )
+    )
+    assert agree(vendor)[1] == 4
+
+    # A run running: a payout sent and paid, its records not marked yet; another being sent.
+    run = PayoutRun(trigger="admin", status="running")
+    db.session.add(run)
+    db.session.flush()
+    claim(vendor, sold[0], "paid", run)
+    claim(vendor, sold[1], "pending", run)
+    assert agree(vendor)[1] == 2
+
+    # The run marks the paid one's records; a failed payout keeps its records claimed.
+    for record in commission_rows(sold[0]):
+        record.status = "paid"
+    failed = db.session.get(Payout, commission_rows(sold[1])[0].payout_id)
+    failed.status, failed.failed_at = "failed", utcnow()
+    run.status, run.finished_at = "finished", utcnow()
+    assert agree(vendor)[1] == 2
+
+    # An earlier finished run's paid and marked payout.
+    claim(vendor, sold[2], "paid", mark=True)
+    assert agree(vendor)[1] == 1
+    assert payable_total(vendor.id)[1] == 1  # only sold[3]
+
+
+def test_another_vendors_records_and_payouts_do_not_count(vendor):
+    other = vendor_for_user(make_vendor(shop_name="Other Shop"))
+    other.created_at = now() - timedelta(days=365)
+    mine = settled_order(vendor, "40.00")
+    theirs = settled_order(other, "60.00")
+    claim(other, theirs, "pending")
+    db.session.add(
+        OrderDispute(
+            order_id=theirs.id,
+            order_created_at=theirs.created_at,
+            amount=Decimal("60.00"),
+            opened_at=utcnow(),
+        )
+    )
+    assert agree(vendor)[1] == 1
+    assert agree(other) == (Decimal("0.00"), 0)
+    assert mine.id

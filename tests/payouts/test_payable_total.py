@@ -39,6 +39,20 @@ def agree(vendor) -> tuple[Decimal, int]:
     return expected
 
 
+def dispute(order, status: str = "open") -> None:
+    closed = utcnow() if status != "open" else None
+    db.session.add(
+        OrderDispute(
+            order_id=order.id,
+            order_created_at=order.created_at,
+            amount=Decimal("10.00"),
+            status=status,
+            opened_at=utcnow(),
+            closed_at=closed,
+        )
+    )
+
+
 def claim(vendor, order, status: str, run: PayoutRun | None = None, mark: bool = False) -> Payout:
     """A payout of ``order``'s records, as a run leaves it: claimed, and marked paid or not."""
     records = commission_rows(order)
@@ -73,24 +87,8 @@ def test_the_total_follows_every_state_of_the_records(vendor):
     assert count == 6 and amount > 0  # four sales, a sale and its refund
 
     # An open dispute holds its order's records; a won one does not.
-    db.session.add(
-        OrderDispute(
-            order_id=refunded.id,
-            order_created_at=refunded.created_at,
-            amount=Decimal("50.00"),
-            opened_at=utcnow(),
-        )
-    )
-    db.session.add(
-        OrderDispute(
-            order_id=sold[0].id,
-            order_created_at=sold[0].created_at,
-            amount=Decimal("50.00"),
-            status="won",
-            opened_at=utcnow(),
-            closed_at=utcnow(),
-        )
-    )
+    dispute(refunded)
+    dispute(sold[0], "won")
     assert agree(vendor)[1] == 4
 
     # A run running: a payout sent and paid, its records not marked yet; another being sent.
@@ -121,14 +119,7 @@ def test_another_vendors_records_and_payouts_do_not_count(vendor):
     mine = settled_order(vendor, "40.00")
     theirs = settled_order(other, "60.00")
     claim(other, theirs, "pending")
-    db.session.add(
-        OrderDispute(
-            order_id=theirs.id,
-            order_created_at=theirs.created_at,
-            amount=Decimal("60.00"),
-            opened_at=utcnow(),
-        )
-    )
+    dispute(theirs)
     assert agree(vendor)[1] == 1
     assert agree(other) == (Decimal("0.00"), 0)
     assert mine.id

@@ -244,16 +244,15 @@ def statement_months(vendor_id: uuid.UUID) -> list[tuple[int, int]]:
 
 
 def payout_statement_rows(
-    vendor_id: uuid.UUID, payout_ids: list[uuid.UUID]
+    vendor_id: uuid.UUID, listed: sa.Subquery
 ) -> list[tuple[uuid.UUID, StatementRow]]:
-    """The records the given payouts of a vendor settled, as statement rows (oldest first), each
-    with its payout's id: the vendor's payout detail and its CSV export."""
-    if not payout_ids:
-        return []
+    """The records that payouts of a vendor list, as statement rows (oldest first), each with its
+    payout's id: the vendor's payout detail and its CSV export. ``listed`` has the columns
+    ``payout_id`` and ``record_id`` (payouts.payable.listed_records)."""
     query = (
         _statement_query(vendor_id, StatementFilter())
-        .add_columns(CommissionRecord.payout_id)
-        .where(CommissionRecord.payout_id.in_(payout_ids))
+        .add_columns(listed.c.payout_id)
+        .join(listed, listed.c.record_id == CommissionRecord.id)
         .order_by(CommissionRecord.created_at, CommissionRecord.id)
     )
     return [(row[-1], StatementRow(*row[:-1])) for row in db.session.execute(query)]

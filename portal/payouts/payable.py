@@ -1,11 +1,15 @@
 """What a payout may settle: the one rule for which commission records are payable, and their net.
 
 A record is payable when it is ``settled``, in no payout yet, and its order has no open dispute
-(a dispute holds that order's records only, not the vendor's others). Its vendor net is the
-record's amount less its commission and its paired platform fee (docs/money.md); refund rows are
-negative and net off. Runs group these rows per vendor. The vendor's payouts page needs only the
-sum, which ``payable_total`` takes from the kept per-status totals (``vendor_commission_totals``)
-less the few settled records that are not payable, so it never reads a large shop's history.
+(a dispute holds that order's records only, not the vendor's others). A payout lists its records
+in ``commission_ids`` when a run groups it; the records get its ``payout_id`` and ``paid`` in one
+write once its transfer is made (runs.py, "Mark"). Until then they are *claimed*: listed by a
+payout that is not paid yet, or by a paid one of a run still running (which marks its records
+last). Its vendor net is the record's amount less its commission and its paired platform fee
+(docs/money.md); refund rows are negative and net off. Runs group these rows per vendor. The
+vendor's payouts page needs only the sum, which ``payable_total`` takes from the kept per-status
+totals (``vendor_commission_totals``) less the few settled records that are not payable, so it
+never reads a large shop's history.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..extensions import db
 from ..commissions.models import CommissionRecord, VendorCommissionTotal, VendorPlatformFee
+from ..extensions import db
 from ..orders.models import OrderDispute
 from .models import Payout, PayoutRun
 
@@ -37,17 +41,58 @@ def _vendor_net():
     ).label("vendor_net")
 
 
-def payable_records(vendor_id: uuid.UUID | None = None) -> sa.Select:
-    """Rows ``(id, shop_id, vendor_net)`` of the payable records, of one vendor or all."""
-    disputed = sa.exists().where(
+def unmarked_payouts():
+    """The payouts whose records may not be marked paid yet: not paid, or of a running run."""
+    return sa.or_(
+        Payout.status != "paid",
+        Payout.batch_id.in_(sa.select(PayoutRun.id).where(PayoutRun.status == "running")),
+    )
+
+
+def claimed_ids(vendor_id: uuid.UUID | None = None) -> sa.Select:
+    """Rows ``(id)``: the records listed by unmarked payouts (of one vendor, or all)."""
+    listed = sa.func.unnest(Payout.commission_ids).table_valued("id").render_derived()
+    query = sa.select(listed.c.id).select_from(Payout).join(listed, sa.true())
+    query = query.where(unmarked_payouts())
+    if vendor_id is not None:
+        query = query.where(Payout.vendor_id == vendor_id)
+    return query
+
+
+def listed_records(payout_ids: list[uuid.UUID], vendor_id: uuid.UUID) -> sa.Subquery:
+    """``(payout_id, record_id)`` of the records these payouts of the vendor list, paid or not."""
+    return (
+        sa.select(
+            Payout.id.label("payout_id"),
+            sa.func.unnest(Payout.commission_ids).label("record_id"),
+        )
+        .where(Payout.id.in_(payout_ids), Payout.vendor_id == vendor_id)
+        .subquery()
+    )
+
+
+def _claimed(vendor_id: uuid.UUID | None = None):
+    # NOT EXISTS, which PostgreSQL runs as one hash anti-join over the listed ids (a NOT IN
+    # would probe them per record once they outgrow work_mem).
+    listed = claimed_ids(vendor_id).subquery()
+    return sa.exists().where(listed.c.id == CommissionRecord.id)
+
+
+def _disputed():
+    return sa.exists().where(
         OrderDispute.order_id == CommissionRecord.order_id,
         OrderDispute.order_created_at == CommissionRecord.order_created_at,
         OrderDispute.status == "open",
     )
+
+
+def payable_records(vendor_id: uuid.UUID | None = None) -> sa.Select:
+    """Rows ``(id, shop_id, vendor_net)`` of the payable records, of one vendor or all."""
     query = sa.select(CommissionRecord.id, CommissionRecord.shop_id, _vendor_net()).where(
         CommissionRecord.status == "settled",
         CommissionRecord.payout_id.is_(None),
-        ~disputed,
+        ~_claimed(vendor_id),
+        ~_disputed(),
     )
     if vendor_id is not None:
         query = query.where(CommissionRecord.shop_id == vendor_id)
@@ -77,9 +122,8 @@ def disputed_records(vendor_id: uuid.UUID) -> sa.Select:
 def payable_total(vendor_id: uuid.UUID) -> tuple[Decimal, int]:
     """The vendor's payable net and record count: what ``payable_records(vendor_id)`` sums to.
 
-    The settled records' kept totals, less the settled records that are not payable: those a
-    payout claimed and has not marked paid (a payout not paid yet, or one of a run still
-    running, which marks its records last; found by ``idx_commission_payout``) and those an open
+    The settled records' kept totals, less the settled records that are not payable: those
+    claimed by the vendor's unmarked payouts (few, and none between runs) and those an open
     dispute holds (found from the few open disputes). A few index reads whatever the shop's
     history; ``tests/payouts/test_payable_total.py`` holds it equal to the rule.
     """
@@ -99,27 +143,19 @@ def payable_total(vendor_id: uuid.UUID) -> tuple[Decimal, int]:
     open_disputes = sa.select(OrderDispute.order_id, OrderDispute.order_created_at).where(
         OrderDispute.status == "open"
     )
-    unmarked_payouts = sa.select(Payout.id).where(
-        Payout.vendor_id == vendor_id,
-        sa.or_(
-            Payout.status != "paid",
-            Payout.batch_id.in_(sa.select(PayoutRun.id).where(PayoutRun.status == "running")),
-        ),
-    )
-    unpayable = sa.union_all(
-        sa.select(_vendor_net()).where(
-            CommissionRecord.payout_id.in_(unmarked_payouts),
-            CommissionRecord.shop_id == vendor_id,
-            CommissionRecord.status == "settled",
-        ),
-        sa.select(_vendor_net()).where(
+    held_ids = sa.union(
+        claimed_ids(vendor_id),
+        sa.select(CommissionRecord.id).where(
             sa.tuple_(CommissionRecord.order_id, CommissionRecord.order_created_at).in_(
                 open_disputes
             ),
             CommissionRecord.shop_id == vendor_id,
-            CommissionRecord.status == "settled",
-            CommissionRecord.payout_id.is_(None),
         ),
+    )
+    unpayable = sa.select(_vendor_net()).where(
+        CommissionRecord.id.in_(held_ids),
+        CommissionRecord.shop_id == vendor_id,
+        CommissionRecord.status == "settled",
     ).subquery()
     held_net, held_count = db.session.execute(
         sa.select(sa.func.coalesce(sa.func.sum(unpayable.c.vendor_net), 0), sa.func.count())

@@ -22,7 +22,7 @@ from ..orders.models import VendorOrderNumber
 from .account_state import AccountState, account_state
 from .connect_models import VendorBankPayout
 from .models import Payout, PayoutHold, VendorPayoutNotices
-from .payable import disputed_records, payable_total
+from .payable import disputed_records, listed_records, payable_total
 
 PAYOUT_RUN_JOB = "payout-run"
 HISTORY_LIMIT = 50
@@ -226,7 +226,8 @@ def vendor_payout(vendor_id: uuid.UUID, payout_id: uuid.UUID) -> PayoutLine | No
 
 
 def payout_records(vendor_id: uuid.UUID, payout_id: uuid.UUID) -> list[StatementRow]:
-    return [row for _, row in payout_statement_rows(vendor_id, [payout_id])]
+    listed = listed_records([payout_id], vendor_id)
+    return [row for _, row in payout_statement_rows(vendor_id, listed)]
 
 
 def bank_payouts(vendor_id: uuid.UUID) -> list[BankPayoutLine]:
@@ -291,7 +292,8 @@ def history_csv_rows(vendor_id: uuid.UUID) -> Iterator[list]:
     records gets a line of its own)."""
     payouts = payout_history(vendor_id, limit=None)
     records: dict[uuid.UUID, list[StatementRow]] = {}
-    for payout_id, row in payout_statement_rows(vendor_id, [p.id for p in payouts]):
+    listed = listed_records([p.id for p in payouts], vendor_id)
+    for payout_id, row in payout_statement_rows(vendor_id, listed):
         records.setdefault(payout_id, []).append(row)
     for payout in payouts:
         head = [

@@ -263,6 +263,35 @@ def test_a_failed_payout_is_mailed_and_an_admin_retry_records_the_transfer_once(
         runs.retry_payout(payout.id, actor=admin)  # paid: nothing to retry
 
 
+def test_records_a_failed_or_waiting_payout_lists_are_not_grouped_again(db_session, app_stripe):
+    """A run writes nothing to the records it groups: the payout's list claims them until its
+    transfer is made, and only then do they get its id and ``paid``."""
+    shop = payable_shop(app_stripe)
+    payout = failed_after_drop(shop, app_stripe)
+    records = sorted(payout.commission_ids)
+    assert records and net_of(shop) == 0  # claimed by the failed payout's list
+    assert all(r.payout_id is None and r.status == "settled" for r in _records(records))
+    runs.run_payouts()
+    assert payouts_of(shop) == [payout]  # the next run left them alone
+
+    from tests.factories import make_admin
+
+    runs.retry_payout(payout.id, actor=make_admin())
+    db.session.expire_all()
+    assert payout.status == "paid"
+    assert {(r.payout_id, r.status) for r in _records(records)} == {(payout.id, "paid")}
+    runs.run_payouts()
+    assert payouts_of(shop) == [payout] and len(app_stripe.transfer_log()) == 1
+
+
+def _records(ids):
+    return db.session.scalars(
+        sa.select(CommissionRecord)
+        .where(CommissionRecord.id.in_(ids))
+        .execution_options(populate_existing=True)
+    ).all()
+
+
 def test_a_retry_a_day_later_looks_the_transfer_up_instead_of_sending_it_again(
     db_session, app_stripe
 ):

@@ -68,10 +68,9 @@ def _paid_payout(vendor, order, status="paid", failure=None) -> Payout:
     )
     db.session.add(payout)
     db.session.flush()
-    for record in records:
-        record.payout_id = payout.id
-        if status == "paid":
-            record.status = "paid"
+    if status == "paid":  # a payout's list claims its records; they are written once it is paid
+        for record in records:
+            record.payout_id, record.status = payout.id, "paid"
     db.session.flush()
     return payout
 

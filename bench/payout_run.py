@@ -10,9 +10,10 @@ the run and the server do not share one interpreter), through Stripe's API and t
 control API, like onboarding would; that setup is not timed. Mail goes to the Redis database of
 ``--redis-url`` under the prefix ``portal-bench`` and is emptied afterwards.
 
-Then one run, its steps timed apart: grouping (the set-based SQL that makes the payouts, claims the
-records and writes the holds, with its commit), sending (one Transfer per payout over HTTP, with
-the commits around each), marking (the records become ``paid``). "The database part" is grouping
+Then one run, its steps timed apart: grouping (the set-based SQL that makes the payouts, whose
+lists claim the records, and writes the holds, with its commit), sending (one Transfer per payout
+over HTTP, with the commits around each), marking (the records get their payout and become
+``paid``, the one write of each record). "The database part" is grouping
 plus marking; sending is reported as transfers per second.
 """
 

@@ -33,11 +33,17 @@ def test_every_page_passes_axe_without_csp_violations(app, walker, size):
     assert not failures, "\n".join(failures)
 
 
+# Each role's main page is kept as a screenshot of both sizes, to be looked at (test-artifacts/).
+MAIN_PAGES = {"admin.dashboard", "vendor.dashboard", "driver.dashboard", "customer.dashboard"}
+
+
 @pytest.mark.parametrize("size", ["1280", "390"])
 def test_no_page_is_wider_than_the_screen(app, walker, size):
     failures = []
     for visit in walk.all_visits(app, walker.world, size):
         page = walker.open(visit, size)
+        if visit.name in MAIN_PAGES and not visit.open_with:
+            page.screenshot(path=f"test-artifacts/main-{visit.role}-{size}.png", full_page=True)
         excess = walk.overflow(page, size)
         if excess > 0:
             failures.append(

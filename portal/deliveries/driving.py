@@ -45,6 +45,23 @@ ACTIVE_STATUSES = tuple(
 )
 
 
+#: A status as the driver reads it (``states.LABELS`` speaks to the customer: "On the way to you").
+DRIVER_LABELS = {
+    "created": "Looking for a driver",
+    "confirmed": "Accepted",
+    "enroute_to_pickup": "Going to the shop",
+    "arrived_at_pickup": "At the shop",
+    "picked_up": "Picked up",
+    "enroute_to_dropoff": "Going to the customer",
+    "arrived_at_dropoff": "At the customer's door",
+    "delivered": "Delivered",
+    "cancelled": "Cancelled",
+    "enroute_to_return": "Taking it back to the shop",
+    "arrived_at_return": "Back at the shop",
+    "returned": "Returned to the shop",
+}
+
+
 class NotYours(LookupError):
     """No such offer or delivery for this driver (another driver's is not found either)."""
 
@@ -115,7 +132,7 @@ class DeliveryView:
 
     @property
     def status_label(self) -> str:
-        return states.LABELS[self.assignment.status]
+        return DRIVER_LABELS[self.assignment.status]
 
     @property
     def heading_to(self) -> Stop:

@@ -307,3 +307,9 @@ def test_positions_are_points(db_session):
     assert driving.parse_position("45.5", "-122.6") == (45.5, -122.6)
     assert driving.parse_position("95", "0") is None and driving.parse_position("", "") is None
     assert point(45.5, -122.6).srid == 4326
+
+
+def test_every_status_has_the_drivers_words():
+    from portal.deliveries import states
+
+    assert set(driving.DRIVER_LABELS) == set(states.TRANSITIONS)

@@ -10,9 +10,10 @@ time, and goes to the external provider when nobody in range takes it.
   (``DISPATCH_RADIUS_MILES``) and the drivers already offered this delivery filtered out here in
   Python, then one driver claimed by id with ``FOR UPDATE SKIP LOCKED`` (a driver another
   dispatch is claiming is skipped, not waited for) and checked again after the lock (still
-  available, verified, holding no other offer): the offer (``delivery_offers``), which expires
-  after ``DISPATCH_OFFER_SECONDS``. Nobody in range, or ``DISPATCH_MAX_OFFERS`` offers declined
-  or let expire: ``providers.services.hand_to_provider``, the one way to the provider.
+  available, verified; holding no other offer, checked by the statement that inserts the offer,
+  ``delivery_offers``), which expires after ``DISPATCH_OFFER_SECONDS``. Nobody in range, or
+  ``DISPATCH_MAX_OFFERS`` offers declined or let expire: ``providers.services.hand_to_provider``,
+  the one way to the provider.
 - ``sweep_offers_job()`` (minutely, portal/scheduling.py): expired offers marked so and their
   deliveries dispatched again; a delivery still looking for a driver with no offer out for
   ``DISPATCH_STALE_SECONDS`` (its job was lost) dispatched again too. Idempotent: a second run
@@ -32,13 +33,12 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from flask import current_app
 from geoalchemy2 import Geometry
-from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
 from ..extensions import db
@@ -76,10 +76,20 @@ CLAIM_DRIVER = sa.text(
     """
 )
 
-#: Read after the lock, in a statement of its own: READ COMMITTED gives it a snapshot taken after
-#: the lock, so it sees an offer committed by the dispatch that held the lock before.
-HOLDS_AN_OFFER = sa.text(
-    "SELECT EXISTS (SELECT 1 FROM delivery_offers WHERE driver_id = :id AND outcome = 'pending')"
+#: The offer, made in a statement of its own after the lock, only if the driver holds no other:
+#: READ COMMITTED gives it a snapshot taken after the lock, so it sees an offer committed by the
+#: dispatch that held the lock before. ON CONFLICT: the partial unique indexes (one pending offer
+#: per driver and per delivery) stay the last guard.
+OFFER_IF_FREE = sa.text(
+    """
+    INSERT INTO delivery_offers (assignment_id, driver_id, offered_at, expires_at, outcome,
+                                 pickup_distance_miles)
+    SELECT :assignment_id, :driver_id, :offered_at, :expires_at, 'pending', :miles
+    WHERE NOT EXISTS (SELECT 1 FROM delivery_offers
+                      WHERE driver_id = :driver_id AND outcome = 'pending')
+    ON CONFLICT DO NOTHING
+    RETURNING id
+    """
 )
 
 
@@ -87,12 +97,11 @@ HOLDS_AN_OFFER = sa.text(
 class Claim:
     driver_id: uuid.UUID
     meters: float
+    offer_id: uuid.UUID
 
-    @property
-    def miles(self) -> Decimal:
-        return Decimal(repr(self.meters / METERS_PER_MILE)).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
+
+def to_miles(meters: float) -> Decimal:
+    return Decimal(repr(meters / METERS_PER_MILE)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def nearest_available(point: tuple[float, float], k: int) -> list[tuple[uuid.UUID, float]]:
@@ -104,20 +113,25 @@ def nearest_available(point: tuple[float, float], k: int) -> list[tuple[uuid.UUI
 
 def claim_nearest(
     point: tuple[float, float],
+    assignment_id: uuid.UUID,
     *,
+    now: datetime,
     exclude: frozenset[uuid.UUID] | set[uuid.UUID] = frozenset(),
     radius_miles: Decimal | None = None,
     candidates: int | None = None,
 ) -> Claim | None:
-    """The nearest free driver within the radius, locked for this transaction, or None.
+    """The nearest free driver within the radius, offered the delivery ``assignment_id``
+    (expiring ``DISPATCH_OFFER_SECONDS`` after ``now``) and locked for this transaction; or None.
 
     The nearest few (``DISPATCH_CANDIDATES``, plus as many as are excluded), the radius and
     ``exclude`` filtered here; then each in turn claimed by id with ``SKIP LOCKED`` and checked
-    again after the lock: still ``available``, verified with a clear check, no offer pending.
+    again after the lock: still ``available``, verified with a clear check, and (in the offer's
+    own statement) no offer pending.
     """
     config = current_app.config
     radius = float(radius_miles if radius_miles is not None else config["DISPATCH_RADIUS_MILES"])
     k = (candidates or config["DISPATCH_CANDIDATES"]) + len(exclude)
+    expires = now + timedelta(seconds=config["DISPATCH_OFFER_SECONDS"])
     for driver_id, meters in nearest_available(point, k):
         if meters is None or meters > radius * METERS_PER_MILE:
             break  # nearest first: everyone after is farther
@@ -129,9 +143,18 @@ def claim_nearest(
         status, insured, check = locked
         if status != "available" or not insured or check != "clear":
             continue
-        if db.session.scalar(HOLDS_AN_OFFER, {"id": driver_id}):
-            continue
-        return Claim(driver_id, meters)
+        offer_id = db.session.scalar(
+            OFFER_IF_FREE,
+            {
+                "assignment_id": assignment_id,
+                "driver_id": driver_id,
+                "offered_at": now.astimezone(UTC).replace(tzinfo=None),
+                "expires_at": expires.astimezone(UTC).replace(tzinfo=None),
+                "miles": to_miles(meters),
+            },
+        )
+        if offer_id is not None:
+            return Claim(driver_id, meters, offer_id)
     return None
 
 
@@ -197,6 +220,7 @@ def dispatch(assignment_id, now: datetime | None = None) -> DispatchResult:
             if offer.expires_at > now:
                 return DispatchResult("waiting", offer)
             offer.outcome, offer.answered_at = "expired", now
+    db.session.flush()  # the claim's statements are plain SQL: no autoflush before them
     config = current_app.config
     tries = sum(1 for offer in offers if offer.outcome in ("declined", "expired"))
     if tries >= config["DISPATCH_MAX_OFFERS"]:
@@ -204,25 +228,12 @@ def dispatch(assignment_id, now: datetime | None = None) -> DispatchResult:
     point = pickup_point(assignment)
     if point is None:
         return _to_provider(assignment, "the shop has no pickup point on the map")
-    claim = claim_nearest(point, exclude={offer.driver_id for offer in offers})
+    claim = claim_nearest(
+        point, assignment.id, now=now, exclude={offer.driver_id for offer in offers}
+    )
     if claim is None:
         return _to_provider(assignment, "no driver in range")
-    offer = DeliveryOffer(
-        assignment_id=assignment.id,
-        driver_id=claim.driver_id,
-        offered_at=now,
-        expires_at=now + timedelta(seconds=config["DISPATCH_OFFER_SECONDS"]),
-        outcome="pending",
-        pickup_distance_miles=claim.miles,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(offer)
-    except IntegrityError:
-        # The unique pending-offer indexes are the last guard; the lock and re-check come first.
-        log.warning("delivery %s: driver %s took another offer meanwhile", assignment.id, claim)
-        return DispatchResult("waiting", reason="driver taken meanwhile")
-    return DispatchResult("offered", offer)
+    return DispatchResult("offered", db.session.get(DeliveryOffer, claim.offer_id))
 
 
 def _to_provider(assignment: DeliveryAssignment, reason: str) -> DispatchResult:

@@ -124,6 +124,17 @@ def test_a_declined_or_expired_offer_goes_to_the_next_nearest(app, db_session, s
     assert outcomes == {first.id: "declined", second.id: "expired", third.id: "pending"}
 
 
+def test_a_dispatch_after_the_time_expires_the_offer_itself(db_session, settings):
+    first = verified_driver(north(0.2))
+    second = verified_driver(north(0.4))
+    _order, delivery = ready_order()
+    offer = dispatch.dispatch(delivery.id).offer
+    assert offer.driver_id == first.id
+    result = dispatch.dispatch(delivery.id, now=offer.expires_at)  # before the sweep came by
+    assert result.outcome == "offered" and result.offer.driver_id == second.id
+    assert db.session.get(DeliveryOffer, offer.id).outcome == "expired"
+
+
 def test_nobody_in_range_goes_to_the_external_provider(db_session, settings, app_doordash):
     verified_driver(north(3.5))  # outside the 3-mile radius
     _order, delivery = ready_order()

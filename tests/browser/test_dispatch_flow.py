@@ -19,6 +19,7 @@ from portal.orders import services as orders
 from portal.orders.models import Order
 from portal.vendors.services import vendor_for_user
 from tests.browser.conftest import LAPTOP, PHONE, sign_in
+from tests.browser.walk import axe_violations
 from tests.deliveries.dispatch_helpers import DOOR, north
 from tests.deliveries.helpers import CITY, verified_driver
 from tests.factories import make_customer, make_vendor
@@ -101,8 +102,10 @@ def test_ready_offer_accept_steps_signature_and_the_customer_follows(
     assert "$4.00" in offer_text and "mi" in offer_text
     assert "left to answer" in offer_text
     driver.screenshot(path="test-artifacts/driver-offer.png", full_page=True)
+    assert axe_violations(driver) == []
     driver.click("#offer-accept button")
     driver.wait_for_selector("#active-delivery[data-status=confirmed]")
+    assert axe_violations(driver) == []
     assert driver.get_attribute("#navigate", "href").startswith("geo:45.515200,-122.678400")
 
     # The customer's page, opened from the mailed link.
@@ -126,6 +129,7 @@ def test_ready_offer_accept_steps_signature_and_the_customer_follows(
 
     # At the door: the customer signs on the phone.
     driver.wait_for_selector("canvas[data-signature-pad]")
+    assert axe_violations(driver) == []
     box = driver.locator("canvas[data-signature-pad]").bounding_box()
     driver.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
     driver.mouse.down()
@@ -150,3 +154,23 @@ def test_ready_offer_accept_steps_signature_and_the_customer_follows(
     assert driver.evaluate("document.documentElement.scrollWidth") <= 390
     for page in (driver, customer):
         assert [e for e in page.console_errors if "geolocation" not in e.lower()] == []
+
+
+def test_the_countdown_runs_out_and_the_phone_moves_on(
+    app, live_server, committed, page_factory, quick, world, monkeypatch
+):
+    monkeypatch.setitem(app.config, "DISPATCH_OFFER_SECONDS", 4)
+    _owner, order_id, driver_email, _driver_id = world
+    handling.mark_ready(db.session.get(Order, order_id))
+    committed.commit()
+    assert dispatch_delivery(str(reload_delivery(order_id).id)) == "offered"
+
+    driver = page_factory(PHONE)
+    sign_in(driver, live_server, driver_email, lands_on="/driver/")
+    driver.wait_for_selector("#offer [data-countdown-text]")
+    driver.wait_for_selector("text=This offer has expired.", timeout=8_000)
+    assert driver.is_disabled("#offer-accept button")
+    # The panel asks again: nothing to answer any more, the phone waits for the next offer.
+    driver.wait_for_selector("#driver-work .empty-state", timeout=8_000)
+    assert "Waiting for a delivery" in driver.inner_text("#driver-work")
+    assert driver.console_errors == []

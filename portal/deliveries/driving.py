@@ -382,6 +382,25 @@ def decline_offer(driver: Driver, offer_id, *, now: datetime | None = None) -> D
     return offer
 
 
+def hand_back_offers(driver: Driver, *, now: datetime | None = None) -> int:
+    """A driver who goes offline (or is taken offline) gives back the offer they hold: it is
+    ``withdrawn`` and its delivery dispatched again after the commit. Returns how many."""
+    from ..queues import enqueue_after_commit
+    from .dispatch import DISPATCH_JOB
+
+    now = now or utcnow()
+    handed_back = db.session.scalars(
+        sa.update(DeliveryOffer)
+        .where(DeliveryOffer.driver_id == driver.id, DeliveryOffer.outcome == "pending")
+        .values(outcome="withdrawn", answered_at=now)
+        .returning(DeliveryOffer.assignment_id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    for assignment_id in handed_back:
+        enqueue_after_commit(DISPATCH_JOB, str(assignment_id))
+    return len(handed_back)
+
+
 # --- the steps -------------------------------------------------------------------------------
 
 

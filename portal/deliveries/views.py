@@ -32,6 +32,8 @@ def availability():
     problem = None
     try:
         set_availability(driver, request.form.get("status", ""))
+        if driver.status == "offline":
+            hand_back_offers(driver)  # an offer held goes on to the next driver at once
         db.session.commit()
     except AvailabilityRefused as refused:
         db.session.rollback()
@@ -46,4 +48,5 @@ def availability():
 
 # The driver's deliveries (offer, the active delivery, proof, earnings) live in their own module
 # on this blueprint.
+from .driving import hand_back_offers  # noqa: E402
 from .driving_views import dashboard_context  # noqa: E402

@@ -313,3 +313,21 @@ def test_every_status_has_the_drivers_words():
     from portal.deliveries import states
 
     assert set(driving.DRIVER_LABELS) == set(states.TRANSITIONS)
+
+
+def test_going_offline_hands_the_offer_back_to_the_dispatch(client, offered, app):
+    from portal import queues
+    from portal.deliveries.dispatch import DISPATCH_JOB
+
+    _driver, delivery, offer = offered
+    db.session.commit()
+    queue = queues.get_queue("default", app)
+    queue.empty()
+    answer = client.post("/driver/availability", data={"status": "offline"}, headers=HX)
+    assert answer.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(DeliveryOffer, offer.id).outcome == "withdrawn"
+    assert [(j.func_name, j.args) for j in queue.jobs if j.func_name == DISPATCH_JOB] == [
+        (DISPATCH_JOB, (str(delivery.id),))
+    ]
+    assert "You are offline" in client.get("/driver/").get_data(as_text=True)

@@ -21,16 +21,17 @@ from .services import is_verified
 from .views import bp, current_driver
 
 
-def work_context(driver, *, work_problem: str | None = None, done=None) -> dict:
-    """What the work panel shows: the delivery under way, else the offer, else waiting."""
+def work_context(driver) -> dict:
+    """What the work panel shows: the delivery under way, else the offer, else waiting (an
+    answer adds ``work_problem``, a refusal's text, or ``done``, the delivery just delivered)."""
     active = driving.active_delivery(driver)
     offer = None if active is not None else driving.current_offer(driver)
     return {
         "driver": driver,
         "delivery": driving.delivery_view(active) if active is not None else None,
         "offer": offer,
-        "work_problem": work_problem,
-        "done": done,
+        "work_problem": None,
+        "done": None,
         "poll_seconds": current_app.config["DRIVER_OFFER_POLL_SECONDS"],
     }
 

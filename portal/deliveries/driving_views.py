@@ -12,7 +12,7 @@ from flask import abort, current_app, render_template, request
 from flask_login import current_user
 
 from ..extensions import db
-from ..htmx import render
+from ..htmx import is_partial_request, render
 from ..queues import enqueue_after_commit
 from . import driving, states
 from .dispatch import DISPATCH_JOB
@@ -46,11 +46,14 @@ def dashboard_context(driver) -> dict:
 
 
 def _work(driver, status: int = 200, **context):
+    """The work panel for HTMX and the outbox (polled every few seconds: only what the panel
+    needs is read), the whole dashboard otherwise."""
+    base = work_context(driver) if is_partial_request() else dashboard_context(driver)
     response = render(
         "deliveries/dashboard.html",
         "deliveries/_work.html",
         status=status,
-        **(dashboard_context(driver) | context),
+        **(base | context),
     )
     response.headers["Cache-Control"] = "no-store"
     return response

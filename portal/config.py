@@ -303,6 +303,42 @@ class Config:
     DOORDASH_REQUIRE_SIGNATURE = _env_bool("DOORDASH_REQUIRE_SIGNATURE", False)
     # The tip added for the Dasher, in dollars (the platform pays it).
     DOORDASH_TIP = Decimal(_env("DOORDASH_TIP", "0.00"))
+    # --- deliveries: pricing and dispatch to the marketplace's drivers (docs/deliveries.md) -----
+    # A trip is the great-circle distance times the road factor (streets are not straight), driven
+    # at the average speed: distance / speed is its ETA.
+    DELIVERY_ROAD_FACTOR = Decimal(_env("DELIVERY_ROAD_FACTOR", "1.30"))
+    DELIVERY_SPEED_MPH = Decimal(_env("DELIVERY_SPEED_MPH", "15"))
+    # The driver's pay for a delivery: base + per mile + per minute of the trip, at least the
+    # minimum (also what a delivery whose dropoff has no coordinates pays).
+    DRIVER_PAY_BASE = Decimal(_env("DRIVER_PAY_BASE", "2.50"))
+    DRIVER_PAY_PER_MILE = Decimal(_env("DRIVER_PAY_PER_MILE", "0.70"))
+    DRIVER_PAY_PER_MINUTE = Decimal(_env("DRIVER_PAY_PER_MINUTE", "0.15"))
+    DRIVER_PAY_MINIMUM = Decimal(_env("DRIVER_PAY_MINIMUM", "4.00"))
+    # The customer's delivery fee, as checkout quotes it: base + per mile beyond the included
+    # miles, at least the minimum (portal/deliveries/pricing.py: delivery_fee).
+    DELIVERY_FEE_BASE = Decimal(_env("DELIVERY_FEE_BASE", "2.99"))
+    DELIVERY_FEE_PER_MILE = Decimal(_env("DELIVERY_FEE_PER_MILE", "0.75"))
+    DELIVERY_FEE_INCLUDED_MILES = Decimal(_env("DELIVERY_FEE_INCLUDED_MILES", "2"))
+    DELIVERY_FEE_MINIMUM = Decimal(_env("DELIVERY_FEE_MINIMUM", "2.99"))
+    # Dispatch: the nearest available drivers within the radius are offered a delivery one at a
+    # time; this many nearest are read per try; after this many offers (declined or let expire),
+    # or with nobody in range, it goes to EXTERNAL_DELIVERY_PROVIDER.
+    DISPATCH_RADIUS_MILES = Decimal(_env("DISPATCH_RADIUS_MILES", "5"))
+    DISPATCH_CANDIDATES = _env_int("DISPATCH_CANDIDATES", 5)
+    DISPATCH_MAX_OFFERS = _env_int("DISPATCH_MAX_OFFERS", 3)
+    # An offer the driver neither accepts nor declines expires after this long (the minutely sweep
+    # passes it on); a delivery still looking for a driver with no offer out this long (its
+    # dispatch job was lost) is dispatched again by the same sweep.
+    DISPATCH_OFFER_SECONDS = _env_int("DISPATCH_OFFER_SECONDS", 60)
+    DISPATCH_STALE_SECONDS = _env_int("DISPATCH_STALE_SECONDS", 120)
+    # The driver's phone asks for a new offer this often while online and free.
+    DRIVER_OFFER_POLL_SECONDS = _env_int("DRIVER_OFFER_POLL_SECONDS", 5)
+    # Proof of delivery: the customer's PIN (digits; wrong tries allowed per delivery), a drawn
+    # signature (a PNG of at most this many bytes), a photo (stored at most this many pixels).
+    DELIVERY_PIN_DIGITS = _env_int("DELIVERY_PIN_DIGITS", 4)
+    DELIVERY_PIN_MAX_ATTEMPTS = _env_int("DELIVERY_PIN_MAX_ATTEMPTS", 5)
+    DELIVERY_SIGNATURE_MAX_BYTES = _env_int("DELIVERY_SIGNATURE_MAX_BYTES", 300_000)
+    DELIVERY_PHOTO_MAX_PIXELS = _env_int("DELIVERY_PHOTO_MAX_PIXELS", 1600)
     # --- deliveries: the customer's tracking page, the vendor's and admin's views ---------------
     # (docs/deliveries.md, "Tracking"). A tracking link works until this long after the delivery
     # ended (delivered, cancelled or returned), then says it has expired.

@@ -11,6 +11,7 @@ admins, marked ``Cache-Control: private`` so no shared cache keeps them.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import warnings
@@ -67,22 +68,38 @@ def _open_checked(upload, max_source_pixels: int) -> Image.Image:
     return image
 
 
+def checked_image(
+    upload, max_pixels: int, formats=ACCEPTED_FORMATS, refusal="Use a JPEG, PNG or WebP image."
+) -> Image.Image:
+    """``upload`` opened, checked (one of ``formats``, else ``refusal``), turned upright and at
+    most ``max_pixels`` on its long side: ready to be re-encoded."""
+    image = _open_checked(upload, current_app.config["IMAGE_MAX_SOURCE_PIXELS"])
+    if image.format not in formats:
+        raise ImageRejected(refusal)
+    image = ImageOps.exif_transpose(image)
+    image.thumbnail((max_pixels, max_pixels))
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    return image
+
+
+def webp_bytes(image: Image.Image) -> bytes:
+    """The image re-encoded as WebP (whatever else the upload carried is dropped)."""
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP", quality=85)
+    return buffer.getvalue()
+
+
 def store_image(upload, folder: str, max_pixels: int) -> str:
     """Save ``upload`` (a file-like object) as WebP, at most ``max_pixels`` on its long side.
 
     Returns the path relative to MEDIA_ROOT, for the database.
     """
-    image = _open_checked(upload, current_app.config["IMAGE_MAX_SOURCE_PIXELS"])
-    if image.format not in ACCEPTED_FORMATS:
-        raise ImageRejected("Use a JPEG, PNG or WebP image.")
-    image = ImageOps.exif_transpose(image)
-    image.thumbnail((max_pixels, max_pixels))
-    if image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    image = checked_image(upload, max_pixels)
     relative = Path(folder) / f"{secrets.token_hex(16)}.webp"
     target = media_root() / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    image.save(target, "WEBP", quality=85)
+    target.write_bytes(webp_bytes(image))
     return relative.as_posix()
 
 

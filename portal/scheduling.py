@@ -109,6 +109,13 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         every="minutely",
         queue="high",
     ),
+    # Delivery offers nobody answered go to the next driver (portal/deliveries/dispatch.py).
+    PeriodicJob(
+        "expire-delivery-offers",
+        "portal.deliveries.dispatch.sweep_offers_job",
+        every="minutely",
+        queue="high",
+    ),
     PeriodicJob(
         "payout-run",
         "portal.payouts.jobs.payout_run_job",

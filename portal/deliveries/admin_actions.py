@@ -20,7 +20,7 @@ from . import states
 from .models import DeliveryAssignment, DeliveryOffer, Driver
 
 ACTIONS = ("reassign", "cancel")
-DISPATCH_JOB = "portal.deliveries.jobs.dispatch_delivery"
+DISPATCH_JOB = "portal.deliveries.dispatch.dispatch_delivery"
 PROVIDER_CANCEL_JOB = "portal.deliveries.providers.jobs.cancel_at_provider"
 
 

@@ -54,6 +54,7 @@ class Driver(db.Model):
         sa.UniqueConstraint("user_id", name="unique_driver_user"),
         sa.CheckConstraint("rating >= 0 AND rating <= 5", name="rating_range"),
         sa.CheckConstraint("total_deliveries >= 0", name="total_deliveries_not_negative"),
+        sa.CheckConstraint("total_earnings >= 0", name="total_earnings_not_negative"),
         sa.CheckConstraint(f"status IN {DRIVER_STATUSES!r}", name="status"),
         sa.CheckConstraint(
             f"background_check_status IN {BACKGROUND_CHECK_STATUSES!r}", name="background_check"
@@ -87,6 +88,8 @@ class Driver(db.Model):
     status: Mapped[str] = mapped_column(sa.String(20), server_default="offline")
     total_deliveries: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     rating: Mapped[Decimal | None] = mapped_column(sa.Numeric(3, 2))
+    # Pay plus tips of every delivered delivery (migration 0025), kept by the delivered effect.
+    total_earnings: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), server_default="0")
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=sa.func.current_timestamp()
     )
@@ -117,6 +120,7 @@ class DeliveryAssignment(db.Model):
         sa.Index("idx_delivery_status", "status"),
         sa.Index("idx_delivery_vendor", "vendor_id", sa.text("created_at DESC")),
         sa.UniqueConstraint("tracking_token", name="unique_delivery_tracking_token"),
+        sa.CheckConstraint("driver_tip >= 0", name="driver_tip_not_negative"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -150,6 +154,10 @@ class DeliveryAssignment(db.Model):
     eta_minutes: Mapped[int | None] = mapped_column(sa.Integer)
     tracking_token: Mapped[str | None] = mapped_column(sa.String(64))
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Added by migration 0025: the PIN the customer gives the driver as proof (shown on the
+    # tracking page), and the customer's tip for the driver (earnings are pay plus tips).
+    delivery_pin: Mapped[str | None] = mapped_column(sa.String(8))
+    driver_tip: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2), server_default="0")
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=sa.func.current_timestamp()
     )

@@ -5,7 +5,7 @@ from ..extensions import db
 from ..htmx import render
 from ..security import restrict_blueprint
 from .idempotency import once_per_key
-from .services import AvailabilityRefused, driver_for_user, is_verified, set_availability
+from .services import AvailabilityRefused, driver_for_user, set_availability
 
 bp = Blueprint("driver", __name__, url_prefix="/driver")
 restrict_blueprint(bp, "driver")
@@ -21,7 +21,7 @@ def current_driver():
 @bp.route("/")
 def dashboard():
     driver = current_driver()
-    return render_template("deliveries/dashboard.html", driver=driver, verified=is_verified(driver))
+    return render_template("deliveries/dashboard.html", **dashboard_context(driver))
 
 
 @bp.post("/availability")
@@ -32,6 +32,8 @@ def availability():
     problem = None
     try:
         set_availability(driver, request.form.get("status", ""))
+        if driver.status == "offline":
+            hand_back_offers(driver)  # an offer held goes on to the next driver at once
         db.session.commit()
     except AvailabilityRefused as refused:
         db.session.rollback()
@@ -40,12 +42,11 @@ def availability():
         "deliveries/dashboard.html",
         "deliveries/_availability.html",
         status=422 if problem else 200,
-        driver=driver,
-        verified=is_verified(driver),
-        problem=problem,
+        **(dashboard_context(driver) | {"problem": problem}),
     )
 
 
 # The driver's deliveries (offer, the active delivery, proof, earnings) live in their own module
 # on this blueprint.
-from . import driving_views  # noqa: E402, F401
+from .driving import hand_back_offers  # noqa: E402
+from .driving_views import dashboard_context  # noqa: E402

@@ -186,7 +186,7 @@ def commission_status_words(order: Order, breakdown: MoneyBreakdown) -> str | No
         return "Settled — final; it waits for the payout run."
     days = current_app.config["RETURN_WINDOW_DAYS"]
     return (
-        f"Pending — final {days} days after the order is completed (a paid order the storefront "
-        f"never completes counts as completed {current_app.config['ORDER_AUTO_COMPLETE_DAYS']} "
-        "days after payment)."
+        f"Pending — final {days} days after the order is completed or delivered (a paid order "
+        "the storefront never completes counts as completed "
+        f"{current_app.config['ORDER_AUTO_COMPLETE_DAYS']} days after payment)."
     )

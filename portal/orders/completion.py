@@ -1,6 +1,8 @@
 """When an order counts as completed: the one rule commissions (and, later, points) follow.
 
-An order is completed when the storefront says so (``completed_at``). A paid order it never
+An order is completed when the storefront says so (``completed_at``) or when it was delivered
+(``delivered_at``), whichever came first: the return window starts at delivery, and the
+storefront's later ``order.completed`` is still taken. A paid order it never
 completes counts as completed ``ORDER_AUTO_COMPLETE_DAYS`` after payment (``paid_at`` + days), so
 its commission settles and its vendor is paid, unless an admin has put it on hold (an open
 ``order_holds`` row). A canceled or fully refunded order is never completed (it settles at zero).
@@ -52,10 +54,11 @@ def on_hold():
 
 
 def waiting_on_auto_completion():
-    """SQL: paid, not completed, not over (canceled or fully refunded)."""
+    """SQL: paid, not completed nor delivered, not over (canceled or fully refunded)."""
     return sa.and_(
         Order.paid_at.is_not(None),
         Order.completed_at.is_(None),
+        Order.delivered_at.is_(None),
         Order.canceled_at.is_(None),
         Order.status.in_(WAITING_STATUSES),
     )
@@ -67,7 +70,8 @@ def counts_as_completed_at():
         (sa.and_(waiting_on_auto_completion(), ~on_hold()), Order.paid_at + auto_complete_after()),
         else_=sa.null(),
     )
-    return sa.func.coalesce(Order.completed_at, automatic)
+    # LEAST ignores NULLs: the earlier of completion and delivery, else the automatic rule.
+    return sa.func.coalesce(sa.func.least(Order.completed_at, Order.delivered_at), automatic)
 
 
 def completed_at_of(order: Order) -> datetime | None:

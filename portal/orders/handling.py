@@ -283,17 +283,20 @@ def accept_order(order: Order, at: datetime | None = None) -> Order:
     return order
 
 
-#: Who the shop may hand a ready order to instead of the marketplace's drivers.
-DELIVERY_PROVIDER_CHOICES = ("doordash",)
+def delivery_provider_choices() -> tuple[str, ...]:
+    """Who the shop may hand a ready order to instead of the marketplace's drivers: the one
+    external provider configured (``EXTERNAL_DELIVERY_PROVIDER``), which the dispatch falls
+    back on too."""
+    return (current_app.config["EXTERNAL_DELIVERY_PROVIDER"],)
 
 
 def mark_ready(order: Order, at: datetime | None = None, *, provider: str | None = None) -> Order:
     """The order is packed and waits for pickup: only an accepted order, once.
 
     Then asks for a driver (``request_delivery_dispatch``), or for the external ``provider`` the
-    shop chose (one of ``DELIVERY_PROVIDER_CHOICES``).
+    shop chose (one of ``delivery_provider_choices()``).
     """
-    if provider is not None and provider not in DELIVERY_PROVIDER_CHOICES:
+    if provider is not None and provider not in delivery_provider_choices():
         raise services.InvalidOrder("Choose our drivers or DoorDash for the delivery.")
     at = at or utcnow()
     order = _locked_for(order, "ready")
@@ -311,14 +314,20 @@ def request_delivery_dispatch(order: Order, provider: str | None = None) -> None
     """Hand the ready order to delivery. Called by ``mark_ready`` inside the same transaction,
     once per order.
 
-    The shop's choice of an external provider is carried out: the delivery row is made and the
-    provider job queued after the commit. Offering it to the marketplace's own drivers is not
-    built yet: without a provider nothing is dispatched.
+    The order's delivery row is made (``deliveries.assignments.create_assignment``: pickup,
+    dropoff, the priced trip, the tracking token and PIN). With the shop's choice of the external
+    provider it goes there (``hand_to_provider``, its job queued after the commit); otherwise the
+    dispatch job offers it to the nearest available driver after the commit, and falls back on
+    the provider when nobody takes it (``deliveries.dispatch``).
     """
     if provider:
         from ..deliveries.providers.services import hand_to_provider
 
         hand_to_provider(order, provider)
+    else:
+        from ..deliveries.dispatch import request_dispatch
+
+        request_dispatch(order, at=order.ready_at)
 
 
 def cancel_reason_text(reason: str, note: str | None) -> str:

@@ -92,6 +92,8 @@ class OrderColumns:
     # The shop's own handling: it accepted the order, then had it ready for pickup.
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Handed over at the door (the delivery reached "delivered"): the return window starts here.
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=sa.func.current_timestamp()

@@ -285,6 +285,27 @@ def complete_order(order: Order, at: datetime | None = None) -> Order:
     return order
 
 
+def mark_delivered(order: Order, at: datetime | None = None) -> Order:
+    """Handed over at the door (the delivery reached ``delivered``): ``delivered_at``, from which
+    the return window runs (``completion.counts_as_completed_at``), and the status ``delivered``
+    for a paid order (a partly refunded or completed one keeps its status). Money and points
+    follow the completion rule, so nothing else is written here. The storefront's later
+    ``order.completed`` is still accepted. Delivered twice: the first time stands."""
+    at = at or utcnow()
+    order = lock_order(order)
+    if order.delivered_at is not None:
+        return order
+    refused = states.refusal(order, "deliver")
+    if refused:
+        raise OrderStateConflict(refused)
+    order.delivered_at = at
+    if order.status in ("paid", "fulfilled"):
+        order.status = "delivered"
+    order.updated_at = at
+    db.session.flush()
+    return order
+
+
 # --- cancellation and refunds --------------------------------------------------------------------
 
 

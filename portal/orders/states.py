@@ -4,7 +4,8 @@
 ``OrderStateConflict`` with its answer), and the pages call it to decide which buttons to show, so
 a button is shown exactly when its step would be accepted. The storefront's events are ``pay``,
 ``complete``, ``cancel`` and ``refund``; the shop's own steps are ``accept``, ``ready`` and
-``shop_cancel``. A refund's amounts are checked by the refund rule (``refund_rule.py``), not here.
+``shop_cancel``; ``deliver`` is the delivery's (its driver or provider handed the order over). A
+refund's amounts are checked by the refund rule (``refund_rule.py``), not here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ OPEN_PAID_STATUSES = ("paid", "partially_refunded")
 #: Paid and not over: an order in these may still be completed or canceled.
 PAID_NOT_OVER = ("paid", "fulfilled", "delivered", "partially_refunded")
 
-ACTIONS = ("pay", "complete", "cancel", "refund", "accept", "ready", "shop_cancel")
+ACTIONS = ("pay", "complete", "cancel", "refund", "accept", "ready", "shop_cancel", "deliver")
 
 
 def _words(status: str) -> str:
@@ -89,6 +90,18 @@ def _shop_cancel(order: Order) -> str | None:
     return _cancel(order)
 
 
+def _deliver(order: Order) -> str | None:
+    if order.delivered_at is not None:
+        return "The order was delivered already."
+    if _canceled(order):
+        return "A canceled order is not delivered."
+    if order.paid_at is None or order.status == "pending":
+        return "An order that is not paid cannot be delivered."
+    if order.status == "refunded":
+        return "An order refunded in full is not delivered."
+    return None
+
+
 _RULES = {
     "pay": _pay,
     "complete": _complete,
@@ -97,6 +110,7 @@ _RULES = {
     "accept": _accept,
     "ready": _ready,
     "shop_cancel": _shop_cancel,
+    "deliver": _deliver,
 }
 
 

@@ -255,7 +255,7 @@ def accept(order_id: str):
 def ready(order_id: str):
     """Ready for pickup: for the marketplace's drivers, or (``provider=doordash``) for DoorDash."""
     provider = request.form.get("provider") or None
-    if provider is not None and provider not in handling.DELIVERY_PROVIDER_CHOICES:
+    if provider is not None and provider not in handling.delivery_provider_choices():
         return _respond(
             _order_or_404(order_id),
             status=422,

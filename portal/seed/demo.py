@@ -30,6 +30,7 @@ from ..tiers.promotions import grant_promotional_tier
 from ..vendors import staff
 from ..vendors.profile import ProfileChanges, save_profile
 from ..vendors.services import vendor_for_user
+from .dispatch import seed_dispatch
 
 DEMO_PASSWORD = "portal-demo-2026"
 DEMO_DOMAIN = "demo.example.com"
@@ -316,6 +317,7 @@ def load_demo(today: date | None = None, seed: int = DEMO_SEED) -> bool:
     _grant_launch_promotion(admin, shops, today)
     _hold_an_order(admin, now)
     _invite_staff(shops)
+    seed_dispatch(rng, city=(CITY["latitude"], CITY["longitude"]), domain=DEMO_DOMAIN)
     accounts.mark_emails_verified(f"%@{DEMO_DOMAIN}", now)  # the demo's addresses are its own
     db.session.flush()
     return True

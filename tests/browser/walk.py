@@ -33,6 +33,7 @@ from portal.vendors.models import VendorMember
 from portal.vendors.services import vendor_for_user
 from portal.vendors.staff import invite_staff
 from tests.browser.conftest import LAPTOP, PHONE
+from tests.deliveries.helpers import driver_profile
 from tests.deliveries.tracking_helpers import tracked
 from tests.factories import PASSWORD, make_admin, make_customer, make_driver, make_vendor
 from tests.payouts.helpers import payout_run_with_a_failure_and_a_hold
@@ -59,6 +60,7 @@ NOT_PAGES = {
     "admin.month_close_progress": "a fragment polled by the month-end close page",
     "admin.payout_run_progress": "a fragment polled by a payout run's page",
     "tracking.status": "a fragment polled by the tracking page",
+    "driver.work": "the driver's work panel, polled by their dashboard",
     "admin_deliveries.positions": "the live board map's markers (JSON)",
     "private_files.file": "members-only uploaded files",
     "auth.dev_mail": "development mail reader (a message by id, not a page of the portal)",
@@ -140,7 +142,12 @@ def seed(committed) -> World:
     held = vendor_for_user(make_vendor(shop_name="Harbourside Hardware and Household Goods"))
     run = payout_run_with_a_failure_and_a_hold(committed, vendor, held)
     # The order's delivery under way (a PIN, the driver on the map), and a delivered one to rate.
-    delivery = tracked("enroute_to_pickup", order=order, proof_of_delivery={"pin": "2468"})
+    delivery = tracked(
+        "enroute_to_pickup",
+        order=order,
+        driver=driver_profile(driver),  # the walking driver's own, for their delivery page
+        proof_of_delivery={"pin": "2468"},
+    )
     delivered = tracked("delivered")  # another shop's, so this shop's pages stay as they were
     committed.commit()
     return World(

@@ -34,8 +34,10 @@ def test_ready_with_doordash_makes_a_delivery_for_the_provider(db_session):
     assert sources == ["vendor"]
 
 
-def test_ready_without_a_provider_makes_no_delivery_yet(db_session):
+def test_ready_without_a_provider_makes_a_delivery_for_our_drivers(db_session):
     order = paid_order(established_shop())
     handling.accept_order(order)
     handling.mark_ready(order)
-    assert delivery_of(order) is None
+    delivery = delivery_of(order)
+    assert (delivery.provider, delivery.status) == ("internal", "created")
+    assert delivery.customer_delivery_fee == order.delivery_fee

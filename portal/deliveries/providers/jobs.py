@@ -1,11 +1,11 @@
 """The provider's jobs: book a delivery with it, cancel one there (docs/deliveries.md).
 
-``send_to_provider(assignment_id)`` is enqueued by the dispatch (``enqueue_after_commit``) when the
-shop chooses the provider or no driver is in range. It quotes the delivery, accepts the quote
-while it is still valid (else creates the delivery outright), and keeps the provider's id, the
-tracking link and its fee. The delivery's external id at the provider is the assignment's id, so
-a retry (RQ's, or after an answer lost on the way back) finds the booking made before and never
-books a second one. No row lock is held across a call to the provider.
+``send_to_provider(assignment_id)`` is enqueued after the commit by ``services.hand_to_provider``,
+the one way to the provider: when the shop chooses it, or the dispatch finds no driver. It quotes
+the delivery, accepts the quote while it is still valid (else creates the delivery outright), and
+keeps the provider's id, the tracking link and its fee. The delivery's external id at the provider
+is the assignment's id, so a retry (RQ's, or after an answer lost on the way back) finds the
+booking made before and never books a second one. No row lock is held across a call to the provider.
 
 ``cancel_at_provider(assignment_id)`` is enqueued by an admin's cancel: a delivery its driver has
 picked up cannot be cancelled there any more, and the refusal is kept for the admin to see.
@@ -162,8 +162,3 @@ def cancel_at_provider(assignment_id: str) -> str | None:
         )
     db.session.commit()
     return state.provider_status
-
-
-def enqueue_send(assignment_id) -> None:
-    """What the dispatch calls (after its commit) to hand a delivery to the provider."""
-    enqueue(SEND_JOB, str(assignment_id), job_id=f"provider-send-{assignment_id}")

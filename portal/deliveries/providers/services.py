@@ -7,7 +7,6 @@ Like every service: explicit arguments, domain errors, ``flush()`` and never com
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -293,34 +292,16 @@ def margin_summary(today: date) -> MarginSummary:
     return MarginSummary(period, count, Decimal(charged), Decimal(spent), Decimal(absorbed))
 
 
-def hand_to_provider(order, provider_name: str) -> DeliveryAssignment:
-    """The shop chose an external provider at "ready for pickup": the order's delivery row (made
-    here unless the order has one), and the provider job queued after the commit."""
+def hand_to_provider(order, provider_name: str | None = None) -> DeliveryAssignment:
+    """The one way a delivery goes to the external provider (``EXTERNAL_DELIVERY_PROVIDER``
+    unless named): the shop chose it at "ready for pickup", or the dispatch found no driver. The
+    order's delivery row (made here unless the order has one), and the provider job queued after
+    the commit."""
     from ...queues import enqueue_after_commit
-    from ...vendors.models import Vendor
+    from ..assignments import create_assignment
 
-    assignment = db.session.scalar(
-        sa.select(DeliveryAssignment).where(DeliveryAssignment.order_id == order.id)
-    )
-    if assignment is None:
-        vendor = order.vendor
-        assignment = DeliveryAssignment(
-            order_id=order.id,
-            order_created_at=order.created_at,
-            vendor_id=vendor.id,
-            provider=provider_name,
-            pickup_address=vendor.pickup_address or {},
-            dropoff_address=order.dropoff_address or {},
-            # Copied in SQL: binding a point read back from PostGIS would need Shapely.
-            pickup_location=sa.select(Vendor.location)
-            .where(Vendor.id == vendor.id)
-            .scalar_subquery(),
-            customer_delivery_fee=order.delivery_fee,
-            tracking_token=secrets.token_urlsafe(32),
-        )
-        db.session.add(assignment)
-        db.session.flush()
-        states.record_creation(assignment, source="vendor")
+    provider_name = provider_name or current_app.config["EXTERNAL_DELIVERY_PROVIDER"]
+    assignment = create_assignment(order, provider=provider_name)
     assignment.provider = provider_name
     db.session.flush()
     enqueue_after_commit(

@@ -47,5 +47,5 @@ def availability():
 
 
 # The driver's deliveries (offer, the active delivery, proof, earnings) live in their own module
-# on this blueprint.
-from . import driving_views  # noqa: E402, F401
+# on this blueprint; so do their documents and position history (driver_account_views.py).
+from . import driver_account_views, driving_views  # noqa: E402, F401

@@ -138,9 +138,11 @@ def register_blueprints(app: Flask) -> None:
     clock.marketplace_zone(app)  # an unknown MARKETPLACE_TIMEZONE stops the start, with its name
     app.jinja_env.globals["private_url"] = private_url
     from . import row_urls, shell
+    from .deliveries import position_views
 
     shell.init_app(app)
     row_urls.init_app(app)
+    position_views.init_app(app)  # position pings answered before Flask's request machinery
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -336,6 +336,10 @@ class Config:
     POSITION_STREAM_MAXLEN = _env_int("POSITION_STREAM_MAXLEN", 200_000)
     POSITION_BATCH_SIZE = _env_int("POSITION_BATCH_SIZE", 1000)
     POSITION_BLOCK_MS = _env_int("POSITION_BLOCK_MS", 500)
+    # After a batch smaller than POSITION_BATCH_SIZE the consumer waits this long, so the next
+    # batch gathers more pings; entries a dead consumer left are claimed this often.
+    POSITION_BATCH_PAUSE_MS = _env_int("POSITION_BATCH_PAUSE_MS", 200)
+    POSITION_RECOVER_SECONDS = _env_int("POSITION_RECOVER_SECONDS", 30)
     # The position history is kept this many days, then deleted in batches of this many rows.
     POSITION_HISTORY_DAYS = _env_int("POSITION_HISTORY_DAYS", 30)
     POSITION_DELETE_BATCH = _env_int("POSITION_DELETE_BATCH", 5000)

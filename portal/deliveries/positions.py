@@ -32,6 +32,7 @@ import math
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -62,11 +63,17 @@ class PingRefused(ValueError):
 # --- the token ---------------------------------------------------------------------------------
 
 
-def _serializer() -> URLSafeTimedSerializer:
+def _serializer(app: Flask | None = None) -> URLSafeTimedSerializer:
     # itsdangerous takes a list of keys, newest last: tokens signed with a fallback still open.
-    config = current_app.config
-    keys = [*reversed(config.get("SECRET_KEY_FALLBACKS") or []), config["SECRET_KEY"]]
-    return URLSafeTimedSerializer(keys, salt=TOKEN_SALT)
+    app = app or current_app._get_current_object()
+    serializer = app.extensions.get("portal.position-tokens")
+    if serializer is None:
+        config = app.config
+        keys = [*reversed(config.get("SECRET_KEY_FALLBACKS") or []), config["SECRET_KEY"]]
+        serializer = app.extensions["portal.position-tokens"] = URLSafeTimedSerializer(
+            keys, salt=TOKEN_SALT
+        )
+    return serializer
 
 
 def position_token(driver) -> str:
@@ -74,13 +81,12 @@ def position_token(driver) -> str:
     return _serializer().dumps(str(driver.id))
 
 
-def driver_id_from_token(token: str | None) -> str:
-    if not token or len(token) > 200:
+def driver_id_from_token(token: str | None, app: Flask | None = None) -> str:
+    app = app or current_app._get_current_object()
+    if not token or not isinstance(token, str) or len(token) > 200:
         raise PingRefused(401, "A position needs the page's token.")
     try:
-        value = _serializer().loads(
-            token, max_age=current_app.config["POSITION_TOKEN_HOURS"] * 3600
-        )
+        value = _serializer(app).loads(token, max_age=app.config["POSITION_TOKEN_HOURS"] * 3600)
     except BadSignature:
         raise PingRefused(401, "The position token is not valid: reload the page.") from None
     if not isinstance(value, str) or len(value) != 36:
@@ -118,17 +124,18 @@ class Ping:
     received_ms: int
 
 
-def check_ping(payload, *, now: datetime | None = None) -> Ping:
+def check_ping(payload, *, now: datetime | None = None, app: Flask | None = None) -> Ping:
     """The ping the JSON body describes: ``token``, ``lat``, ``lng``, ``captured_at`` (ms since
     the epoch, as ``Position.timestamp``); :class:`PingRefused` otherwise."""
+    app = app or current_app._get_current_object()
     if not isinstance(payload, dict):
         raise PingRefused(400, "Send the position as a JSON object.")
-    driver_id = driver_id_from_token(payload.get("token"))
+    driver_id = driver_id_from_token(payload.get("token"), app)
     latitude = _number(payload, "lat", -90, 90)
     longitude = _number(payload, "lng", -180, 180)
     now = now or utcnow()
     received_ms = int(now.timestamp() * 1000)
-    config = current_app.config
+    config = app.config
     try:
         captured = _number(
             payload,
@@ -145,10 +152,11 @@ def check_ping(payload, *, now: datetime | None = None) -> Ping:
     return Ping(driver_id, latitude, longitude, int(captured), received_ms)
 
 
-def append_ping(ping: Ping) -> str:
+def append_ping(ping: Ping, app: Flask | None = None) -> str:
     """``XADD`` the ping to the stream (trimmed to about ``POSITION_STREAM_MAXLEN``)."""
-    entry_id = get_redis().xadd(
-        stream_key(),
+    app = app or current_app._get_current_object()
+    entry_id = get_redis(app).xadd(
+        stream_key(app),
         {
             "d": ping.driver_id,
             "lat": repr(ping.latitude),
@@ -156,7 +164,7 @@ def append_ping(ping: Ping) -> str:
             "t": str(ping.captured_ms),
             "r": str(ping.received_ms),
         },
-        maxlen=current_app.config["POSITION_STREAM_MAXLEN"],
+        maxlen=app.config["POSITION_STREAM_MAXLEN"],
         approximate=True,
     )
     return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
@@ -277,19 +285,23 @@ def consume_once(
     consumer: str | None = None,
     count: int | None = None,
     block_ms: int | None = None,
-    claim_idle_ms: int = 60_000,
+    claim_idle_ms: int | None = 60_000,
+    recover: bool = True,
 ) -> BatchResult:
-    """Read one batch (first this consumer's own unacknowledged entries, then entries another,
-    dead, consumer left for ``claim_idle_ms``, then new ones), apply it, commit, acknowledge."""
+    """Read one batch, apply it, commit, acknowledge. With ``recover`` (the default), first this
+    consumer's own unacknowledged entries, then entries another, dead, consumer left for
+    ``claim_idle_ms``; then new ones, waiting ``block_ms`` at most."""
     client = get_redis()
     key = stream_key()
     consumer = consumer or consumer_name()
     count = count or current_app.config["POSITION_BATCH_SIZE"]
-    ensure_group(client, key)
-    entries = _read(client, key, consumer, "0", count, None)
-    if not entries and claim_idle_ms is not None:
-        claimed = client.xautoclaim(key, GROUP, consumer, claim_idle_ms, "0-0", count=count)
-        entries = [e for e in (claimed[1] if len(claimed) > 1 else []) if e[1]]
+    entries = []
+    if recover:
+        ensure_group(client, key)
+        entries = _read(client, key, consumer, "0", count, None)
+        if not entries and claim_idle_ms is not None:
+            claimed = client.xautoclaim(key, GROUP, consumer, claim_idle_ms, "0-0", count=count)
+            entries = [e for e in (claimed[1] if len(claimed) > 1 else []) if e[1]]
     if not entries:
         entries = _read(client, key, consumer, ">", count, block_ms)
     if not entries:
@@ -334,16 +346,31 @@ def apply_positions_job() -> dict:
 
 
 def run_consumer(app: Flask, stop: threading.Event) -> None:
-    """The worker's loop: apply batches as they come (blocking ``POSITION_BLOCK_MS`` at most),
-    until ``stop``. A failure is logged and retried after a second."""
+    """The worker's loop, until ``stop``: apply batches as they come. After a batch smaller than
+    ``POSITION_BATCH_SIZE`` it waits ``POSITION_BATCH_PAUSE_MS`` so the next one gathers more
+    pings (one transaction per batch, not per ping: that bounds the database's work, and the
+    lag stays under the pause plus a batch). Unacknowledged and abandoned entries are recovered
+    at start and every ``POSITION_RECOVER_SECONDS``. A failure is logged and retried after a
+    second."""
     consumer = consumer_name()
+    config = app.config
+    pause = config["POSITION_BATCH_PAUSE_MS"] / 1000
     log.info("position consumer %s started", consumer)
+    recovered_at = 0.0
     while not stop.is_set():
         with app.app_context():
             try:
-                consume_once(consumer=consumer, block_ms=app.config["POSITION_BLOCK_MS"])
+                recover = time.monotonic() - recovered_at >= config["POSITION_RECOVER_SECONDS"]
+                result = consume_once(
+                    consumer=consumer, block_ms=config["POSITION_BLOCK_MS"], recover=recover
+                )
+                if recover:
+                    recovered_at = time.monotonic()
+                if 0 < result.read < config["POSITION_BATCH_SIZE"]:
+                    stop.wait(pause)
             except Exception:
                 log.exception("applying position pings failed; retrying")
+                recovered_at = 0.0
                 stop.wait(1)
             finally:
                 db.session.remove()

@@ -343,3 +343,17 @@ def test_nobody_else_sees_positions(client, auth, db_session, who):
         auth.login(makers[who]().email)
     assert client.get("/driver/positions").status_code in (302, 403)
     assert client.get(f"/admin/drivers/{driver.id}").status_code in (302, 403)
+
+
+def test_the_answer_carries_the_portals_headers_and_a_large_body_is_refused(client, stream):
+    driver = verified_driver()
+    answer = ping(client, driver, 45.5, -122.6)
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
+    big = client.post("/driver-positions", data="x" * 5000, content_type="application/json")
+    assert big.status_code == 413
+
+
+def test_only_post_is_taken(client, stream):
+    assert client.get("/driver-positions").status_code == 405

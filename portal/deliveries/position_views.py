@@ -19,6 +19,7 @@ import redis
 from flask import Blueprint, Flask, Response, current_app, request
 
 from ..extensions import csrf
+from ..inputs import reads_raw_body
 from ..security import CONTENT_SECURITY_POLICY
 from .positions import PingRefused, append_ping, check_ping
 
@@ -42,6 +43,7 @@ def answer_ping(payload, app: Flask) -> tuple[int, str]:
 
 @bp.post(PATH)
 @csrf.exempt
+@reads_raw_body
 def ping():
     status, message = answer_ping(request.get_json(silent=True), current_app._get_current_object())
     response = Response(message, status=status, mimetype="text/plain")

@@ -87,7 +87,7 @@ def driver_id_from_token(token: str | None, app: Flask | None = None) -> str:
         raise PingRefused(401, "A position needs the page's token.")
     try:
         value = _serializer(app).loads(token, max_age=app.config["POSITION_TOKEN_HOURS"] * 3600)
-    except BadSignature:
+    except (BadSignature, UnicodeError, ValueError):  # (a lone surrogate cannot be encoded)
         raise PingRefused(401, "The position token is not valid: reload the page.") from None
     if not isinstance(value, str) or len(value) != 36:
         raise PingRefused(401, "The position token is not valid: reload the page.")

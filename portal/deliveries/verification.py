@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..admin import audit
+from ..admin.overview import awaiting_verification
 from ..clock import utcnow
 from ..extensions import db
 from ..pagination import Paged, clamp_page
@@ -148,7 +149,8 @@ def standing(driver: Driver) -> Standing:
 
 
 def waiting():
-    return sa.or_(Driver.insurance_verified.is_not(True), Driver.background_check_status != "clear")
+    """Drivers awaiting verification: the admin overview's and sidebar's count, the same rule."""
+    return awaiting_verification()
 
 
 @dataclass(frozen=True)

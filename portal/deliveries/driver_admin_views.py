@@ -22,6 +22,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, TextAreaField
 
+from ..admin import counts
 from ..extensions import db
 from ..forms import choices
 from ..inputs import strip_filter
@@ -111,6 +112,7 @@ def verdict(driver_id):
     except verification.VerdictRefused as refused:  # refused before anything is written
         return _page(driver, form, filters=filters, status=422, problem=str(refused))
     db.session.commit()
+    counts.forget("drivers-to-verify")  # the sidebar's count says so at its next poll
     flash(outcome.message, "success")
     following = verification.next_in_queue(outcome.driver, filters)
     if following is None:

@@ -335,3 +335,13 @@ def test_a_verified_driver_gets_the_switch_and_the_position_token(client, auth):
     assert 'id="availability"' in page
     assert 'data-token="' in page and "/driver-positions" in page
     assert "Before you can drive" not in page
+
+
+def test_a_verdict_refreshes_the_sidebars_count(app, client, admin):
+    from portal.admin import counts
+
+    counts.forget("drivers-to-verify")  # (another test's count may be kept)
+    driver = with_document(applicant())
+    assert counts.drivers_to_verify() == 1  # counted, and kept in Redis a while
+    verdict(client, driver)
+    assert counts.drivers_to_verify() == 0

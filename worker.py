@@ -4,9 +4,12 @@
     python worker.py --burst           # run what is queued (and due), then exit
     python worker.py --no-scheduler    # worker only
     python worker.py --scheduler-only  # scheduler only (ticks every 30 s)
+    python worker.py --no-positions    # without the drivers' position consumer thread
 
 Every job runs inside the Flask app context (``portal.queues.AppWorker``). The scheduler ticks at
-start-up, so a slot missed while the machine was down runs as soon as it is back.
+start-up, so a slot missed while the machine was down runs as soon as it is back. Beside the jobs a
+thread applies the drivers' position pings from their Redis stream as they come
+(``portal.deliveries.positions.run_consumer``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from flask import Flask
 
 from portal import create_app, scheduling
 from portal.clock import utcnow
+from portal.deliveries.positions import run_consumer
 from portal.queues import make_worker
 
 TICK_SECONDS = 30
@@ -53,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--no-scheduler", action="store_true", help="don't run periodic jobs")
     mode.add_argument("--scheduler-only", action="store_true", help="don't run jobs, only enqueue")
+    parser.add_argument(
+        "--no-positions", action="store_true", help="don't apply drivers' position pings"
+    )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
 
@@ -88,14 +95,22 @@ def main(argv: list[str] | None = None) -> int:
         )
         thread.start()
 
+    positions = None
+    if not args.no_positions and not args.burst:
+        positions = threading.Thread(
+            target=run_consumer, args=(app, stop), name="position-consumer", daemon=True
+        )
+        positions.start()
+
     worker = make_worker(app)
     try:
         # with_scheduler: RQ's own scheduler moves retries (Retry intervals) back onto the queues.
         worker.work(burst=args.burst, with_scheduler=True, logging_level=args.log_level.upper())
     finally:
         stop.set()
-        if thread is not None:
-            thread.join(timeout=5)
+        for running in (thread, positions):
+            if running is not None:
+                running.join(timeout=5)
     return 0
 
 

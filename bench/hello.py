@@ -14,3 +14,12 @@ app = Flask(__name__)
 @app.get("/")
 def hello() -> str:
     return "Hello, world!"
+
+
+@app.post("/ping")
+def ping():
+    """The baseline for ``bench.pings``: read the JSON body, answer 202, as the ping endpoint."""
+    from flask import request
+
+    request.get_json(silent=True)
+    return "", 202

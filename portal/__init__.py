@@ -81,6 +81,9 @@ def register_blueprints(app: Flask) -> None:
     from .commissions.views import bp as commissions_bp
     from .customers.views import bp as customers_bp
     from .deliveries.admin_views import bp as admin_deliveries_bp
+    from .deliveries.document_views import bp as driver_documents_bp
+    from .deliveries.driver_admin_views import bp as admin_drivers_bp
+    from .deliveries.position_views import bp as positions_bp
     from .deliveries.providers.webhooks import bp as provider_webhooks_bp
     from .deliveries.tracking_views import bp as tracking_bp
     from .deliveries.vendor_views import bp as vendor_deliveries_bp
@@ -111,6 +114,9 @@ def register_blueprints(app: Flask) -> None:
         tracking_bp,
         vendor_deliveries_bp,
         admin_deliveries_bp,
+        admin_drivers_bp,
+        driver_documents_bp,
+        positions_bp,
         customers_bp,
         webhooks_bp,
         stripe_webhooks_bp,
@@ -132,9 +138,11 @@ def register_blueprints(app: Flask) -> None:
     clock.marketplace_zone(app)  # an unknown MARKETPLACE_TIMEZONE stops the start, with its name
     app.jinja_env.globals["private_url"] = private_url
     from . import row_urls, shell
+    from .deliveries import position_views
 
     shell.init_app(app)
     row_urls.init_app(app)
+    position_views.init_app(app)  # position pings answered before Flask's request machinery
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -145,12 +153,21 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from .auth.cli import auth_cli, users_cli
+    from .deliveries.cli import positions_cli
     from .operations.cli import partitions_cli
     from .payouts.cli import payouts_cli
     from .seed.cli import seed_cli
     from .tiers.cli import money_cli
 
-    for group in (users_cli, auth_cli, partitions_cli, seed_cli, money_cli, payouts_cli):
+    for group in (
+        users_cli,
+        auth_cli,
+        partitions_cli,
+        seed_cli,
+        money_cli,
+        payouts_cli,
+        positions_cli,
+    ):
         app.cli.add_command(group)
 
 

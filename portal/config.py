@@ -351,6 +351,34 @@ class Config:
     DELIVERY_BOARD_MAX_DELIVERIES = _env_int("DELIVERY_BOARD_MAX_DELIVERIES", 200)
     DELIVERY_BOARD_MAX_DRIVERS = _env_int("DELIVERY_BOARD_MAX_DRIVERS", 500)
     DELIVERY_CANCEL_REASON_MAX = _env_int("DELIVERY_CANCEL_REASON_MAX", 300)
+    # --- drivers: documents, verification, positions (docs/deliveries.md, "Drivers") ----------
+    # An insurance document (a PDF, or a JPEG/PNG/WebP photo of it) is at most this large; a
+    # photo is kept at most this many pixels on its long side (re-encoded, its metadata dropped).
+    DRIVER_DOCUMENT_MAX_BYTES = _env_int("DRIVER_DOCUMENT_MAX_BYTES", 8 * 1024 * 1024)
+    DRIVER_DOCUMENT_MAX_PIXELS = _env_int("DRIVER_DOCUMENT_MAX_PIXELS", 2400)
+    DRIVER_VERIFICATION_NOTE_MAX = _env_int("DRIVER_VERIFICATION_NOTE_MAX", 1000)
+    DRIVER_QUEUE_PER_PAGE = _env_int("DRIVER_QUEUE_PER_PAGE", 50)
+    # Position pings: the phone sends at most one every POSITION_MIN_SECONDS, and only once it
+    # moved POSITION_MIN_METERS (static/js/driver_positions.js); the page's signed token works
+    # POSITION_TOKEN_HOURS. A ping captured further back than POSITION_MAX_AGE_SECONDS, or ahead
+    # of the server's clock by more than POSITION_CLOCK_SKEW_SECONDS, is refused.
+    POSITION_MIN_SECONDS = _env_int("POSITION_MIN_SECONDS", 5)
+    POSITION_MIN_METERS = _env_int("POSITION_MIN_METERS", 20)
+    POSITION_TOKEN_HOURS = _env_int("POSITION_TOKEN_HOURS", 16)
+    POSITION_MAX_AGE_SECONDS = _env_int("POSITION_MAX_AGE_SECONDS", 3600)
+    POSITION_CLOCK_SKEW_SECONDS = _env_int("POSITION_CLOCK_SKEW_SECONDS", 120)
+    # The Redis stream the endpoint appends to (prefixed by RQ_KEY_PREFIX), trimmed to about
+    # this many entries; the worker reads it in batches of POSITION_BATCH_SIZE.
+    POSITION_STREAM_MAXLEN = _env_int("POSITION_STREAM_MAXLEN", 200_000)
+    POSITION_BATCH_SIZE = _env_int("POSITION_BATCH_SIZE", 1000)
+    POSITION_BLOCK_MS = _env_int("POSITION_BLOCK_MS", 500)
+    # After a batch smaller than POSITION_BATCH_SIZE the consumer waits this long, so the next
+    # batch gathers more pings; entries a dead consumer left are claimed this often.
+    POSITION_BATCH_PAUSE_MS = _env_int("POSITION_BATCH_PAUSE_MS", 200)
+    POSITION_RECOVER_SECONDS = _env_int("POSITION_RECOVER_SECONDS", 30)
+    # The position history is kept this many days, then deleted in batches of this many rows.
+    POSITION_HISTORY_DAYS = _env_int("POSITION_HISTORY_DAYS", 30)
+    POSITION_DELETE_BATCH = _env_int("POSITION_DELETE_BATCH", 5000)
 
 
 class TestConfig(Config):

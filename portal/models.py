@@ -24,6 +24,7 @@ from .commissions.models import (  # noqa: F401
 )
 from .customers.models import Customer  # noqa: F401
 from .deliveries.models import DeliveryAssignment, Driver, DriverRequest  # noqa: F401
+from .deliveries.models_drivers import DriverDocument, DriverPosition  # noqa: F401
 from .deliveries.models_tracking import DeliveryRating  # noqa: F401
 from .deliveries.providers.models import ProviderDelivery, ProviderEvent  # noqa: F401
 from .loyalty.models import PointsBalance, PointsTransaction  # noqa: F401

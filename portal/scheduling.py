@@ -124,6 +124,21 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         hour=6,
         timeout=2 * 60 * 60,
     ),
+    # Drivers' positions (portal/deliveries/positions.py): whatever the worker's consumer thread
+    # left in the stream, and the history past POSITION_HISTORY_DAYS.
+    PeriodicJob(
+        "apply-positions",
+        "portal.deliveries.positions.apply_positions_job",
+        every="minutely",
+        queue="high",
+    ),
+    PeriodicJob(
+        "prune-positions",
+        "portal.deliveries.positions.delete_old_positions_job",
+        every="daily",
+        hour=4,
+        queue="low",
+    ),
     PeriodicJob(
         "close-previous-month",
         "portal.tiers.jobs.close_previous_month_job",

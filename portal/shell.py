@@ -84,7 +84,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                 NavLink("admin_deliveries.board", "Live deliveries", "truck"),
                 NavLink(
                     "admin.drivers",
-                    "Drivers to verify",
+                    "Drivers",
                     "truck",
                     **admin_count("drivers-to-verify"),
                 ),

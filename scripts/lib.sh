@@ -365,3 +365,61 @@ flask_cmd() { # description args...: flask --app portal ARGS, logged
     shift
     run_logged "$description" "$VENV/bin/flask" --app portal "$@"
 }
+
+# --- HTTPS for trying the driver's phone pages on the local network ---------------------------
+
+# ensure_dev_certificate: a self-signed certificate for this machine (localhost, 127.0.0.1 and
+# its addresses on the local network), kept in var/tls/ and made again when the addresses change.
+# Browsers allow geolocation only in a secure context, so a phone on the same network needs
+# https:// (it will ask to accept the certificate once). Made with openssl, or with Python's
+# `cryptography` package (installed with the portal's dependencies) when openssl is missing.
+TLS_DIR="$ROOT/var/tls"
+TLS_CERT="$TLS_DIR/dev-cert.pem"
+TLS_KEY="$TLS_DIR/dev-key.pem"
+local_addresses() {
+    { hostname -I 2>/dev/null || true; } | tr ' ' '\n' | grep -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' || true
+}
+ensure_dev_certificate() {
+    mkdir -p "$TLS_DIR"
+    chmod 700 "$TLS_DIR"
+    local names="DNS:localhost,IP:127.0.0.1" address
+    for address in $(local_addresses); do
+        names="$names,IP:$address"
+    done
+    if [ -s "$TLS_CERT" ] && [ -s "$TLS_KEY" ] && [ "$(cat "$TLS_DIR/names" 2>/dev/null)" = "$names" ]; then
+        say "https: certificate $TLS_CERT (for $names)"
+        return 0
+    fi
+    if has openssl; then
+        run_logged "https: self-signed certificate (openssl)" openssl req -x509 -newkey rsa:2048 \
+            -nodes -days 365 -subj "/CN=Marketplace Portal development" \
+            -addext "subjectAltName=$names" -keyout "$TLS_KEY" -out "$TLS_CERT"
+    else
+        run_logged "https: self-signed certificate (cryptography)" "$PY" - "$TLS_CERT" "$TLS_KEY" "$names" <<'PYEOF'
+import datetime, ipaddress, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+cert_path, key_path, names = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Marketplace Portal development")])
+alt = [x509.DNSName(n[4:]) if n.startswith("DNS:") else x509.IPAddress(ipaddress.ip_address(n[3:]))
+       for n in names]
+now = datetime.datetime.now(datetime.timezone.utc)
+cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256()))
+open(key_path, "wb").write(key.private_bytes(serialization.Encoding.PEM,
+    serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+open(cert_path, "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+PYEOF
+    fi
+    chmod 600 "$TLS_KEY"
+    printf '%s' "$names" >"$TLS_DIR/names"
+}

@@ -5,10 +5,24 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PORT="${PORT:-8000}"
+# PORTAL_HTTPS=1 serves https:// with a self-signed certificate (var/tls/), so a phone on the
+# same network can try the driver's pages: browsers share a position only over HTTPS.
+PORTAL_HTTPS="${PORTAL_HTTPS:-0}"
+SCHEME=http
+[ "$PORTAL_HTTPS" = "1" ] && SCHEME=https
 # Mailed links (sign-up, reset) point at the address this run serves.
-export PUBLIC_URL="${PUBLIC_URL:-http://127.0.0.1:$PORT}"
+export PUBLIC_URL="${PUBLIC_URL:-$SCHEME://127.0.0.1:$PORT}"
 
 setup_common
+TLS_ARGS=()
+if [ "$SCHEME" = "https" ]; then
+    ensure_dev_certificate
+    TLS_ARGS=(--certfile "$TLS_CERT" --keyfile "$TLS_KEY")
+    export SESSION_COOKIE_SECURE=1
+    # The local Stripe and DoorDash servers post their webhooks to this https address: they
+    # trust the development certificate (Python's requests and urllib read these).
+    export REQUESTS_CA_BUNDLE="$TLS_CERT" SSL_CERT_FILE="$TLS_CERT"
+fi
 ensure_database
 flask_cmd "database: migrating (flask db upgrade)" db upgrade
 flask_cmd "database: partitions (flask partitions ensure)" partitions ensure
@@ -78,9 +92,14 @@ WORKER_LOG="$LOG_DIR/worker.log"
 WORKER_PID=$!
 say "worker: started (pid $WORKER_PID, log $WORKER_LOG)"
 
-say "portal: http://127.0.0.1:$PORT (Ctrl+C to stop)"
+say "portal: $SCHEME://127.0.0.1:$PORT (Ctrl+C to stop)"
+if [ "$SCHEME" = "https" ]; then
+    for address in $(local_addresses); do
+        say "portal on the local network: https://$address:$PORT (accept the certificate once)"
+    done
+fi
 # Workers, worker model and the access log: scripts/gunicorn.conf.py (why: docs/performance.md).
-"$VENV/bin/gunicorn" -c "$ROOT/scripts/gunicorn.conf.py" -b "0.0.0.0:$PORT" \
+"$VENV/bin/gunicorn" -c "$ROOT/scripts/gunicorn.conf.py" -b "0.0.0.0:$PORT" "${TLS_ARGS[@]}" \
     'portal:create_app()' &
 GUNICORN_PID=$!
 wait "$GUNICORN_PID"

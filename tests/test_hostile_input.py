@@ -26,6 +26,8 @@ from portal import create_app
 from portal.catalog import products as product_service
 from portal.catalog.imports import create_import
 from portal.config import TestConfig
+from portal.deliveries import documents
+from portal.deliveries.services import driver_for_user
 from portal.extensions import db, limiter
 from portal.obfuscation import services as obfuscation
 from portal.orders.webhooks import signature_header
@@ -37,6 +39,7 @@ from tests import hostile_corpus as corpus
 from tests import second_factor
 from tests.auth.test_access import PUBLIC_ENDPOINTS
 from tests.catalog.helpers import product, shop
+from tests.deliveries.driver_files import pdf_bytes
 from tests.deliveries.helpers import delivery_row
 from tests.deliveries.tracking_helpers import tracked
 from tests.factories import PASSWORD, make_admin, make_customer, make_driver
@@ -49,6 +52,7 @@ ROLE_PREFIXES = {
     "/admin": "admin",
     "/vendor": "vendor",
     "/driver": "driver",
+    "/driver-documents": "driver",  # a driver's own document (and admins')
     "/account": "customer",
 }
 SKIPPED = {
@@ -74,6 +78,8 @@ SEEDED_ARGS = (
     "payout_id",
     "code",
     "delivery_id",
+    "driver_id",
+    "document_id",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
 # value is also sent under each name at once).
@@ -138,6 +144,8 @@ def role_for(rule) -> str | None:
             return role
     if rule.endpoint.startswith(("webhooks.", "stripe_webhooks.", "provider_webhooks.")):
         return "anonymous"  # signed, not signed in
+    if rule.endpoint == "positions.ping":
+        return "anonymous"  # a driver's signed token, no sign-in
     return None
 
 
@@ -217,6 +225,7 @@ def world(app, db_session):
     admin_key = second_factor.enroll(admin)  # the walk reaches what the money actions do
     customer = make_customer()
     driver = make_driver()
+    driver_profile = driver_for_user(driver)
     owner, vendor = shop(shop_name="Walker Shop")
     item = product(vendor, title="Walked product", sku="WALK-1")
     image = product_service.add_image(item, _small_png(), app.config["PRODUCT_IMAGE_MAX_PIXELS"])
@@ -260,6 +269,10 @@ def world(app, db_session):
         "payout_id": run.payouts[0].id,  # failed: its retry is a POST the walker sends
         "code": obfuscation.create_classification("walk-code", "Walked").classification_code,
         "delivery_id": delivery.id,
+        "driver_id": driver_profile.id,
+        "document_id": documents.store_document(
+            driver_profile, io.BytesIO(pdf_bytes()), filename="walk.pdf"
+        ).id,
     }
     assert set(args) == set(SEEDED_ARGS)
     # Arguments whose seeded value depends on the endpoint.
@@ -276,6 +289,7 @@ def world(app, db_session):
         "endpoint_args": endpoint_args,
         "vendor": vendor,
         "admin_key": admin_key,
+        "driver_profile": driver_profile,
     }
 
 
@@ -528,7 +542,34 @@ def walk_doordash_webhook(walk: Walk, rule, app, world) -> None:
     send_signed(walk, rule, bodies, "Authorization", lambda body: authorization)
 
 
+def walk_position_pings(walk: Walk, rule, app, world) -> None:
+    """The ping endpoint: the corpus's bodies, then pings with a valid token whose other fields
+    are not numbers or not in range, and tokens that are not tokens."""
+    from portal.deliveries import positions
+
+    token = positions.position_token(world["driver_profile"])
+    bodies = dict(corpus.JSON_BODIES)
+    ping = {"token": token, "lat": 45.5, "lng": -122.6, "captured_at": 1}
+    changes = [
+        ("lat", 1e308),
+        ("lat", "x" * 5000),
+        ("lng", [1]),
+        ("captured_at", 10**30),
+        ("captured_at", -1),
+        ("captured_at", {"a": 1}),
+        ("token", 5),
+        ("token", ["x"]),
+        ("token", "x" * 5000),
+    ]
+    changes += [("token", value) for value in corpus.TEXT[:10]]
+    changes += [("lat", value) for value in corpus.TEXT[:6]]
+    for where, value in changes:
+        bodies[f"{where}={value!r:.20}"] = json.dumps({**ping, where: value}).encode()
+    send_signed(walk, rule, bodies, "X-Walk", lambda body: "ping")
+
+
 RAW_BODY_SENDERS = {
+    "positions.ping": walk_position_pings,
     "provider_webhooks.doordash": walk_doordash_webhook,
     "webhooks.receive_order_event": walk_order_webhook,
     "stripe_webhooks.platform": walk_stripe_webhook,

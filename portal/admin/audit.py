@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "payout.recovered": "Negative net taken back by a reversal",
     "payout_hold.placed": "Payouts paused",
     "payout_hold.lifted": "Payout pause lifted",
+    "driver.verification": "Driver verification",
 }
 # Subjects with a page of their own: (endpoint, its URL argument for the subject id, or None).
 # Another feature adds its subjects here (a payout run's page, for one).
@@ -63,6 +64,7 @@ SUBJECT_PAGES: dict[str, tuple[str, str | None]] = {
     "vendor": ("admin.vendor_detail", "vendor_id"),
     "month_close": ("admin.month_close_page", None),
     "payout_run": ("admin.payout_run", "run_id"),
+    "driver": ("admin_drivers.detail", "driver_id"),
 }
 SUBJECT_NOUNS = {
     "order": "Order",
@@ -71,6 +73,7 @@ SUBJECT_NOUNS = {
     "user": "Account",
     "payout_run": "Payout run",
     "payout": "Payout",
+    "driver": "Driver",
 }
 AUDIT_PER_PAGE = 50
 

@@ -79,6 +79,12 @@ def _cached(name: str, compute: Callable[[], int]) -> int:
     return value
 
 
+def forget(name: str) -> None:
+    """Drop a kept count (a verdict changed who waits): the next poll counts afresh."""
+    with contextlib.suppress(redis.RedisError):
+        get_redis().delete(f"{current_app.config['RQ_KEY_PREFIX']}:admin-count:{name}")
+
+
 #: name in the URL -> (how to count, what the number counts, singular and plural)
 COUNTS: dict[str, tuple[Callable[[], int], str, str]] = {
     "orders-waiting": (orders_waiting, "order waiting", "orders waiting"),

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from .. import clock, htmx
 from ..auth.second_factor import money_action
+from ..deliveries import verification as driver_verification
 from ..deliveries.providers.services import margin_summary
 from ..extensions import db
 from ..mail import stored_mail, stored_message
@@ -45,7 +46,7 @@ from .forms import (
     PayoutPauseForm,
     PromotionForm,
 )
-from .overview import drivers_to_verify, marketplace_numbers, needs_attention, partition_rows
+from .overview import marketplace_numbers, needs_attention, partition_rows
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 restrict_blueprint(bp, "admin")
@@ -86,9 +87,16 @@ def count(name):
 
 @bp.route("/drivers/")
 def drivers():
+    """The drivers' verification queue (portal/deliveries/verification.py): waiting, verified or
+    all, by background check, searched by name or email; each row opens the driver's page."""
+    filters = driver_verification.QueueFilters.parse(request.args)
     page = request.args.get("page", 1, type=int) or 1
     return htmx.render(
-        "admin/drivers.html", "admin/_driver_rows.html", result=drivers_to_verify(page)
+        "admin/drivers.html",
+        "admin/_driver_rows.html",
+        result=driver_verification.driver_queue(filters, page),
+        filters=filters,
+        check_labels=driver_verification.CHECK_LABELS,
     )
 
 

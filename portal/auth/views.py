@@ -116,7 +116,10 @@ SIGNUP_FORMS = {
 WELCOME = {
     "customer": "Welcome! Your account is ready.",
     "vendor": "Your shop is open. Add products to start selling.",
-    "driver": "Thanks for applying. An admin will verify your insurance and background check.",
+    "driver": (
+        "Thanks for applying. Upload your insurance document next: an admin verifies it and "
+        "your background check."
+    ),
 }
 # Sign-ups and reset requests send mail: both count towards one limit per address and per email.
 mail_limit_per_address = limiter.shared_limit(

@@ -382,9 +382,9 @@ def decline_offer(driver: Driver, offer_id, *, now: datetime | None = None) -> D
     return offer
 
 
-def hand_back_offers(driver: Driver, *, now: datetime | None = None) -> int:
+def hand_back_offers(driver: Driver, *, now: datetime | None = None) -> list[uuid.UUID]:
     """A driver who goes offline (or is taken offline) gives back the offer they hold: it is
-    ``withdrawn`` and its delivery dispatched again after the commit. Returns how many."""
+    ``withdrawn`` and its delivery dispatched again after the commit. Returns the deliveries."""
     from ..queues import enqueue_after_commit
     from .dispatch import DISPATCH_JOB
 
@@ -398,7 +398,7 @@ def hand_back_offers(driver: Driver, *, now: datetime | None = None) -> int:
     ).all()
     for assignment_id in handed_back:
         enqueue_after_commit(DISPATCH_JOB, str(assignment_id))
-    return len(handed_back)
+    return list(handed_back)
 
 
 # --- the steps -------------------------------------------------------------------------------

@@ -98,8 +98,14 @@ class Driver(db.Model):
         server_default=sa.func.current_timestamp(),
         onupdate=sa.func.current_timestamp(),
     )
+    # Added by migration 0026: the admin's last verdict (the note the driver reads), and when the
+    # phone captured current_location (a late, older ping never replaces a newer one).
+    verification_note: Mapped[str | None] = mapped_column(sa.Text)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    location_captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     assignments: Mapped[list[DeliveryAssignment]] = relationship(back_populates="driver")
 
     def __repr__(self) -> str:

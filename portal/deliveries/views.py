@@ -47,6 +47,7 @@ def availability():
 
 
 # The driver's deliveries (offer, the active delivery, proof, earnings) live in their own module
-# on this blueprint.
+# on this blueprint; so do their documents and position history (driver_account_views.py).
+from . import driver_account_views  # noqa: E402, F401
 from .driving import hand_back_offers  # noqa: E402
 from .driving_views import dashboard_context  # noqa: E402

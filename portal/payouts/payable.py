@@ -152,11 +152,15 @@ def payable_total(vendor_id: uuid.UUID) -> tuple[Decimal, int]:
             CommissionRecord.shop_id == vendor_id,
         ),
     )
-    unpayable = sa.select(_vendor_net()).where(
-        CommissionRecord.id.in_(held_ids),
-        CommissionRecord.shop_id == vendor_id,
-        CommissionRecord.status == "settled",
-    ).subquery()
+    unpayable = (
+        sa.select(_vendor_net())
+        .where(
+            CommissionRecord.id.in_(held_ids),
+            CommissionRecord.shop_id == vendor_id,
+            CommissionRecord.status == "settled",
+        )
+        .subquery()
+    )
     held_net, held_count = db.session.execute(
         sa.select(sa.func.coalesce(sa.func.sum(unpayable.c.vendor_net), 0), sa.func.count())
     ).one()

@@ -31,6 +31,8 @@ from ..vendors import staff
 from ..vendors.profile import ProfileChanges, save_profile
 from ..vendors.services import vendor_for_user
 from .dispatch import seed_dispatch
+from .drivers import seed_drivers
+from .tracking import seed_tracking
 
 DEMO_PASSWORD = "portal-demo-2026"
 DEMO_DOMAIN = "demo.example.com"
@@ -318,6 +320,9 @@ def load_demo(today: date | None = None, seed: int = DEMO_SEED) -> bool:
     _hold_an_order(admin, now)
     _invite_staff(shops)
     seed_dispatch(rng, city=(CITY["latitude"], CITY["longitude"]), domain=DEMO_DOMAIN)
+    # Their own generators, so adding them left the orders above as they were.
+    seed_drivers(random.Random(seed + 1), admin=admin, email_for=demo_email, password=DEMO_PASSWORD)
+    seed_tracking(random.Random(seed + 2))
     accounts.mark_emails_verified(f"%@{DEMO_DOMAIN}", now)  # the demo's addresses are its own
     db.session.flush()
     return True

@@ -104,7 +104,9 @@ def test_driver_signup_waits_for_verification(client, mailbox):
     assert driver.background_check_status == "pending"
     assert driver.insurance_verified is False
     assert driver.status == "offline"
-    assert "Verification pending" in client.get("/driver/").get_data(as_text=True)
+    page = client.get("/driver/").get_data(as_text=True)
+    # The insurance document is the step after sign-up (docs/deliveries.md).
+    assert "Before you can drive" in page and "Upload your insurance document" in page
 
 
 def test_customer_signup_creates_profile(client, mailbox):

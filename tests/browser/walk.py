@@ -26,6 +26,7 @@ from portal.catalog.services import create_product
 from portal.clock import utcnow
 from portal.commissions.models import CommissionRecord
 from portal.customers.services import customer_for_user
+from portal.deliveries.services import driver_for_user
 from portal.obfuscation import services as obfuscation
 from portal.orders import services as orders
 from portal.payouts.models import ConnectedAccount, Payout, PayoutHold
@@ -63,6 +64,7 @@ NOT_PAGES = {
     "driver.work": "the driver's work panel, polled by their dashboard",
     "admin_deliveries.positions": "the live board map's markers (JSON)",
     "private_files.file": "members-only uploaded files",
+    "driver_documents.file": "a driver's private document (a PDF or a photo)",
     "auth.dev_mail": "development mail reader (a message by id, not a page of the portal)",
 }
 
@@ -171,6 +173,7 @@ def seed(committed) -> World:
             "code": "walk-wellness",
             "delivery_id": str(delivery.id),
             "delivered_token": delivered.tracking_token,
+            "driver_id": str(driver_for_user(driver).id),
         },
         endpoint_ids={
             "auth.reset_password": {"token": tokens.reset_token(customer)},

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -25,8 +26,10 @@ from wtforms import FormField
 from portal import create_app
 from portal.catalog import products as product_service
 from portal.catalog.imports import create_import
+from portal.clock import utcnow
 from portal.config import TestConfig
 from portal.deliveries import documents
+from portal.deliveries.models import DeliveryOffer
 from portal.deliveries.services import driver_for_user
 from portal.extensions import db, limiter
 from portal.obfuscation import services as obfuscation
@@ -80,6 +83,7 @@ SEEDED_ARGS = (
     "delivery_id",
     "driver_id",
     "document_id",
+    "offer_id",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
 # value is also sent under each name at once).
@@ -246,6 +250,13 @@ def world(app, db_session):
     run = payout_run_with_a_failure_and_a_hold(db.session, vendor, shop(shop_name="Held Shop")[1])
     delivery = tracked("enroute_to_pickup", order=order)  # reassign and cancel are reached
     delivered = tracked("delivered")  # its tracking page has the rating form
+    offer = DeliveryOffer(  # the walking driver's offer: accept and decline are reached
+        assignment_id=tracked("created").id,
+        driver_id=driver_profile.id,
+        offered_at=utcnow(),
+        expires_at=utcnow() + timedelta(minutes=5),
+    )
+    db.session.add(offer)
     db.session.flush()
     users = {"admin": admin, "customer": customer, "driver": driver, "vendor": owner}
     args = {
@@ -273,6 +284,7 @@ def world(app, db_session):
         "document_id": documents.store_document(
             driver_profile, io.BytesIO(pdf_bytes()), filename="walk.pdf"
         ).id,
+        "offer_id": offer.id,
     }
     assert set(args) == set(SEEDED_ARGS)
     # Arguments whose seeded value depends on the endpoint.

@@ -130,7 +130,11 @@ def test_ready_offer_accept_steps_signature_and_the_customer_follows(
     # At the door: the customer signs on the phone.
     driver.wait_for_selector("canvas[data-signature-pad]")
     assert axe_violations(driver) == []
-    box = driver.locator("canvas[data-signature-pad]").bounding_box()
+    pad = driver.locator("canvas[data-signature-pad]")
+    # The mouse draws in the viewport's coordinates: the pad in the middle of the screen, clear
+    # of the bottom tab bar (the position panel above it pushed it under the bar).
+    pad.evaluate("element => element.scrollIntoView({block: 'center'})")
+    box = pad.bounding_box()
     driver.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
     driver.mouse.down()
     for n in range(1, 12):

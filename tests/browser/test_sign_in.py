@@ -8,7 +8,7 @@ pytestmark = pytest.mark.browser
 EXPECTED = {
     "admin": ("/admin/", "Marketplace overview", LAPTOP),
     "vendor": ("/vendor/", "Bronze", LAPTOP),
-    "driver": ("/driver/", "Verification pending", PHONE),
+    "driver": ("/driver/", "Before you can drive", PHONE),
     "customer": ("/account/", "Hello, Casey", PHONE),
 }
 

@@ -94,6 +94,8 @@ def register_blueprints(app: Flask) -> None:
     from .obfuscation.views import bp as obfuscation_bp
     from .orders.vendor_views import bp as vendor_orders_bp
     from .orders.webhooks import bp as webhooks_bp
+    from .payouts.driver_views import admin_bp as admin_driver_pay_bp
+    from .payouts.driver_views import bp as driver_payouts_bp
     from .payouts.vendor_views import bp as payouts_bp
     from .payouts.webhooks import bp as stripe_webhooks_bp
     from .vendors.shop_views import invitations_bp, shop_bp, staff_bp
@@ -123,6 +125,8 @@ def register_blueprints(app: Flask) -> None:
         provider_webhooks_bp,
         obfuscation_bp,
         payouts_bp,
+        driver_payouts_bp,
+        admin_driver_pay_bp,
         shop_bp,
         staff_bp,
         invitations_bp,

@@ -271,6 +271,12 @@ class Config:
     PAYOUT_KEY_MEMORY_HOURS = float(_env("PAYOUT_KEY_MEMORY_HOURS", "23"))
     # Payouts whose records are marked paid per commit, at the end of a run.
     PAYOUT_MARK_BATCH = _env_int("PAYOUT_MARK_BATCH", 500)
+    # Drivers' earnings (pay plus tip) settle like commissions: this many days after the
+    # delivery (the return window's length by default), by the daily settle job; then the payout
+    # run pays them. A return after that does not take a driver's pay back: the work was done.
+    DRIVER_EARNINGS_SETTLE_DAYS = _env_int(
+        "DRIVER_EARNINGS_SETTLE_DAYS", _env_int("RETURN_WINDOW_DAYS", 7)
+    )
 
     # --- deliveries: the external provider, DoorDash Drive (docs/deliveries.md) ---------------
     # Where a delivery goes when the shop chooses it or no driver is in range.

@@ -40,7 +40,13 @@ from .orders.models import (  # noqa: F401
     VendorOrderCounter,
     VendorOrderNumber,
 )
+from .orders.tips import OrderDriverTip  # noqa: F401
 from .payouts.connect_models import StripeEvent, StripeOnboarding, VendorBankPayout  # noqa: F401
+from .payouts.driver_models import (  # noqa: F401
+    DriverEarning,
+    DriverPayoutHold,
+    PayoutRunDriverHold,
+)
 from .payouts.models import (  # noqa: F401
     AdminPayoutHold,
     ConnectedAccount,

@@ -112,7 +112,15 @@ NAV: dict[str, tuple[NavSection, ...]] = {
             ),
         ),
     ),
-    "driver": (NavSection("Work", (NavLink("driver.dashboard", "Deliveries", "truck"),)),),
+    "driver": (
+        NavSection(
+            "Work",
+            (
+                NavLink("driver.dashboard", "Deliveries", "truck"),
+                NavLink("driver_payouts.index", "Pay", "coins"),
+            ),
+        ),
+    ),
     "customer": (NavSection("Shopping", (NavLink("customer.dashboard", "My account", "home"),)),),
 }
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from ..auth.second_factor import money_action
 from ..extensions import db
 from ..payouts import admin_holds, runs, summary
+from ..payouts.driver_models import DRIVER_HOLD_WORDS
 from ..payouts.jobs import enqueue_payout_run
 from ..payouts.models import Payout, PayoutRun
 from ..payouts.notices import HOLD_WORDS
@@ -56,7 +57,10 @@ def _run_context(run: PayoutRun) -> dict:
         "summary": summary.run_summary(run),
         "payouts": summary.run_payout_rows(run.id),
         "holds": summary.run_hold_rows(run.id),
+        "driver_payouts": summary.run_payout_rows(run.id, drivers=True),
+        "driver_holds": summary.run_hold_rows(run.id, drivers=True),
         "hold_words": HOLD_WORDS,
+        "driver_hold_words": DRIVER_HOLD_WORDS,
         "limit": summary.DETAIL_LIMIT,
     }
 
@@ -89,13 +93,11 @@ def retry_payout(payout_id):
         flash(str(error), "error")
     else:
         db.session.refresh(payout)
+        payee = payout.vendor.name if payout.vendor else payout.driver.full_name
         if payout.status == "paid":
-            flash(f"The payout to {payout.vendor.name} is sent.", "success")
+            flash(f"The payout to {payee} is sent.", "success")
         else:
-            flash(
-                f"The payout to {payout.vendor.name} is {payout.status}: {payout.failure_reason}",
-                "error",
-            )
+            flash(f"The payout to {payee} is {payout.status}: {payout.failure_reason}", "error")
     target = (
         url_for("admin.payout_run", run_id=payout.batch_id)
         if payout.batch_id

@@ -18,6 +18,7 @@ from geoalchemy2 import Geometry
 from ..clock import utcnow
 from ..extensions import db
 from ..geo import point
+from ..orders.tips import tip_of
 from . import pricing, states
 from .models import DeliveryAssignment
 
@@ -100,6 +101,7 @@ def create_assignment(
         eta_minutes=trip.eta_minutes if trip else None,
         driver_pay=trip.driver_pay if trip else pricing.minimum_driver_pay(),
         customer_delivery_fee=order.delivery_fee,
+        driver_tip=tip_of(order),  # the customer's tip in the order event, in full
         route_polyline=pricing.route_polyline(pickup, dropoff) if trip else None,
         tracking_token=secrets.token_urlsafe(32),
         delivery_pin=new_pin(),

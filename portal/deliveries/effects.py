@@ -4,7 +4,8 @@ driver, a provider's webhook, an admin).
 
 - ``picked_up``: the assignment's ``pickup_completed_at``.
 - ``delivered``: the assignment is closed (``delivery_completed_at``); its driver's
-  ``total_deliveries`` and ``total_earnings`` (pay plus tip) grow and the driver is free again;
+  ``total_deliveries`` and ``total_earnings`` (pay plus tip) grow, its ``driver_earnings`` row is
+  written (paid out once settled: ``payouts/driver_earnings.py``) and the driver is free again;
   the order moves to ``delivered`` through the orders service (``orders.services
   .mark_delivered``), so its money and points follow the completion rule: the return window
   starts at delivery.
@@ -20,6 +21,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..payouts.driver_earnings import record_earning
 from . import states
 from .models import DeliveryAssignment, Driver
 
@@ -63,6 +65,8 @@ def _delivered(assignment: DeliveryAssignment, at: datetime) -> None:
         driver.total_deliveries = (driver.total_deliveries or 0) + 1
         driver.total_earnings = (driver.total_earnings or Decimal("0")) + earned
         free_driver(driver)
+        # Paid out once settled (docs/payouts.md "Drivers are paid"); unique per delivery.
+        record_earning(assignment, assignment.delivery_completed_at)
     order = db.session.get(Order, assignment.order_id)
     if order is None:
         return

@@ -25,7 +25,7 @@ from ..catalog.models import Product
 from ..customers.services import create_customer_profile, customer_for_user
 from ..extensions import db
 from ..vendors.models import Vendor
-from . import services
+from . import services, tips
 from .models import Order, OrderEvent
 from .services import InvalidOrder, LineItem, OrderStateConflict, RefundItem
 
@@ -55,6 +55,8 @@ class IncomingOrder:
     total: Decimal
     referral_session: str | None = None
     dropoff_address: dict[str, Any] | None = None
+    # The customer's tip for the driver (``driver_tip``, optional): not part of ``total``.
+    driver_tip: Decimal = Decimal("0")
     # The storefront's own order number as its customers know it (``#R-2044``), if it sends one.
     order_number: str | None = None
 
@@ -135,7 +137,7 @@ def _place(event: IncomingEvent) -> Order:
     if db.session.get(Vendor, incoming.vendor_id) is None:
         raise InvalidOrder("unknown vendor")
     customer = customer_for_order(incoming.customer_email, incoming.customer_name)
-    return services.place_order(
+    order = services.place_order(
         vendor_id=incoming.vendor_id,
         items=[_line_item(incoming.vendor_id, item) for item in incoming.items],
         customer_id=customer.id,
@@ -152,6 +154,11 @@ def _place(event: IncomingEvent) -> Order:
         expected_subtotal=incoming.subtotal,
         expected_total=incoming.total,
     )
+    try:
+        tips.record_tip(order, incoming.driver_tip)
+    except tips.InvalidTip as refused:
+        raise InvalidOrder(str(refused)) from refused
+    return order
 
 
 def _existing_order(event: IncomingEvent) -> Order:

@@ -28,6 +28,7 @@ from . import intake
 from .intake import IncomingEvent, IncomingOrder, IncomingRefund
 from .models import OrderItem
 from .services import InvalidOrder, LineItem, OrderStateConflict, RefundItem
+from .tips import MAX_DRIVER_TIP
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -177,10 +178,21 @@ def _placed_order(data: dict, source: str) -> IncomingOrder:
         delivery_fee=_money(data, "delivery_fee", "data.order.delivery_fee"),
         points_discount=_money(data, "points_discount", "data.order.points_discount"),
         total=_money(data, "total", "data.order.total"),
+        driver_tip=_driver_tip(data),
         referral_session=_optional_text(data, "referral_session", "data.order.referral_session"),
         dropoff_address=dropoff,
         order_number=_order_number(data),
     )
+
+
+def _driver_tip(data: dict) -> Decimal:
+    """The customer's tip for the driver, optional (none: 0.00); outside ``total``."""
+    if data.get("driver_tip") is None:
+        return Decimal("0")
+    tip = _money(data, "driver_tip", "data.order.driver_tip")
+    if tip > MAX_DRIVER_TIP:
+        raise MalformedEvent(f"data.order.driver_tip is above the largest tip, {MAX_DRIVER_TIP}")
+    return tip
 
 
 def _order_number(data: dict) -> str | None:

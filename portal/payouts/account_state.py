@@ -8,7 +8,6 @@ verifying, restricted (Stripe's ``disabled_reason``), disconnected. Read from th
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from .connect_models import StripeOnboarding
+from .holders import Holder
 from .models import ConnectedAccount
 
 NOT_SET_UP = "not_set_up"
@@ -222,16 +222,18 @@ def describe(
     )
 
 
-def account_rows(vendor_id: uuid.UUID) -> tuple[ConnectedAccount | None, StripeOnboarding | None]:
+def account_rows(owner: Any) -> tuple[ConnectedAccount | None, StripeOnboarding | None]:
+    """The holder's (a vendor's id, a Vendor, a Driver or a ``Holder``) account and claim rows."""
+    holder = Holder.of(owner)
     row = db.session.execute(
         sa.select(ConnectedAccount, StripeOnboarding)
         .select_from(sa.select(sa.literal(1).label("one")).subquery())
-        .outerjoin(ConnectedAccount, ConnectedAccount.vendor_id == vendor_id)
-        .outerjoin(StripeOnboarding, StripeOnboarding.vendor_id == vendor_id)
+        .outerjoin(ConnectedAccount, holder.where(ConnectedAccount))
+        .outerjoin(StripeOnboarding, holder.where(StripeOnboarding))
     ).one()
     return row[0], row[1]
 
 
-def account_state(vendor_id: uuid.UUID) -> AccountState:
-    """The vendor's account state, read in one statement."""
-    return describe(*account_rows(vendor_id))
+def account_state(owner: Any) -> AccountState:
+    """The holder's account state, read in one statement (a vendor's id, or any holder)."""
+    return describe(*account_rows(owner))

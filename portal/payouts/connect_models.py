@@ -26,12 +26,19 @@ WEBHOOK_ENDPOINTS = ("platform", "connect")
 
 class StripeOnboarding(db.Model):
     __tablename__ = "stripe_onboarding"
-
-    vendor_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True
+    # A vendor's claim or a driver's (migration 0029), one per holder.
+    __table_args__ = (
+        sa.CheckConstraint("num_nonnulls(vendor_id, driver_id) = 1", name="one_holder"),
     )
-    # The Idempotency-Key of the account's creation: every attempt of this vendor sends it.
-    idempotency_key: Mapped[str] = mapped_column(sa.String(255), unique=True)
+
+    vendor_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("vendors.id", ondelete="CASCADE"), unique=True
+    )
+    driver_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("drivers.id", ondelete="CASCADE"), unique=True
+    )
+    # The Idempotency-Key of the account's creation: every attempt of this holder sends it.
+    idempotency_key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     stripe_account_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     claimed_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=sa.func.current_timestamp()

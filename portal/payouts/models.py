@@ -18,17 +18,26 @@ from ..extensions import db
 if TYPE_CHECKING:
     from ..auth.models import User
     from ..commissions.models import CommissionRecord
+    from ..deliveries.models import Driver
     from ..vendors.models import Vendor
+
+# A connected account, a Stripe claim and a payout belong to a vendor or a driver (migration 0029).
+ONE_HOLDER = "num_nonnulls(vendor_id, driver_id) = 1"
 
 
 class ConnectedAccount(db.Model):
     __tablename__ = "connected_accounts"
-    __table_args__ = (sa.UniqueConstraint("vendor_id", name="unique_vendor_account"),)
+    __table_args__ = (
+        sa.UniqueConstraint("vendor_id", name="unique_vendor_account"),
+        sa.UniqueConstraint("driver_id", name="unique_driver_account"),
+        sa.CheckConstraint(ONE_HOLDER, name="one_holder"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(
         sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
     )
-    vendor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"))
+    vendor_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("vendors.id"))
+    driver_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("drivers.id"))
     stripe_account_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
     account_type: Mapped[str] = mapped_column(sa.String(20))
     capabilities: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
@@ -44,7 +53,7 @@ class ConnectedAccount(db.Model):
         onupdate=sa.func.current_timestamp(),
     )
 
-    vendor: Mapped[Vendor] = relationship(back_populates="connected_account")
+    vendor: Mapped[Vendor | None] = relationship(back_populates="connected_account")
 
 
 PAYOUT_STATUSES = ("pending", "waiting", "paid", "failed")
@@ -103,12 +112,16 @@ class Payout(db.Model):
             name="amount_by_kind",
         ),
         _in("status", PAYOUT_STATUSES, "status"),
+        sa.CheckConstraint(ONE_HOLDER, name="one_holder"),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         sa.CheckConstraint(
             "amount_reversed >= 0 AND amount_reversed <= greatest(amount, 0)",
             name="amount_reversed_range",
         ),
         sa.Index("idx_payouts_vendor", "vendor_id"),
+        sa.Index(
+            "idx_payouts_driver", "driver_id", postgresql_where=sa.text("driver_id IS NOT NULL")
+        ),
         sa.Index(
             "idx_payouts_recovered_from",
             "recovered_from_id",
@@ -127,10 +140,14 @@ class Payout(db.Model):
     )
     # Shared by one payout run; a payout made outside a run (none yet) would have none.
     batch_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("payout_runs.id"))
-    vendor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"))
-    vendor_type: Mapped[str] = mapped_column(sa.String(20))
+    # A vendor's payout (with its vendor_type), or a driver's (migration 0029).
+    vendor_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("vendors.id"))
+    driver_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("drivers.id"))
+    vendor_type: Mapped[str | None] = mapped_column(sa.String(20))
     amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
     commission_ids: Mapped[list[uuid.UUID] | None] = mapped_column(postgresql.ARRAY(sa.Uuid))
+    # A driver's payout lists (and so claims) its driver_earnings rows, as commission_ids do.
+    earning_ids: Mapped[list[uuid.UUID] | None] = mapped_column(postgresql.ARRAY(sa.Uuid))
     stripe_transfer_id: Mapped[str | None] = mapped_column(sa.String(255))
     status: Mapped[str] = mapped_column(sa.String(20), server_default="pending")
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -157,7 +174,8 @@ class Payout(db.Model):
         onupdate=sa.func.current_timestamp(),
     )
 
-    vendor: Mapped[Vendor] = relationship()
+    vendor: Mapped[Vendor | None] = relationship()
+    driver: Mapped[Driver | None] = relationship()
     run: Mapped[PayoutRun | None] = relationship(back_populates="payouts")
     commission_records: Mapped[list[CommissionRecord]] = relationship(back_populates="payout")
 

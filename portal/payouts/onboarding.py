@@ -1,4 +1,5 @@
-"""Setting a vendor up for payouts: one Express-style connected account per vendor, ever.
+"""Setting a vendor or a driver up for payouts: one Express-style connected account per holder,
+ever (``holders.Holder``: the same rules for both).
 
 A double click or a second tab must not create a second account, and ``connected_accounts`` can
 only be written once Stripe has answered (its ``stripe_account_id`` is ``UNIQUE NOT NULL``). So the
@@ -15,6 +16,7 @@ Each click on "Set up payouts" or "Continue setup" makes a fresh single-use Acco
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -24,41 +26,56 @@ from sqlalchemy.dialects.postgresql import insert
 from .. import clock
 from ..extensions import db
 from ..mail import public_url
-from ..vendors.models import Vendor
 from .connect_models import StripeOnboarding
 from .gateway import Account, gateway
+from .holders import Holder
 from .models import ConnectedAccount
 
 ACCOUNT_TYPE = "express"
+# Where Stripe sends the holder back: (refresh_url endpoint, return_url endpoint).
+LINK_ENDPOINTS = {
+    "vendor_id": ("payouts.onboarding_refresh", "payouts.onboarding_return"),
+    "driver_id": ("driver_payouts.onboarding_refresh", "driver_payouts.onboarding_return"),
+}
 
 
 class AccountDisconnected(Exception):
-    """The vendor's account was disconnected from the platform: no link can fix that."""
+    """The holder's account was disconnected from the platform: no link can fix that."""
 
 
-def idempotency_key_for(vendor_id: uuid.UUID) -> str:
-    return f"portal-connect-account-{vendor_id}"
+def idempotency_key_for(owner: Any) -> str:
+    holder = Holder.of(owner)
+    if holder.is_driver:
+        return f"portal-connect-account-driver-{holder.id}"
+    return f"portal-connect-account-{holder.id}"
 
 
-def _claim(vendor: Vendor, user_id: uuid.UUID | None) -> None:
-    """The vendor's claim row, made once and committed before any Stripe call."""
+def _claim(holder: Holder, user_id: uuid.UUID | None) -> None:
+    """The holder's claim row, made once and committed before any Stripe call."""
     db.session.execute(
         insert(StripeOnboarding)
         .values(
-            vendor_id=vendor.id,
-            idempotency_key=idempotency_key_for(vendor.id),
+            **holder.values(),
+            idempotency_key=idempotency_key_for(holder),
             claimed_by_id=user_id,
             claimed_at=clock.utcnow(),
         )
-        .on_conflict_do_nothing(index_elements=["vendor_id"])
+        .on_conflict_do_nothing(index_elements=[holder.column])
     )
     db.session.commit()
 
 
-def record_account(vendor_id: uuid.UUID, account: Account) -> None:
-    """Write (or bring up to date) the vendor's ``connected_accounts`` row from Stripe's answer,
-    and the claim's ``details_submitted``. A disconnected account is left as it was marked."""
-    onboarding = db.session.get(StripeOnboarding, vendor_id)
+def claim_of(owner: Any) -> StripeOnboarding | None:
+    holder = Holder.of(owner)
+    return db.session.scalar(sa.select(StripeOnboarding).where(holder.where(StripeOnboarding)))
+
+
+def record_account(owner: Any, account: Account) -> None:
+    """Write (or bring up to date) the holder's ``connected_accounts`` row from Stripe's answer,
+    and the claim's ``details_submitted``. A disconnected account is left as it was marked.
+    ``owner``: a Vendor, a Driver, a ``Holder``, or a vendor's id."""
+    holder = Holder.of(owner)
+    onboarding = claim_of(holder)
     if onboarding is not None and onboarding.disconnected_at is not None:
         return
     values = {
@@ -70,13 +87,13 @@ def record_account(vendor_id: uuid.UUID, account: Account) -> None:
     db.session.execute(
         insert(ConnectedAccount)
         .values(
-            vendor_id=vendor_id,
+            **holder.values(),
             stripe_account_id=account.id,
             account_type=ACCOUNT_TYPE,
             **values,
         )
         .on_conflict_do_update(
-            index_elements=["vendor_id"],
+            index_elements=[holder.column],
             set_={**values, "updated_at": sa.func.current_timestamp()},
         )
     )
@@ -85,73 +102,78 @@ def record_account(vendor_id: uuid.UUID, account: Account) -> None:
         onboarding.details_submitted = account.details_submitted
 
 
-def ensure_account(vendor: Vendor, *, user_id: uuid.UUID | None = None) -> str:
-    """The vendor's connected account id, created at Stripe on the first call only."""
-    existing = _account_id(vendor.id)
+def ensure_account(owner: Any, *, user_id: uuid.UUID | None = None) -> str:
+    """The holder's (a vendor's or a driver's) connected account id, created at Stripe on the
+    first call only."""
+    holder = Holder.of(owner)
+    existing = _account_id(holder)
     if existing:
         return existing
-    _claim(vendor, user_id)
+    _claim(holder, user_id)
     # Concurrent attempts queue here; the first one's account is what the others find.
     onboarding = db.session.execute(
         sa.select(StripeOnboarding)
-        .where(StripeOnboarding.vendor_id == vendor.id)
+        .where(holder.where(StripeOnboarding))
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
     if onboarding.disconnected_at is not None:
         db.session.rollback()
         raise AccountDisconnected
-    existing = _account_id(vendor.id)
+    existing = _account_id(holder)
     if existing:
         db.session.commit()
         return existing
+    email, name = _contact(holder)
     try:
         account = gateway().create_express_account(
             idempotency_key=onboarding.idempotency_key,
-            email=_owner_email(vendor),
-            business_name=vendor.name,
-            metadata={"vendor_id": str(vendor.id)},
+            email=email,
+            business_name=name,
+            metadata=holder.metadata,
         )
     except Exception:
         db.session.rollback()
         raise
-    record_account(vendor.id, account)
+    record_account(holder, account)
     db.session.commit()
     return account.id
 
 
-def onboarding_link(vendor: Vendor, *, user_id: uuid.UUID | None = None) -> str:
+def onboarding_link(owner: Any, *, user_id: uuid.UUID | None = None) -> str:
     """A fresh single-use Account Link into Stripe's hosted onboarding (the account is created
-    first if the vendor has none)."""
-    account_id = ensure_account(vendor, user_id=user_id)
-    _refuse_disconnected(vendor.id)
+    first if the holder has none)."""
+    holder = Holder.of(owner)
+    account_id = ensure_account(holder, user_id=user_id)
+    _refuse_disconnected(holder)
+    refresh, back = LINK_ENDPOINTS[holder.column]
     link = gateway().create_account_link(
-        account_id,
-        refresh_url=public_url("payouts.onboarding_refresh"),
-        return_url=public_url("payouts.onboarding_return"),
+        account_id, refresh_url=public_url(refresh), return_url=public_url(back)
     )
     return link.url
 
 
-def refresh_account(vendor: Vendor) -> Account | None:
-    """Re-read the vendor's account from Stripe and keep what it says (the return from the
+def refresh_account(owner: Any) -> Account | None:
+    """Re-read the holder's account from Stripe and keep what it says (the return from the
     hosted onboarding; a webhook may not have arrived yet)."""
-    account_id = _account_id(vendor.id)
+    holder = Holder.of(owner)
+    account_id = _account_id(holder)
     if account_id is None:
         return None
-    _refuse_disconnected(vendor.id)
+    _refuse_disconnected(holder)
     account = gateway().retrieve_account(account_id)
-    record_account(vendor.id, account)
+    record_account(holder, account)
     db.session.commit()
     return account
 
 
-def dashboard_link(vendor: Vendor) -> str:
-    """A one-time link into the vendor's Stripe Express dashboard."""
-    account_id = _account_id(vendor.id)
+def dashboard_link(owner: Any) -> str:
+    """A one-time link into the holder's Stripe Express dashboard."""
+    holder = Holder.of(owner)
+    account_id = _account_id(holder)
     if account_id is None:
         raise LookupError("no connected account")
-    _refuse_disconnected(vendor.id)
+    _refuse_disconnected(holder)
     return gateway().create_login_link(account_id)
 
 
@@ -169,27 +191,32 @@ def hosted_origins() -> tuple[str, ...]:
     return (STRIPE_HOSTED_ORIGIN, origin)
 
 
-def _account_id(vendor_id: uuid.UUID) -> str | None:
+def _account_id(holder: Holder) -> str | None:
     return db.session.scalar(
-        sa.select(ConnectedAccount.stripe_account_id).where(ConnectedAccount.vendor_id == vendor_id)
+        sa.select(ConnectedAccount.stripe_account_id).where(holder.where(ConnectedAccount))
     )
 
 
-def _refuse_disconnected(vendor_id: uuid.UUID) -> None:
+def _refuse_disconnected(holder: Holder) -> None:
     disconnected = db.session.scalar(
-        sa.select(StripeOnboarding.disconnected_at).where(StripeOnboarding.vendor_id == vendor_id)
+        sa.select(StripeOnboarding.disconnected_at).where(holder.where(StripeOnboarding))
     )
     if disconnected is not None:
         raise AccountDisconnected
 
 
-def _owner_email(vendor: Vendor) -> str | None:
+def _contact(holder: Holder) -> tuple[str | None, str | None]:
+    """The email Stripe prefills, and the business name (a shop's; a driver is an individual)."""
     from ..auth.models import User
-    from ..vendors.models import VendorMember
+    from ..deliveries.models import Driver
+    from ..vendors.models import Vendor, VendorMember
 
-    return db.session.scalar(
+    if holder.is_driver:
+        return db.session.scalar(sa.select(Driver.email).where(Driver.id == holder.id)), None
+    email = db.session.scalar(
         sa.select(User.email)
         .join(VendorMember, VendorMember.user_id == User.id)
-        .where(VendorMember.vendor_id == vendor.id, VendorMember.role == "owner")
+        .where(VendorMember.vendor_id == holder.id, VendorMember.role == "owner")
         .limit(1)
     )
+    return email, db.session.scalar(sa.select(Vendor.name).where(Vendor.id == holder.id))

@@ -38,7 +38,8 @@ from ..clock import utcnow
 from ..commissions.models import CommissionRecord
 from ..extensions import db
 from ..failpoints import failpoint
-from . import notices, recovery
+from . import driver_runs, notices, recovery
+from .driver_models import PayoutRunDriverHold
 from .gateway import BalanceInsufficient, StripeGatewayError, Transfer, gateway
 from .models import ConnectedAccount, Payout, PayoutRun, PayoutRunHold
 from .payable import payable_records
@@ -145,6 +146,7 @@ def _grouped(run: PayoutRun) -> bool:
             sa.select(
                 sa.exists().where(Payout.batch_id == run.id)
                 | sa.exists().where(PayoutRunHold.run_id == run.id)
+                | sa.exists().where(PayoutRunDriverHold.run_id == run.id)
             )
         )
     )
@@ -249,6 +251,8 @@ def group_run(run: PayoutRun) -> None:
         params,
     )
     _keep_holds(params)
+    # Drivers' earnings (pay plus tips) in the same transaction, after the vendors' balance.
+    driver_runs.group_drivers(params, _sql)
     execute(sa.text("DROP TABLE run_records, run_vendors"))
     db.session.commit()
 
@@ -329,13 +333,16 @@ def _send(payout: Payout, *, mark_records: bool = False) -> None:
         recovery.recover(payout, mark_records=mark_records)
         return
     gw = gateway()
-    destination = db.session.scalar(
-        sa.select(ConnectedAccount.stripe_account_id).where(
-            ConnectedAccount.vendor_id == payout.vendor_id
-        )
+    # A vendor's payout or a driver's: the same transfer to the holder's connected account.
+    holder = (
+        ConnectedAccount.driver_id == payout.driver_id
+        if payout.driver_id is not None
+        else ConnectedAccount.vendor_id == payout.vendor_id
     )
+    destination = db.session.scalar(sa.select(ConnectedAccount.stripe_account_id).where(holder))
     if destination is None:
-        _fail(payout, "The vendor has no connected Stripe account.")
+        who = "driver" if payout.driver_id is not None else "vendor"
+        _fail(payout, f"The {who} has no connected Stripe account.")
         return
     memory = timedelta(hours=current_app.config["PAYOUT_KEY_MEMORY_HOURS"])
     now = utcnow()
@@ -381,7 +388,7 @@ def _paid(payout: Payout, transfer: Transfer, *, mark_records: bool = False) -> 
     if mark_records:
         mark_records_paid([payout.id])
     failpoint("after_update_before_commit")
-    if updated:
+    if updated and payout.vendor_id is not None:  # drivers see theirs on their page
         notices.payout_sent(payout.vendor_id, payout.amount, len(payout.commission_ids or []))
     db.session.commit()
     db.session.expire(payout)
@@ -428,7 +435,8 @@ def _fail(payout: Payout, reason: str) -> None:
     payout.status = "failed"
     payout.failed_at = utcnow()
     payout.failure_reason = reason
-    notices.payout_failed(payout.vendor_id, payout.amount, reason)
+    if payout.vendor_id is not None:
+        notices.payout_failed(payout.vendor_id, payout.amount, reason)
     db.session.commit()
 
 
@@ -459,8 +467,8 @@ def send_waiting_payouts() -> int:
 
 
 def mark_records_paid(payout_ids: list[uuid.UUID]) -> int:
-    """The records these paid payouts list get the payout's id and become ``paid`` (not
-    committed). Only ``settled`` ones: marking twice changes nothing."""
+    """The records (and drivers' earnings) these paid payouts list get the payout's id and become
+    ``paid`` (not committed). Only ``settled`` ones: marking twice changes nothing."""
     listed = (
         sa.select(
             Payout.id.label("payout_id"),
@@ -469,7 +477,7 @@ def mark_records_paid(payout_ids: list[uuid.UUID]) -> int:
         .where(Payout.id.in_(payout_ids), Payout.status == "paid")
         .subquery()
     )
-    return db.session.execute(
+    marked = db.session.execute(
         sa.update(CommissionRecord)
         .where(
             CommissionRecord.id == listed.c.record_id,
@@ -478,6 +486,7 @@ def mark_records_paid(payout_ids: list[uuid.UUID]) -> int:
         .values(status="paid", payout_id=listed.c.payout_id)
         .execution_options(synchronize_session=False)
     ).rowcount
+    return marked + driver_runs.mark_earnings_paid(payout_ids)
 
 
 def mark_run_records(run: PayoutRun) -> None:

@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from ..deliveries.models import Driver
 from ..extensions import db
 from ..vendors.models import Vendor
+from .driver_models import PayoutRunDriverHold
 from .models import Payout, PayoutRun, PayoutRunHold
 
 #: How many vendors a run's page lists per section; the totals above them count every one.
@@ -52,16 +54,15 @@ def run_summary(run: PayoutRun) -> RunSummary:
             .group_by(Payout.status)
         )
     }
-    by_reason = {
-        reason: (count, amount)
+    by_reason: dict[str, tuple[int, Decimal]] = {}
+    for model in (PayoutRunHold, PayoutRunDriverHold):  # vendors and drivers held
         for reason, count, amount in db.session.execute(
-            sa.select(
-                PayoutRunHold.reason, sa.func.count(), sa.func.sum(PayoutRunHold.amount_waiting)
-            )
-            .where(PayoutRunHold.run_id == run.id)
-            .group_by(PayoutRunHold.reason)
-        )
-    }
+            sa.select(model.reason, sa.func.count(), sa.func.sum(model.amount_waiting))
+            .where(model.run_id == run.id)
+            .group_by(model.reason)
+        ):
+            before = by_reason.get(reason, (0, Decimal("0")))
+            by_reason[reason] = (before[0] + count, before[1] + amount)
     return RunSummary(run, by_status, by_reason)
 
 
@@ -72,40 +73,64 @@ def recent_runs(limit: int = 50) -> list[RunSummary]:
     return [run_summary(run) for run in runs]
 
 
-def run_payout_rows(run_id: uuid.UUID) -> list:
-    """The run's payouts, failed first: vendor, amount, records, status, transfer, reason."""
+def _payee() -> tuple:
+    """Who a payout pays, for the pages: the shop's name or the driver's, and which it is."""
+    return (
+        sa.func.coalesce(Vendor.name, Driver.full_name).label("vendor_name"),
+        sa.case((Payout.driver_id.is_not(None), "Driver"), else_="Shop").label("payee_kind"),
+    )
+
+
+def _with_payee(query: sa.Select) -> sa.Select:
+    return query.outerjoin(Vendor, Vendor.id == Payout.vendor_id).outerjoin(
+        Driver, Driver.id == Payout.driver_id
+    )
+
+
+def run_payout_rows(run_id: uuid.UUID, *, drivers: bool = False) -> list:
+    """The run's payouts to vendors (or to drivers), failed first: who, amount, records (a
+    driver's: deliveries), status, transfer, reason. ``vendor_name`` is the payee's name."""
     order = sa.case({"failed": 0, "waiting": 1, "pending": 2}, value=Payout.status, else_=3)
+    listed = Payout.earning_ids if drivers else Payout.commission_ids
+    holder = Payout.driver_id if drivers else Payout.vendor_id
+    query = sa.select(
+        Payout.id,
+        holder.label("holder_id"),
+        *_payee(),
+        Payout.amount,
+        sa.func.coalesce(sa.func.cardinality(listed), 0).label("records"),
+        Payout.status,
+        Payout.stripe_transfer_id,
+        Payout.failure_reason,
+        Payout.amount_reversed,
+    )
     return db.session.execute(
-        sa.select(
-            Payout.id,
-            Vendor.id.label("vendor_id"),
-            Vendor.name.label("vendor_name"),
-            Payout.amount,
-            sa.func.coalesce(sa.func.cardinality(Payout.commission_ids), 0).label("records"),
-            Payout.status,
-            Payout.stripe_transfer_id,
-            Payout.failure_reason,
-            Payout.amount_reversed,
-        )
-        .join(Vendor, Vendor.id == Payout.vendor_id)
-        .where(Payout.batch_id == run_id)
-        .order_by(order, Vendor.name, Payout.id)
+        _with_payee(query)
+        .where(Payout.batch_id == run_id, holder.is_not(None))
+        .order_by(order, sa.literal_column("vendor_name"), Payout.id)
         .limit(DETAIL_LIMIT)
     ).all()
 
 
-def run_hold_rows(run_id: uuid.UUID) -> list:
+def run_hold_rows(run_id: uuid.UUID, *, drivers: bool = False) -> list:
+    """The vendors (or drivers) the run held, with the reason and what waits."""
+    if drivers:
+        model, who, name = PayoutRunDriverHold, Driver, Driver.full_name
+        joined = Driver.id == PayoutRunDriverHold.driver_id
+    else:
+        model, who, name = PayoutRunHold, Vendor, Vendor.name
+        joined = Vendor.id == PayoutRunHold.vendor_id
     return db.session.execute(
         sa.select(
-            Vendor.id.label("vendor_id"),
-            Vendor.name.label("vendor_name"),
-            PayoutRunHold.reason,
-            PayoutRunHold.amount_waiting,
-            PayoutRunHold.record_count,
+            who.id.label("holder_id"),
+            name.label("vendor_name"),
+            model.reason,
+            model.amount_waiting,
+            model.record_count,
         )
-        .join(Vendor, Vendor.id == PayoutRunHold.vendor_id)
-        .where(PayoutRunHold.run_id == run_id)
-        .order_by(PayoutRunHold.reason, Vendor.name)
+        .join(who, joined)
+        .where(model.run_id == run_id)
+        .order_by(model.reason, name)
         .limit(DETAIL_LIMIT)
     ).all()
 
@@ -117,16 +142,16 @@ def failed_payouts_query() -> sa.Select:
 
 def failed_payout_rows() -> list:
     """Every failed payout, newest failure first: what an admin may retry."""
+    query = sa.select(
+        Payout.id,
+        Payout.batch_id,
+        *_payee(),
+        Payout.amount,
+        Payout.failed_at,
+        Payout.failure_reason,
+    )
     return db.session.execute(
-        sa.select(
-            Payout.id,
-            Payout.batch_id,
-            Vendor.name.label("vendor_name"),
-            Payout.amount,
-            Payout.failed_at,
-            Payout.failure_reason,
-        )
-        .join(Vendor, Vendor.id == Payout.vendor_id)
+        _with_payee(query)
         .where(Payout.status == "failed")
         .order_by(Payout.failed_at.desc())
         .limit(DETAIL_LIMIT)

@@ -195,7 +195,9 @@ def next_payout(vendor_id: uuid.UUID) -> NextPayout:
     )
 
 
-def _payout_query(vendor_id: uuid.UUID) -> sa.Select:
+def payout_lines_query(holder, holder_id: uuid.UUID, listed) -> sa.Select:
+    """``PayoutLine`` rows of one holder's payouts, newest first: ``holder`` is the column naming
+    it (``Payout.vendor_id``, ``Payout.driver_id``), ``listed`` the ids a payout pays."""
     return (
         sa.select(
             Payout.id,
@@ -203,13 +205,17 @@ def _payout_query(vendor_id: uuid.UUID) -> sa.Select:
             Payout.amount,
             Payout.status,
             Payout.failure_reason,
-            sa.func.coalesce(sa.func.cardinality(Payout.commission_ids), 0),
+            sa.func.coalesce(sa.func.cardinality(listed), 0),
             Payout.stripe_transfer_id,
             Payout.kind,
         )
-        .where(Payout.vendor_id == vendor_id)
+        .where(holder == holder_id)
         .order_by(Payout.created_at.desc())
     )
+
+
+def _payout_query(vendor_id: uuid.UUID) -> sa.Select:
+    return payout_lines_query(Payout.vendor_id, vendor_id, Payout.commission_ids)
 
 
 def payout_history(vendor_id: uuid.UUID, limit: int | None = HISTORY_LIMIT) -> list[PayoutLine]:

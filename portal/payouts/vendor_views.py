@@ -22,41 +22,16 @@ from ..extensions import db
 from ..security import content_security_policy, restrict_blueprint
 from ..vendors.access import current_membership, current_owner_vendor, current_vendor
 from . import onboarding, vendor_page
-from .gateway import StripeGatewayError, StripeUnavailable
+from .stripe_redirects import back_from_onboarding, to_stripe
 
 bp = Blueprint("payouts", __name__, url_prefix="/vendor/payouts")
 restrict_blueprint(bp, "vendor")
 
-UNAVAILABLE = "Stripe did not answer just now. Nothing was changed; please try again in a minute."
-DISCONNECTED = (
-    "Your Stripe account was disconnected from the marketplace. Contact the marketplace to "
-    "connect a new one."
-)
-
-
-def _stripe_problem(error: StripeGatewayError):
-    message = (
-        UNAVAILABLE
-        if isinstance(error, StripeUnavailable)
-        else (f"Stripe refused the request: {error.message}")
-    )
-    flash(message, "error")
-    return redirect(url_for("payouts.index"))
-
-
-def _disconnected():
-    flash(DISCONNECTED, "error")
-    return redirect(url_for("payouts.index"))
+PAGE = "payouts.index"
 
 
 def _to_stripe(make_url):
-    try:
-        url = make_url()
-    except onboarding.AccountDisconnected:
-        return _disconnected()
-    except StripeGatewayError as error:
-        return _stripe_problem(error)
-    return redirect(url, code=303)
+    return to_stripe(make_url, page=PAGE)
 
 
 @bp.route("/")
@@ -94,19 +69,7 @@ def onboarding_refresh():
 @bp.route("/onboarding/return")
 def onboarding_return():
     """Back from Stripe's hosted onboarding: re-read the account, then show the page."""
-    vendor = current_owner_vendor()
-    try:
-        onboarding.refresh_account(vendor)
-    except onboarding.AccountDisconnected:
-        return _disconnected()
-    except StripeGatewayError as error:
-        return _stripe_problem(error)
-    state = vendor_page.account_state(vendor.id)
-    if state.is_active:
-        flash("Payouts are set up: Stripe will send your earnings to your bank.", "success")
-    else:
-        flash(f"Your payouts account: {state.label.lower()}. {state.summary}", "info")
-    return redirect(url_for("payouts.index"))
+    return back_from_onboarding(current_owner_vendor(), page=PAGE)
 
 
 @bp.post("/dashboard")

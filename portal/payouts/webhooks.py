@@ -33,6 +33,7 @@ from ..orders.webhooks import read_body
 from . import transfer_events
 from .connect_models import StripeEvent, StripeOnboarding, VendorBankPayout
 from .gateway import Account, InvalidSignature, StripeGatewayError, StripeRefused, gateway
+from .holders import DRIVER, VENDOR, Holder
 from .models import ConnectedAccount
 from .onboarding import record_account
 
@@ -56,66 +57,64 @@ def _moment(unix: int | None) -> datetime | None:
 # --- Connect handlers -------------------------------------------------------------------------
 
 
-def _vendor_of(account_id: str) -> Any:
-    """The vendor whose account this is: its ``connected_accounts`` row, else its claim (an event
-    can come before the request that created the account has written its row)."""
-    vendor_id = db.session.scalar(
-        sa.select(ConnectedAccount.vendor_id).where(
-            ConnectedAccount.stripe_account_id == account_id
-        )
-    )
-    if vendor_id is None:
-        vendor_id = db.session.scalar(
-            sa.select(StripeOnboarding.vendor_id).where(
-                StripeOnboarding.stripe_account_id == account_id
+def _holder_of(account_id: str) -> Holder | None:
+    """The vendor or driver whose account this is: its ``connected_accounts`` row, else its claim
+    (an event can come before the request that created the account has written its row)."""
+    for model in (ConnectedAccount, StripeOnboarding):
+        row = db.session.execute(
+            sa.select(model.vendor_id, model.driver_id).where(model.stripe_account_id == account_id)
+        ).first()
+        if row is not None:
+            return Holder(VENDOR, row[0]) if row[0] is not None else Holder(DRIVER, row[1])
+    return None
+
+
+def _claimed_holder(account: Account) -> Holder | None:
+    """The vendor or driver named in the account's metadata, if it has claimed an account."""
+    metadata = account.raw.get("metadata") or {}
+    for column in (VENDOR, DRIVER):
+        named = metadata.get(column)
+        if not named:
+            continue
+        holder_id = db.session.scalar(
+            sa.select(getattr(StripeOnboarding, column)).where(
+                sa.cast(getattr(StripeOnboarding, column), sa.String) == named,
+                StripeOnboarding.stripe_account_id.is_(None)
+                | (StripeOnboarding.stripe_account_id == account.id),
             )
         )
-    return vendor_id
-
-
-def _claimed_vendor(account: Account) -> Any:
-    """The vendor named in the account's metadata, if that vendor has claimed an account."""
-    vendor_id = (account.raw.get("metadata") or {}).get("vendor_id")
-    if not vendor_id:
-        return None
-    return db.session.scalar(
-        sa.select(StripeOnboarding.vendor_id).where(
-            sa.cast(StripeOnboarding.vendor_id, sa.String) == vendor_id,
-            StripeOnboarding.stripe_account_id.is_(None)
-            | (StripeOnboarding.stripe_account_id == account.id),
-        )
-    )
+        if holder_id is not None:
+            return Holder(column, holder_id)
+    return None
 
 
 def on_account_changed(event: dict[str, Any]) -> None:
     """``account.updated``, ``capability.updated``: keep capabilities, charges and payouts
     enabled and the requirements current, as Stripe has them now (re-read: an older event may
-    arrive after a newer one)."""
+    arrive after a newer one). A vendor's account or a driver's alike."""
     account_id = event.get("account") or event["data"]["object"].get("id")
-    vendor_id = _vendor_of(account_id)
-    if vendor_id is not None and _disconnected(vendor_id):
+    holder = _holder_of(account_id)
+    if holder is not None and _disconnected(holder):
         return
     try:
         account = gateway().retrieve_account(account_id)
     except StripeRefused:
-        if vendor_id is None:  # not an account of this platform's vendors: nothing to keep
+        if holder is None:  # not an account of this platform's holders: nothing to keep
             log.info("Stripe account %s cannot be read; event %s ignored", account_id, event["id"])
             return
         raise
-    if vendor_id is None:
-        vendor_id = _claimed_vendor(account)
-        if vendor_id is None:
-            log.info("Stripe account %s is no vendor's; event %s ignored", account_id, event["id"])
+    if holder is None:
+        holder = _claimed_holder(account)
+        if holder is None:
+            log.info("Stripe account %s is no holder's; event %s ignored", account_id, event["id"])
             return
-    record_account(vendor_id, account)
+    record_account(holder, account)
 
 
-def _disconnected(vendor_id) -> bool:
+def _disconnected(holder: Holder) -> bool:
     return (
         db.session.scalar(
-            sa.select(StripeOnboarding.disconnected_at).where(
-                StripeOnboarding.vendor_id == vendor_id
-            )
+            sa.select(StripeOnboarding.disconnected_at).where(holder.where(StripeOnboarding))
         )
         is not None
     )
@@ -123,17 +122,16 @@ def _disconnected(vendor_id) -> bool:
 
 def on_deauthorized(event: dict[str, Any]) -> None:
     """``account.application.deauthorized``: the account left the platform. The row is kept and
-    marked; it can receive nothing, so the runs hold the vendor."""
-    account_id = event["account"]
-    vendor_id = _vendor_of(account_id)
-    if vendor_id is None:
+    marked; it can receive nothing, so the runs hold the vendor (or driver)."""
+    holder = _holder_of(event["account"])
+    if holder is None:
         return
-    onboarding = db.session.get(StripeOnboarding, vendor_id)
+    onboarding = db.session.scalar(
+        sa.select(StripeOnboarding).where(holder.where(StripeOnboarding))
+    )
     if onboarding is not None and onboarding.disconnected_at is None:
         onboarding.disconnected_at = _moment(event["created"])
-    account = db.session.scalar(
-        sa.select(ConnectedAccount).where(ConnectedAccount.vendor_id == vendor_id)
-    )
+    account = db.session.scalar(sa.select(ConnectedAccount).where(holder.where(ConnectedAccount)))
     if account is not None:
         account.charges_enabled = account.payouts_enabled = False
         account.capabilities = dict.fromkeys(account.capabilities or {}, "inactive")
@@ -148,9 +146,10 @@ PAYOUT_STATUS_RANK = {"pending": 0, "in_transit": 1, "paid": 2, "failed": 3, "ca
 def on_bank_payout(event: dict[str, Any]) -> None:
     """``payout.*`` on a vendor's account: what Stripe's payout to the vendor's bank did."""
     payout = event["data"]["object"]
-    vendor_id = _vendor_of(event["account"])
-    if vendor_id is None:
+    holder = _holder_of(event["account"])
+    if holder is None or holder.is_driver:  # drivers' bank payouts are not kept (yet)
         return
+    vendor_id = holder.id
     existing = db.session.get(VendorBankPayout, payout["id"], with_for_update=True)
     status = payout["status"]
     if existing is not None and PAYOUT_STATUS_RANK.get(status, 0) < PAYOUT_STATUS_RANK.get(

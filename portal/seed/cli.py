@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from .demo import DEMO_SEED, demo_accounts, load_demo
-from .payouts import LocalStripeMissing, onboard_demo_shops, pay_demo_run
+from .payouts import LocalStripeMissing, onboard_demo_drivers, onboard_demo_shops, pay_demo_run
 from .provider import seed_provider
 
 seed_cli = AppGroup("seed", help="Load data sets.")
@@ -21,12 +21,20 @@ def seed_demo_command() -> None:
         click.echo("Demo marketplace already loaded; nothing changed.")
     try:
         active = onboard_demo_shops()
+        drivers = onboard_demo_drivers()
         run = pay_demo_run()
     except LocalStripeMissing as error:
         raise click.ClickException(f"payouts accounts not set up: {error}") from error
-    click.echo(f"Payouts active for {len(active)} shops (the local Stripe server has them).")
+    click.echo(
+        f"Payouts active for {len(active)} shops and {len(drivers)} drivers "
+        "(the local Stripe server has them)."
+    )
     if run is not None:
-        click.echo(f"A payout run paid {len(run.payouts)} shops and held {len(run.holds)}.")
+        shops_paid = sum(1 for p in run.payouts if p.vendor_id is not None)
+        click.echo(
+            f"A payout run paid {shops_paid} shops and {len(run.payouts) - shops_paid} drivers, "
+            f"and held {len(run.holds)} shops."
+        )
     provider = seed_provider(random.Random(DEMO_SEED))
     db.session.commit()
     if provider.skipped:

@@ -31,6 +31,7 @@ from ..vendors import staff
 from ..vendors.profile import ProfileChanges, save_profile
 from ..vendors.services import vendor_for_user
 from .dispatch import seed_dispatch
+from .driver_pay import seed_settled_deliveries
 from .drivers import seed_drivers
 from .tracking import seed_tracking
 
@@ -319,6 +320,8 @@ def load_demo(today: date | None = None, seed: int = DEMO_SEED) -> bool:
     _grant_launch_promotion(admin, shops, today)
     _hold_an_order(admin, now)
     _invite_staff(shops)
+    # Dana's earlier deliveries, settled by now (their own generator: the rest is unchanged).
+    seed_settled_deliveries(random.Random(seed + 3), domain=DEMO_DOMAIN)
     seed_dispatch(rng, city=(CITY["latitude"], CITY["longitude"]), domain=DEMO_DOMAIN)
     # Their own generators, so adding them left the orders above as they were.
     seed_drivers(random.Random(seed + 1), admin=admin, email_for=demo_email, password=DEMO_PASSWORD)

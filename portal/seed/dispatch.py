@@ -173,16 +173,22 @@ def _carry(rng, assignment, target: str, ready_at: datetime) -> None:
         )
 
 
-def seed_dispatch(rng: random.Random, *, city: tuple[float, float], domain: str) -> DispatchSeed:
-    """Drivers online around ``city`` and deliveries in several states (see above)."""
-    seed = DispatchSeed()
-    seed.drivers_online = len(_online_drivers(rng, city, domain))
+def shops_and_customers() -> tuple[list[Vendor], list[Customer]]:
+    """The shops deliveries leave from, and the customers with an address to deliver to."""
     shops = db.session.scalars(
         sa.select(Vendor).where(Vendor.location.is_not(None)).order_by(Vendor.name)
     ).all()
     customers = db.session.scalars(
         sa.select(Customer).where(Customer.default_address.is_not(None)).order_by(Customer.id)
     ).all()
+    return list(shops), list(customers)
+
+
+def seed_dispatch(rng: random.Random, *, city: tuple[float, float], domain: str) -> DispatchSeed:
+    """Drivers online around ``city`` and deliveries in several states (see above)."""
+    seed = DispatchSeed()
+    seed.drivers_online = len(_online_drivers(rng, city, domain))
+    shops, customers = shops_and_customers()
     if not shops or not customers:
         return seed
     dana = drivers.driver_for_user(accounts.find_user_by_email(f"{OFFER_DRIVER}@{domain}"))

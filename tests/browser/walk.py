@@ -66,6 +66,10 @@ NOT_PAGES = {
     "private_files.file": "members-only uploaded files",
     "driver_documents.file": "a driver's private document (a PDF or a photo)",
     "auth.dev_mail": "development mail reader (a message by id, not a page of the portal)",
+    "driver_payouts.earnings_csv": "a CSV download",
+    "admin_driver_pay.driver_earnings_csv": "a CSV download",
+    "driver_payouts.onboarding_refresh": "a redirect to a new Stripe onboarding link",
+    "driver_payouts.onboarding_return": "a redirect back to the Pay page (after reading Stripe)",
 }
 
 # Pages outside the role prefixes that only a signed-in user opens: walked once per role.
@@ -151,6 +155,7 @@ def seed(committed) -> World:
         proof_of_delivery={"pin": "2468"},
     )
     delivered = tracked("delivered")  # another shop's, so this shop's pages stay as they were
+    _seed_driver_pay(committed, driver_profile(driver))
     committed.commit()
     return World(
         emails={
@@ -229,6 +234,56 @@ def _seed_payout(committed, vendor, order) -> Payout:
         )
     )
     return payout
+
+
+def _seed_driver_pay(committed, driver) -> None:
+    """The walking driver's Pay pages: a paid delivery and its payout, one still settling, a
+    hold, and a Stripe account half set up."""
+    from datetime import timedelta
+
+    from portal.payouts.driver_earnings import record_earning
+    from portal.payouts.driver_models import DriverEarning, DriverPayoutHold
+    from tests.deliveries.helpers import delivery_row
+
+    for pay, tip, days in (("7.50", "2.00", 9), ("6.25", "0.00", 1)):
+        delivery = delivery_row(
+            driver_id=driver.id, driver_pay=Decimal(pay), driver_tip=Decimal(tip)
+        )
+        record_earning(delivery, utcnow() - timedelta(days=days))
+    committed.flush()
+    paid = committed.scalars(
+        sa.select(DriverEarning).where(DriverEarning.driver_id == driver.id)
+    ).all()[0]
+    payout = Payout(
+        driver_id=driver.id,
+        amount=paid.amount,
+        earning_ids=[paid.id],
+        status="paid",
+        stripe_transfer_id="tr_walk_driver",
+        processed_at=utcnow(),
+    )
+    committed.add(payout)
+    committed.flush()
+    paid.status, paid.payout_id = "paid", payout.id
+    committed.add(
+        DriverPayoutHold(
+            driver_id=driver.id,
+            reason="payouts_disabled",
+            held_since=utcnow(),
+            reason_since=utcnow(),
+            amount_waiting=Decimal("6.25"),
+            record_count=1,
+        )
+    )
+    committed.add(
+        ConnectedAccount(
+            driver_id=driver.id,
+            stripe_account_id="acct_walk_driver",
+            account_type="express",
+            capabilities={"transfers": "inactive"},
+            requirements={"currently_due": ["external_account"], "past_due": [], "errors": []},
+        )
+    )
 
 
 def role_of(path: str) -> str:

@@ -55,6 +55,7 @@ def placed(
     total: str | None = None,
     order_number: str | None = None,
     customer_name: str = "Bea Buyer",
+    driver_tip: Decimal = Decimal("0"),
 ) -> IncomingEvent:
     """An ``order.placed`` event; ``items`` are (unit price, quantity)."""
     items = items or [("20.00", 2), ("9.99", 1)]
@@ -91,6 +92,7 @@ def placed(
             referral_session=referral_session,
             dropoff_address={"line1": "1 Main St", "city": "Portland"},
             order_number=order_number,
+            driver_tip=driver_tip,
         ),
     )
 

@@ -40,7 +40,7 @@ def test_the_account_is_created_once_with_express_settings(app_stripe, db_sessio
         sa.select(ConnectedAccount).where(ConnectedAccount.vendor_id == vendor.id)
     )
     assert (row.stripe_account_id, row.account_type) == (first, "express")
-    claim = db_session.get(StripeOnboarding, vendor.id)
+    claim = db_session.scalar(sa.select(StripeOnboarding).filter_by(vendor_id=vendor.id))
     assert claim.stripe_account_id == first and claim.idempotency_key.endswith(str(vendor.id))
     assert account_state(vendor.id).key == "action_required"
 

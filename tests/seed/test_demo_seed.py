@@ -8,6 +8,8 @@ from portal.deliveries.models import Driver
 from portal.extensions import db
 from portal.orders.models import Order, OrderItem
 from portal.payouts.account_state import account_state
+from portal.payouts.driver_models import DriverEarning
+from portal.payouts.holders import DRIVER, Holder
 from portal.payouts.models import PayoutRun
 from portal.seed.demo import DEMO_PASSWORD, demo_accounts
 from portal.seed.payouts import ONBOARDED, STARTED
@@ -79,12 +81,19 @@ def test_seed_demo_builds_a_marketplace_once(app, db_session, client, auth, app_
     assert [name for name, key in states.items() if key == "action_required"] == list(STARTED)
     assert states["Belmont Noodle Bar"] == "not_set_up"
     assert list(states.values()).count("not_set_up") == 12 - len(ONBOARDED) - len(STARTED)
-    assert len(app_stripe.stripe.store.state.accounts) == len(ONBOARDED) + len(STARTED)
-    # One payout run: onboarded shops with settled records paid (a transfer each), others held.
+    # Every driver who delivered is onboarded too (docs/payouts.md "Drivers are paid").
+    earners = set(db.session.scalars(sa.select(DriverEarning.driver_id).distinct()))
+    assert earners and all(account_state(Holder(DRIVER, d)).is_active for d in earners)
+    accounts = len(ONBOARDED) + len(STARTED) + len(earners)
+    assert len(app_stripe.stripe.store.state.accounts) == accounts
+    # One payout run: onboarded shops with settled records paid (a transfer each), others held;
+    # Dana Rivers paid her settled earnings (pay plus tips) in it.
     [run] = db.session.scalars(sa.select(PayoutRun)).all()
-    paid = {p.vendor.name for p in run.payouts if p.status == "paid"}
+    paid = {p.vendor.name for p in run.payouts if p.status == "paid" and p.vendor}
     assert paid and paid <= set(ONBOARDED)
-    assert len(app_stripe.transfer_log()) == len(paid)
+    drivers_paid = {p.driver.full_name for p in run.payouts if p.status == "paid" and p.driver}
+    assert "Dana Rivers" in drivers_paid
+    assert len(app_stripe.transfer_log()) == len(paid) + len(drivers_paid)
     assert {h.reason for h in run.holds} >= {"no_account"}
     assert "Belmont Noodle Bar" in {h.vendor.name for h in run.holds}
 
@@ -96,12 +105,12 @@ def test_seed_demo_builds_a_marketplace_once(app, db_session, client, auth, app_
     again = runner.invoke(args=["seed", "demo"])
     assert again.exit_code == 0 and "already loaded" in again.output
     assert count(User) == users_before and count(Order) == orders
-    assert len(app_stripe.stripe.store.state.accounts) == len(ONBOARDED) + len(STARTED)
+    assert len(app_stripe.stripe.store.state.accounts) == accounts
 
     # The local server restarted (its accounts forgotten), the demo database kept: set up again.
     app_stripe.control("/reset")
     assert runner.invoke(args=["seed", "demo"]).exit_code == 0
-    assert len(app_stripe.stripe.store.state.accounts) == len(ONBOARDED) + len(STARTED)
+    assert len(app_stripe.stripe.store.state.accounts) == accounts
     assert account_state(vendor_for_name("Rose City Books")).key == "active"
 
 

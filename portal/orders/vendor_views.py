@@ -13,6 +13,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 
 from .. import htmx
 from ..extensions import db
@@ -275,7 +276,7 @@ def cancel(order_id: str):
     if not form.validate_on_submit():
         return _respond(order, status=422, cancel_form=form)
     try:
-        handling.cancel_by_shop(order, form.reason.data, form.note.data)
+        handling.cancel_by_shop(order, form.reason.data, form.note.data, actor=current_user)
     except InvalidOrder as error:
         db.session.rollback()
         return _respond(order, status=422, message=str(error), cancel_form=form)

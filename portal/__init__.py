@@ -141,11 +141,12 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = clock.local_time
     clock.marketplace_zone(app)  # an unknown MARKETPLACE_TIMEZONE stops the start, with its name
     app.jinja_env.globals["private_url"] = private_url
-    from . import row_urls, shell
+    from . import row_urls, shell, status_labels
     from .deliveries import position_views
 
     shell.init_app(app)
     row_urls.init_app(app)
+    status_labels.init_app(app)  # the words of order and delivery statuses
     position_views.init_app(app)  # position pings answered before Flask's request machinery
 
 

@@ -61,6 +61,8 @@ LOCAL_STRIPE_API = "http://127.0.0.1:12111"
 DOORDASH_API = "https://openapi.doordash.com"
 # python -m portal.deliveries.providers.doordash_local listens here by default.
 LOCAL_DOORDASH_API = "http://127.0.0.1:12112"
+LOCAL_GEOCODER_URL = "http://127.0.0.1:12113"
+NOMINATIM_URL = "https://nominatim.openstreetmap.org"
 
 
 def _secret(name: str) -> str:
@@ -304,6 +306,18 @@ class Config:
     DELIVERY_SUPPORT_PHONE = _env("DELIVERY_SUPPORT_PHONE", "+1 503 555 0100")
     # Phone numbers without a country code are in this one (E.164's +1: US and Canada).
     PHONE_DEFAULT_COUNTRY_CODE = _env("PHONE_DEFAULT_COUNTRY_CODE", "1")
+
+    # --- deliveries: the geocoder for dropoffs without a point (docs/deliveries.md) -------------
+    # Nominatim's /search API: the local stand-in in development, OpenStreetMap's otherwise
+    # (its usage policy: an identifying User-Agent, at most one request a second). Empty: off.
+    GEOCODER_URL = _env(
+        "GEOCODER_URL", LOCAL_GEOCODER_URL if ENV_NAME in {"development", "test"} else NOMINATIM_URL
+    )
+    GEOCODER_USER_AGENT = _env(
+        "GEOCODER_USER_AGENT", "marketplace-portal/1.0 (deliveries; ops@marketplace.example)"
+    )
+    # Asked while the shop's "Ready for pickup" waits: a short wait, then the delivery is flagged.
+    GEOCODER_TIMEOUT_SECONDS = float(_env("GEOCODER_TIMEOUT_SECONDS", "3"))
     # Proof of delivery asked of the Dasher: "photo", "pin_code" or "none"; and a signature.
     DOORDASH_PROOF_OF_DELIVERY = _env("DOORDASH_PROOF_OF_DELIVERY", "photo")
     DOORDASH_REQUIRE_SIGNATURE = _env_bool("DOORDASH_REQUIRE_SIGNATURE", False)
@@ -356,6 +370,8 @@ class Config:
     DELIVERY_BOARD_POLL_SECONDS = _env_int("DELIVERY_BOARD_POLL_SECONDS", 10)
     DELIVERY_BOARD_MAX_DELIVERIES = _env_int("DELIVERY_BOARD_MAX_DELIVERIES", 200)
     DELIVERY_BOARD_MAX_DRIVERS = _env_int("DELIVERY_BOARD_MAX_DRIVERS", 500)
+    # The board also lists the deliveries cancelled or returned this many hours back.
+    DELIVERY_BOARD_ENDED_HOURS = _env_int("DELIVERY_BOARD_ENDED_HOURS", 24)
     DELIVERY_CANCEL_REASON_MAX = _env_int("DELIVERY_CANCEL_REASON_MAX", 300)
     # --- drivers: documents, verification, positions (docs/deliveries.md, "Drivers") ----------
     # An insurance document (a PDF, or a JPEG/PNG/WebP photo of it) is at most this large; a
@@ -420,3 +436,5 @@ class TestConfig(Config):
     # Tests start the local DoorDash server on a free port too.
     DOORDASH_API_BASE = _env("TEST_DOORDASH_API_BASE", LOCAL_DOORDASH_API)
     DOORDASH_RETRY_BASE_SECONDS = 0.0
+    # No geocoder unless a test starts the local one (tests/deliveries/geocoder.py).
+    GEOCODER_URL = _env("TEST_GEOCODER_URL", "")

@@ -31,6 +31,7 @@ GUNICORN_PID=""
 WORKER_PID=""
 STRIPE_PID=""
 DOORDASH_PID=""
+GEOCODER_PID=""
 stop_all() {
     trap - EXIT INT TERM
     [ -n "$GUNICORN_PID" ] && kill -TERM "$GUNICORN_PID" 2>/dev/null
@@ -38,6 +39,7 @@ stop_all() {
     [ -n "$GUNICORN_PID" ] && wait "$GUNICORN_PID" 2>/dev/null
     [ -n "$STRIPE_PID" ] && kill -TERM "$STRIPE_PID" 2>/dev/null && wait "$STRIPE_PID" 2>/dev/null
     [ -n "$DOORDASH_PID" ] && kill -TERM "$DOORDASH_PID" 2>/dev/null && wait "$DOORDASH_PID" 2>/dev/null
+    [ -n "$GEOCODER_PID" ] && kill -TERM "$GEOCODER_PID" 2>/dev/null && wait "$GEOCODER_PID" 2>/dev/null
     say "stopped"
 }
 trap stop_all EXIT
@@ -83,6 +85,17 @@ DOORDASH_PID=$!
 answers "$DOORDASH_API_BASE/_control/deliveries" \
     || { say "local DoorDash server did not start (log $LOG_DIR/doordash-local.log)"; exit 1; }
 say "local DoorDash server: $DOORDASH_API_BASE (pid $DOORDASH_PID, log $LOG_DIR/doordash-local.log)"
+
+# The local geocoder (docs/deliveries.md, "Geocoding") stands in for Nominatim: dropoffs that come
+# without a point are looked up there (it knows the demo city's streets).
+GEOCODER_LOCAL_PORT="${GEOCODER_LOCAL_PORT:-12113}"
+export GEOCODER_URL="${GEOCODER_URL:-http://127.0.0.1:$GEOCODER_LOCAL_PORT}"
+"$PY" -m portal.deliveries.geocoder_local --port "$GEOCODER_LOCAL_PORT" \
+    >>"$LOG_DIR/geocoder-local.log" 2>&1 &
+GEOCODER_PID=$!
+answers "$GEOCODER_URL/_control/requests" \
+    || { say "local geocoder did not start (log $LOG_DIR/geocoder-local.log)"; exit 1; }
+say "local geocoder: $GEOCODER_URL (pid $GEOCODER_PID, log $LOG_DIR/geocoder-local.log)"
 
 say "demo data (flask seed demo)"
 "$VENV/bin/flask" --app portal seed demo

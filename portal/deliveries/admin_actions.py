@@ -124,8 +124,17 @@ def cancel_delivery(assignment_id: uuid.UUID, *, actor, reason: str | None) -> D
     problem = refusal(assignment, "cancel")
     if problem:
         raise states.IllegalTransition(problem)
-    at = utcnow()
-    states.advance(assignment, "cancelled", source="admin", actor=actor, at=at, note=text)
+    return end_delivery(assignment, source="admin", actor=actor, note=text)
+
+
+def end_delivery(
+    assignment: DeliveryAssignment, *, source: str, actor=None, note: str, at=None
+) -> DeliveryAssignment:
+    """Cancel a delivery whose row the caller locked (the admin's cancel, an order's
+    cancellation): ``cancelled`` with ``note`` as the reason, pending offers withdrawn, the
+    driver free again, and a provider's delivery cancelled at the provider after the commit."""
+    at = at or utcnow()
+    states.advance(assignment, "cancelled", source=source, actor=actor, at=at, note=note)
     _withdraw_pending_offers(assignment, at)
     _free_driver(assignment)
     db.session.flush()

@@ -46,6 +46,8 @@ def board():
         "admin/deliveries_board.html",
         "admin/_deliveries_board_list.html",
         board=tracking.board(),
+        # The page's list of ended deliveries is not polled: only the page reads it.
+        ended=[] if htmx.is_partial_request() else tracking.ended_badly(),
     )
 
 
@@ -80,6 +82,7 @@ def _detail_context(assignment, **extra) -> dict:
         "shop_name": _shop_name(assignment),
         "provider": tracking.provider_name(assignment.provider),
         "tracking_url": tracking.tracking_path(assignment),
+        "address_flag": tracking.address_flag(assignment),
         "refusal": admin_actions.refusal,
         "cancel_form": extra.pop("cancel_form", None) or CancelDeliveryForm(formdata=None),
         **extra,

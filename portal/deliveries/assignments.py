@@ -19,7 +19,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..geo import point
 from ..orders.tips import tip_of
-from . import pricing, states
+from . import geocoding, pricing, states
 from .models import DeliveryAssignment
 
 #: The keys a dropoff address may carry its point under (the storefront's order event, the demo).
@@ -59,14 +59,17 @@ def new_pin() -> str:
     return f"{secrets.randbelow(10**digits):0{digits}d}"
 
 
-def order_assignment(order) -> DeliveryAssignment | None:
-    """The order's delivery row, if it has one (the latest)."""
-    return db.session.scalar(
+def order_assignment(order, *, lock: bool = False) -> DeliveryAssignment | None:
+    """The order's delivery row, if it has one (the latest); ``lock``: its row locked."""
+    query = (
         sa.select(DeliveryAssignment)
         .where(DeliveryAssignment.order_id == order.id)
         .order_by(DeliveryAssignment.created_at.desc())
         .limit(1)
     )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
 
 
 def create_assignment(
@@ -75,9 +78,11 @@ def create_assignment(
     """The order's delivery row, made here unless the order has one already.
 
     Pickup is the shop (its address and point), dropoff the order's address and the point it
-    carries (``latitude``/``longitude``). With both points: the distance, ETA, driver pay and a
-    straight route; without a dropoff point the trip is unknown and the driver is paid the
-    minimum. ``customer_delivery_fee`` is what the customer paid on the order.
+    carries (``latitude``/``longitude``), else the point the geocoder finds for the address
+    (asked here, in the request: the dispatch's offer needs the pay; ``dropoff_geocode`` keeps
+    the outcome). With both points: the distance, ETA, driver pay and a straight route; without
+    a dropoff point the trip is unknown, the driver is paid the minimum and the shop's and
+    admin's views flag the address. ``customer_delivery_fee`` is what the customer paid.
     """
     existing = order_assignment(order)
     if existing is not None:
@@ -86,6 +91,9 @@ def create_assignment(
     vendor = order.vendor
     pickup = vendor_point(vendor.id)
     dropoff = dropoff_point(order.dropoff_address)
+    geocoded = None if dropoff else geocoding.geocode(order.dropoff_address)
+    if geocoded is not None:
+        dropoff = geocoded.point
     trip = pricing.trip(pickup, dropoff) if pickup and dropoff else None
     assignment = DeliveryAssignment(
         order_id=order.id,
@@ -105,6 +113,7 @@ def create_assignment(
         route_polyline=pricing.route_polyline(pickup, dropoff) if trip else None,
         tracking_token=secrets.token_urlsafe(32),
         delivery_pin=new_pin(),
+        dropoff_geocode=geocoded.outcome if geocoded else None,
         created_at=at,
         updated_at=at,
     )

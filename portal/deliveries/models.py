@@ -41,6 +41,8 @@ DRIVER_STATUSES = ("offline", "available", "on_delivery")
 BACKGROUND_CHECK_STATUSES = ("pending", "clear", "consider", "suspended", "failed")
 
 # Who moved a delivery: its driver, the shop, an admin, the provider's webhook, or a job.
+#: What the geocoder made of a dropoff address without a point (portal/deliveries/geocoding.py).
+GEOCODE_OUTCOMES = ("found", "not_found", "failed")
 STATUS_SOURCES = ("driver", "vendor", "admin", "provider", "system")
 
 # An offer to a driver is tracked apart from the delivery's status (PRODUCT.md).
@@ -127,6 +129,7 @@ class DeliveryAssignment(db.Model):
         sa.Index("idx_delivery_vendor", "vendor_id", sa.text("created_at DESC")),
         sa.UniqueConstraint("tracking_token", name="unique_delivery_tracking_token"),
         sa.CheckConstraint("driver_tip >= 0", name="driver_tip_not_negative"),
+        sa.CheckConstraint(f"dropoff_geocode IN {GEOCODE_OUTCOMES!r}", name="dropoff_geocode"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -164,6 +167,8 @@ class DeliveryAssignment(db.Model):
     # tracking page), and the customer's tip for the driver (earnings are pay plus tips).
     delivery_pin: Mapped[str | None] = mapped_column(sa.String(8))
     driver_tip: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2), server_default="0")
+    # Added by migration 0030: how the dropoff point was found (NULL: the order carried it).
+    dropoff_geocode: Mapped[str | None] = mapped_column(sa.String(20))
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=sa.func.current_timestamp()
     )

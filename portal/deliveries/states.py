@@ -35,6 +35,10 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 FINISHED = tuple(status for status, nexts in TRANSITIONS.items() if not nexts)
 # Before pickup an admin may take a delivery back from its driver and offer it again.
 REOPENABLE = ("confirmed", "enroute_to_pickup", "arrived_at_pickup")
+# The order is in the courier's hands: it can only be delivered or brought back.
+CARRYING = ("picked_up", "enroute_to_dropoff", "arrived_at_dropoff")
+# On the way back to the shop, and back there.
+RETURNING = ("enroute_to_return", "arrived_at_return", "returned")
 
 LABELS = {
     "created": "Looking for a driver",
@@ -181,7 +185,10 @@ def _move(assignment, to_status, *, source, actor, at, note) -> DeliveryStatusCh
     )
     assignment.status = to_status
     assignment.updated_at = at
-    if to_status in ("cancelled", "returned") and note:
+    # Why a delivery ended or turned back; the reason given when it turned back (an order
+    # canceled after pickup, nobody at the door) stays through to ``returned``.
+    keeps_first = to_status == "returned" and assignment.status_reason
+    if note and to_status in ("cancelled", "enroute_to_return", "returned") and not keeps_first:
         assignment.status_reason = note
     db.session.add(change)
     for effect in _EFFECTS.get(to_status, ()):

@@ -243,13 +243,52 @@ def latest_deliveries(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, OrderDelive
     }
 
 
+class ShownDelivery:
+    """What the shop's and the admin's views say beside a delivery's status."""
+
+    assignment: DeliveryAssignment
+
+    @property
+    def reason(self) -> str | None:
+        return shown_reason(self.assignment)
+
+    @property
+    def address_flag(self) -> str | None:
+        return address_flag(self.assignment)
+
+
 @dataclass(frozen=True)
-class OrderDelivery:
+class OrderDelivery(ShownDelivery):
     """What an order's page says of its delivery: the status and the tracking link."""
 
     assignment: DeliveryAssignment
     label: str
     url: str | None
+
+
+#: What the shop's and the admin's delivery views say of a dropoff with no point.
+FLAGS = {
+    "not_found": "The map does not know this address: no distance, the driver is paid the "
+    "minimum. Check the address with the customer.",
+    "failed": "The address could not be looked up on the map: no distance, the driver is paid "
+    "the minimum.",
+}
+NO_POINT = "This address has no point on the map: no distance, the driver is paid the minimum."
+
+
+def address_flag(assignment) -> str | None:
+    """The warning a delivery without a dropoff point carries (what the geocoder made of its
+    address, ``dropoff_geocode``), or None when it has one."""
+    if assignment.dropoff_location is not None:
+        return None
+    return FLAGS.get(assignment.dropoff_geocode or "", NO_POINT)
+
+
+def shown_reason(assignment: DeliveryAssignment) -> str | None:
+    """Why a delivery was cancelled or turned back to the shop (the shop and admins see it)."""
+    if assignment.status == "cancelled" or assignment.status in states.RETURNING:
+        return assignment.status_reason
+    return None
 
 
 def order_delivery(order: Order) -> OrderDelivery | None:
@@ -479,7 +518,7 @@ VENDOR_PAGE_SIZE = 25
 
 
 @dataclass(frozen=True)
-class DeliveryRow:
+class DeliveryRow(ShownDelivery):
     assignment: DeliveryAssignment
     order_label: str
     driver_name: str | None
@@ -496,12 +535,6 @@ class DeliveryRow:
     @property
     def label(self) -> str:
         return states.LABELS[self.assignment.status]
-
-    @property
-    def reason(self) -> str | None:
-        if self.assignment.status in ("cancelled", "returned", "enroute_to_return"):
-            return self.assignment.status_reason
-        return None
 
 
 @dataclass
@@ -559,7 +592,7 @@ def vendor_deliveries(
 
 
 @dataclass(frozen=True)
-class BoardDelivery:
+class BoardDelivery(ShownDelivery):
     assignment: DeliveryAssignment
     order_label: str
     shop_name: str
@@ -587,6 +620,19 @@ class Board:
     more_deliveries: bool
     drivers: list[BoardDriver]
     more_drivers: bool
+
+
+def _board_delivery(row, pickup: Position | None = None, dropoff: Position | None = None):
+    """A board row from (assignment, order number, shop name, driver's name, ...)."""
+    return BoardDelivery(
+        assignment=row[0],
+        order_label=f"#{row[1]}",
+        shop_name=row[2] or "—",
+        driver_name=first_name(row[3]),
+        provider=provider_name(row[0].provider),
+        pickup=pickup,
+        dropoff=dropoff,
+    )
 
 
 def board(max_deliveries: int | None = None, max_drivers: int | None = None) -> Board:
@@ -622,15 +668,7 @@ def board(max_deliveries: int | None = None, max_drivers: int | None = None) -> 
         .limit(max_drivers + 1)
     ).all()
     deliveries = [
-        BoardDelivery(
-            assignment=row[0],
-            order_label=f"#{row[1]}",
-            shop_name=row[2] or "—",
-            driver_name=first_name(row[3]),
-            provider=provider_name(row[0].provider),
-            pickup=_position(row[4], row[5]),
-            dropoff=_position(row[6], row[7]),
-        )
+        _board_delivery(row, _position(row[4], row[5]), _position(row[6], row[7]))
         for row in delivery_rows[:max_deliveries]
     ]
     drivers = [
@@ -643,6 +681,26 @@ def board(max_deliveries: int | None = None, max_drivers: int | None = None) -> 
         drivers=drivers,
         more_drivers=len(driver_rows) > max_drivers,
     )
+
+
+def ended_badly(hours: int | None = None, limit: int | None = None) -> list[BoardDelivery]:
+    """The deliveries cancelled or returned in the last ``DELIVERY_BOARD_ENDED_HOURS``, newest
+    first, with their reason (the board lists them under the ones under way)."""
+    config = current_app.config
+    since = utcnow() - timedelta(hours=hours or config["DELIVERY_BOARD_ENDED_HOURS"])
+    rows = db.session.execute(
+        sa.select(DeliveryAssignment, Order.number, Vendor.name, Driver.full_name)
+        .join(Order, _its_order())
+        .outerjoin(Vendor, Vendor.id == DeliveryAssignment.vendor_id)
+        .outerjoin(Driver, Driver.id == DeliveryAssignment.driver_id)
+        .where(
+            DeliveryAssignment.status.in_(("cancelled", "returned")),
+            DeliveryAssignment.updated_at >= since,
+        )
+        .order_by(DeliveryAssignment.updated_at.desc(), DeliveryAssignment.id)
+        .limit(limit or config["DELIVERY_BOARD_MAX_DELIVERIES"])
+    ).all()
+    return [_board_delivery(row) for row in rows]
 
 
 DRIVER_WORDS = {"on_delivery": "on a delivery", "available": "available"}

@@ -348,16 +348,24 @@ def cancel_problem(reason: str | None, note: str | None) -> tuple[str, str] | No
 
 
 def cancel_by_shop(
-    order: Order, reason: str, note: str | None = None, at: datetime | None = None
+    order: Order,
+    reason: str,
+    note: str | None = None,
+    at: datetime | None = None,
+    *,
+    actor=None,
 ) -> Order:
     """The shop cancels, with a reason, through order intake: for a paid order, a refund of
     everything left is recorded and its commission and fee reversed (the portal moves no money).
-    A completed order has to be refunded instead."""
+    A completed order has to be refunded instead. Its delivery follows (``services.cancel_order``):
+    cancelled before pickup, turned back after."""
     problem = cancel_problem(reason, note)
     if problem:
         raise services.InvalidOrder(problem[1])
     order = _locked_for(order, "shop_cancel")
-    return services.cancel_order(order, at, reason=cancel_reason_text(reason, note))
+    return services.cancel_order(
+        order, at, reason=cancel_reason_text(reason, note), by="vendor", actor=actor
+    )
 
 
 def _locked_for(order: Order, action: str) -> Order:

@@ -309,16 +309,32 @@ def mark_delivered(order: Order, at: datetime | None = None) -> Order:
 # --- cancellation and refunds --------------------------------------------------------------------
 
 
-def cancel_order(order: Order, at: datetime | None = None, reason: str | None = None) -> Order:
+def cancel_order(
+    order: Order,
+    at: datetime | None = None,
+    reason: str | None = None,
+    *,
+    by: str = "system",
+    actor=None,
+) -> Order:
     """Cancel: a pending order simply ends; a paid one is refunded whatever is left of it first
     (the refund rule's "everything left"), so every money effect is reversed. A completed order
     is refunded, not canceled.
 
-    ``reason`` (the shop's, or the storefront's) is kept in ``cancel_reason``.
+    ``reason`` (the shop's, or the storefront's) is kept in ``cancel_reason``. The order's
+    delivery is cancelled, or turned back to the shop once our driver picked it up; with a
+    provider's courier carrying it, ``OrderStateConflict`` (``deliveries.order_cancel``). ``by``
+    and ``actor`` are who canceled, for the delivery's history.
     """
+    from ..deliveries.order_cancel import DeliveryInHand, cancel_order_delivery
+
     at = at or utcnow()
     order = lock_order(order)
     _move(order, "cancel", "canceled", at)
+    try:
+        cancel_order_delivery(order, reason=reason, source=by, actor=actor, at=at)
+    except DeliveryInHand as refused:
+        raise OrderStateConflict(str(refused)) from None
     if order.paid_at is not None:
         state = refund_state(order)
         if state.money_left > 0 or state.merchandise_left > 0:

@@ -13,12 +13,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 
 from .. import htmx
 from ..extensions import db
 from ..pagination import PageRequest
 from ..security import restrict_blueprint
 from ..shell import toast
+from ..status_labels import order_label
 from ..vendors.access import current_membership, current_vendor
 from . import handling
 from .breakdown import commission_status_words, money_breakdown
@@ -85,10 +87,6 @@ def format_address(address: dict | None) -> str:
     return ", ".join(str(value) for value in address.values() if isinstance(value, str | int))
 
 
-def delivery_words(status: str | None) -> str:
-    return (status or "not dispatched").replace("_", " ")
-
-
 #: The multiplication sign between a line's title and its quantity ("Blue Mug x 2").
 TIMES = "\u00d7"
 
@@ -103,10 +101,11 @@ def helpers() -> dict:
     return {
         "format_address": format_address,
         "handling_step": handling.handling_step,
-        "step_label": lambda order: STEP_LABELS.get(handling.handling_step(order), order.status),
+        "step_label": lambda order: STEP_LABELS.get(
+            handling.handling_step(order), order_label(order.status)
+        ),
         "step_tone": lambda order: STEP_TONES.get(handling.handling_step(order), "neutral"),
         "customer_name": handling.customer_name,
-        "delivery_words": delivery_words,
         "items_summary": items_summary,
         "commission_status_words": commission_status_words,
         "can_take": handling.can_take,
@@ -275,7 +274,7 @@ def cancel(order_id: str):
     if not form.validate_on_submit():
         return _respond(order, status=422, cancel_form=form)
     try:
-        handling.cancel_by_shop(order, form.reason.data, form.note.data)
+        handling.cancel_by_shop(order, form.reason.data, form.note.data, actor=current_user)
     except InvalidOrder as error:
         db.session.rollback()
         return _respond(order, status=422, message=str(error), cancel_form=form)

@@ -2,7 +2,9 @@
 of ready orders in several states, each moved by the services a shop, the dispatch and a driver's
 phone use: one offered to the demo driver Dana Rivers (it runs out after a minute once the worker
 runs, and goes on to the next driver), one on its way to the door, one just picked up, and a few
-delivered today and earlier this week with the customer's PIN as proof, tipped and rated.
+delivered today and earlier this week with the customer's PIN as proof, tipped and rated; one the
+shop canceled after pickup (returning to the shop), and two dropoffs without a point, one of them
+an address the geocoder does not know.
 
 Called by the demo loader (``load_demo``), after the marketplace's shops, customers and drivers.
 """
@@ -106,9 +108,10 @@ def _password() -> str:
     return DEMO_PASSWORD
 
 
-def _ready_order(rng, vendor, customer, ready_at: datetime):
+def _ready_order(rng, vendor, customer, ready_at: datetime, dropoff: dict | None = None):
     """An order of the shop, paid, accepted and marked ready (its delivery row and dispatch come
-    from ``mark_ready``), dropping off near the shop."""
+    from ``mark_ready``), dropping off near the shop (or at ``dropoff``, an address without a
+    point: the geocoder looks it up)."""
     from ..catalog.models import Product
 
     product = rng.choice(
@@ -118,7 +121,7 @@ def _ready_order(rng, vendor, customer, ready_at: datetime):
     )
     shop = _point_of(vendor.id)
     latitude, longitude = _near(rng, *shop, spread=0.025)
-    dropoff = dict(customer.default_address or {}) | {
+    dropoff = dropoff or dict(customer.default_address or {}) | {
         "latitude": latitude,
         "longitude": longitude,
         "phone": customer.phone,
@@ -203,5 +206,22 @@ def seed_dispatch(rng: random.Random, *, city: tuple[float, float], domain: str)
         order = _ready_order(rng, vendor, customers[n % len(customers)], now - ago)
         _carry(rng, order_assignment(order), target, now - ago)
         seed.deliveries[target] = seed.deliveries.get(target, 0) + 1
+    _canceled_and_unmapped(rng, shops, customers, now)
     db.session.flush()
     return seed
+
+
+#: A dropoff the demo city's geocoder does not know: its delivery is flagged for shop and admin.
+UNKNOWN_DROPOFF = {"line1": "77 Nowhere Alley", "city": "Portland", "state": "OR", "country": "US"}
+
+
+def _canceled_and_unmapped(rng, shops, customers, now: datetime) -> None:
+    """An order the shop canceled after the driver picked it up (on its way back, with the
+    reason), and two dropoffs without a point: one the geocoder finds (the customer's address),
+    one it does not know. Left ``created``, they are dispatched once the worker runs."""
+    vendor, customer = shops[-1], customers[-1]
+    order = _ready_order(rng, vendor, customer, now - timedelta(minutes=15))
+    _carry(rng, order_assignment(order), "picked_up", now - timedelta(minutes=15))
+    handling.cancel_by_shop(order, "customer_request", "The customer moved out this morning")
+    for dropoff in (dict(customer.default_address or {}), UNKNOWN_DROPOFF):
+        _ready_order(rng, vendor, customer, now - timedelta(minutes=2), dropoff=dropoff)

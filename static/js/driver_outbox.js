@@ -6,6 +6,10 @@
 // and is sent again, with the same key, after a backoff, when the browser is back online, or on the
 // next page load; the server replays its first answer to a repeat (portal/deliveries/idempotency.py).
 // The answer's HTML replaces the form's `data-outbox-target` (the form itself by default).
+//
+// A form with a file (the proof photo) is queued too: the picture is scaled down on the phone to
+// the form's `data-photo-max-pixels` (the server's own limit) and kept as a JPEG data URL beside
+// the fields, then sent as multipart form data, so a retry sends the same picture again.
 (() => {
   const STORE = "portal-driver-outbox";
   const RETRY_STATUSES = new Set([408, 429, 502, 503, 504]);
@@ -22,6 +26,7 @@
     }
   };
   const save = (queue) => localStorage.setItem(STORE, JSON.stringify(queue));
+  const PHOTO_QUALITY = 0.85;
   const newKey = () =>
     (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`).replace(/[^A-Za-z0-9_-]/g, "");
 
@@ -50,6 +55,48 @@
     }
   }
 
+  // A picked picture as a JPEG data URL, at most `maxPixels` on its long side.
+  async function scaledPhoto(file, maxPixels) {
+    try {
+      const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+      const scale = Math.min(1, maxPixels / Math.max(bitmap.width, bitmap.height));
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+      canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      bitmap.close();
+      return canvas.toDataURL("image/jpeg", PHOTO_QUALITY);
+    } catch {
+      // Not an image the browser can draw: send it as it is, the server says what is wrong.
+      return await new Promise((resolve, reject) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(reader.result);
+        reader.onerror = () => reject(reader.error);
+        reader.readAsDataURL(file);
+      });
+    }
+  }
+
+  function dataUrlBlob(dataUrl) {
+    const [head, data] = dataUrl.split(",", 2);
+    const type = (head.match(/^data:([^;,]+)/) || [])[1] || "application/octet-stream";
+    const bytes = Uint8Array.from(atob(data || ""), (c) => c.charCodeAt(0));
+    return new Blob([bytes], { type });
+  }
+
+  // The request's body: the fields as a form, or with the queued files as multipart form data.
+  function requestBody(entry) {
+    if (!entry.files) {
+      return { body: entry.body, headers: { "Content-Type": "application/x-www-form-urlencoded" } };
+    }
+    const data = new FormData();
+    new URLSearchParams(entry.body).forEach((value, name) => data.append(name, value));
+    for (const [name, file] of Object.entries(entry.files)) {
+      data.append(name, dataUrlBlob(file.data), file.filename);
+    }
+    return { body: data, headers: {} };
+  }
+
   async function sendNext() {
     if (sending) return;
     const queue = load();
@@ -59,17 +106,18 @@
     const entry = queue[0];
     let answer;
     try {
+      const { body, headers } = requestBody(entry);
       answer = await fetch(entry.url, {
         method: "POST",
         credentials: "same-origin",
         headers: {
-          "Content-Type": "application/x-www-form-urlencoded",
+          ...headers,
           "Idempotency-Key": entry.key,
           "X-CSRFToken": csrfToken(),
           "HX-Request": "true",
           "HX-Target": entry.target.replace(/^#/, ""),
         },
-        body: entry.body,
+        body,
       });
     } catch {
       answer = null; // the network: keep it and try again
@@ -96,21 +144,49 @@
     delay = Math.min(delay * 2, MAX_DELAY_MS);
   }
 
-  document.addEventListener("submit", (event) => {
-    const form = event.target.closest("form[data-outbox]");
-    if (!form) return;
-    event.preventDefault();
-    const fields = new URLSearchParams(new FormData(form, event.submitter));
-    const queue = load();
-    queue.push({
+  // The form's text fields and, for a file input with a file, the file scaled as a data URL.
+  async function entryOf(form, submitter) {
+    const fields = new URLSearchParams();
+    const files = {};
+    for (const [name, value] of new FormData(form, submitter)) {
+      if (typeof value === "string") {
+        fields.append(name, value);
+      } else if (value.size > 0) {
+        const maxPixels = Number.parseInt(form.dataset.photoMaxPixels, 10) || 1600;
+        files[name] = { data: await scaledPhoto(value, maxPixels), filename: `${name}.jpg` };
+      }
+    }
+    const entry = {
       key: newKey(),
       url: form.action,
       body: fields.toString(),
       target: form.dataset.outboxTarget || `#${form.id}`,
       swap: form.dataset.outboxSwap || "outerHTML",
-    });
-    save(queue);
+    };
+    if (Object.keys(files).length) entry.files = files;
+    return entry;
+  }
+
+  document.addEventListener("submit", async (event) => {
+    const form = event.target.closest("form[data-outbox]");
+    if (!form) return;
+    event.preventDefault();
     form.setAttribute("aria-busy", "true");
+    const entry = await entryOf(form, event.submitter);
+    const queue = load();
+    queue.push(entry);
+    try {
+      save(queue);
+    } catch {
+      // The phone's storage is full (a very large picture): nothing is queued, say so.
+      form.removeAttribute("aria-busy");
+      const banner = document.getElementById("outbox-status");
+      if (banner) {
+        banner.hidden = false;
+        banner.textContent = "This could not be kept for sending: the phone's storage is full. Try again.";
+      }
+      return;
+    }
     sendNext();
   });
   window.addEventListener("online", () => {

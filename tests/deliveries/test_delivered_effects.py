@@ -117,14 +117,16 @@ def test_a_provider_delivery_moves_the_order_too(db_session):
     assert order.status == "delivered" and order.delivered_at is not None
 
 
-def test_an_order_canceled_meanwhile_keeps_its_state(carried):
+def test_an_order_canceled_at_the_door_goes_back_and_is_not_delivered(carried):
+    # The order's cancel turns the delivery back (portal/deliveries/order_cancel.py): no proof.
     driver, delivery, order = carried
     to_the_door(driver, delivery)
     orders.cancel_order(order, reason="the customer called")
-    driving.prove_delivery(driver, delivery.id, "pin", pin=delivery.delivery_pin)
+    assert delivery.status == "enroute_to_return"
+    with pytest.raises(driving.ProofRefused):
+        driving.prove_delivery(driver, delivery.id, "pin", pin=delivery.delivery_pin)
     db.session.expire_all()
-    assert delivery.status == "delivered" and order.status == "canceled"
-    assert order.delivered_at is None
+    assert order.status == "canceled" and order.delivered_at is None
 
 
 def test_the_orders_delivery_is_one_step_and_refused_where_it_does_not_fit(db_session):

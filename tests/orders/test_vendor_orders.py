@@ -104,7 +104,9 @@ def test_list_shows_number_items_customer_address_and_delivery_status(client, au
     assert "Casey Q Public" in body  # the customer's name, to hand the order over
     assert f">{dispatched.label}</a>" in body
     assert "12 Elm Street, Portland, 97201" in body
-    assert "enroute to pickup" in body and "not dispatched" in body
+    # Statuses in words (portal/status_labels.py), never the stored value.
+    assert "On the way to the shop" in body and "Not dispatched" in body
+    assert "enroute_to_pickup" not in body.replace('data-status="enroute_to_pickup"', "")
     assert "To accept" in body and "Awaiting payment" in body
     assert "$200.00" in body and "$7.50" in body
     assert "2 orders" in body

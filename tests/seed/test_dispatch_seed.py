@@ -37,7 +37,17 @@ def test_seed_dispatch_leaves_deliveries_in_several_states(db_session):
     assert result.deliveries == dict(Counter(target for target, _ in DELIVERIES))
     statuses = Counter(db.session.scalars(sa.select(DeliveryAssignment.status)).all())
     assert statuses["delivered"] == 3 and statuses["picked_up"] == 1
-    assert statuses["enroute_to_dropoff"] == 1 and statuses["created"] == 1
+    assert statuses["enroute_to_dropoff"] == 1 and statuses["created"] == 3
+    # Canceled by the shop after pickup: on its way back, with the reason.
+    [returning] = db.session.scalars(
+        sa.select(DeliveryAssignment).where(DeliveryAssignment.status == "enroute_to_return")
+    ).all()
+    assert "The customer moved out this morning" in returning.status_reason
+    # Two dropoffs without a point; no geocoder in the tests: both are flagged, at the minimum.
+    unmapped = db.session.scalars(
+        sa.select(DeliveryAssignment).where(DeliveryAssignment.dropoff_geocode.is_not(None))
+    ).all()
+    assert [d.dropoff_geocode for d in unmapped] == ["failed", "failed"]
     # The one offered waits for Dana, who stands at the shop.
     [offer] = db.session.scalars(
         sa.select(DeliveryOffer).where(DeliveryOffer.outcome == "pending")

@@ -27,7 +27,13 @@ from .deliveries.models import DeliveryAssignment, Driver, DriverRequest  # noqa
 from .deliveries.models_drivers import DriverDocument, DriverPosition  # noqa: F401
 from .deliveries.models_tracking import DeliveryRating  # noqa: F401
 from .deliveries.providers.models import ProviderDelivery, ProviderEvent  # noqa: F401
-from .loyalty.models import PointsBalance, PointsTransaction  # noqa: F401
+from .loyalty.models import (  # noqa: F401
+    PointsBalance,
+    PointsClawbackShortfall,
+    PointsHold,
+    PointsPendingEarn,
+    PointsTransaction,
+)
 from .obfuscation.models import ObfuscationClassification, ProductObfuscation  # noqa: F401
 from .operations.models import ArchivedOrder  # noqa: F401
 from .orders.models import (  # noqa: F401
@@ -56,6 +62,6 @@ from .payouts.models import (  # noqa: F401
     PayoutRunHold,
     VendorPayoutNotices,
 )
-from .referrals.models import ShopReferral  # noqa: F401
+from .referrals.models import ReferralDailyStat, ReferralOrder, ShopReferral  # noqa: F401
 from .tiers.models import MonthClose, ShopTier, TierChange, VendorMonthlyVolume  # noqa: F401
 from .vendors.models import Vendor, VendorInvitation, VendorMember  # noqa: F401

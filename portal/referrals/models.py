@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -12,9 +12,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import UTCDateTime
 from ..extensions import db
+from ..orders.models import order_reference
 
 if TYPE_CHECKING:
     from ..customers.models import Customer
+    from ..orders.models import Order
     from ..vendors.models import Vendor
 
 
@@ -46,3 +48,51 @@ class ShopReferral(db.Model):
 
     shop: Mapped[Vendor] = relationship()
     customer: Mapped[Customer | None] = relationship()
+
+
+class ReferralDailyStat(db.Model):
+    """Visits, conversions and revenue per shop, day and UTM triple.
+
+    Counted as they happen and never decremented by retention, so any period's figures stay right
+    after old unconverted ``shop_referrals`` rows are deleted. A missing UTM value is stored as ''
+    so the key stays unique.
+    """
+
+    __tablename__ = "referral_daily_stats"
+
+    shop_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    utm_source: Mapped[str] = mapped_column(sa.String(100), primary_key=True, server_default="")
+    utm_medium: Mapped[str] = mapped_column(sa.String(100), primary_key=True, server_default="")
+    utm_campaign: Mapped[str] = mapped_column(sa.String(100), primary_key=True, server_default="")
+    visits: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    conversions: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    orders: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    revenue: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), server_default="0")
+
+
+class ReferralOrder(db.Model):
+    """A paid order attributed to a referral visit, with the value it added.
+
+    The reduced commission rate, the visit's ``total_orders``/``lifetime_value`` and a refund's
+    subtraction all read this one row, so an order is attributed once.
+    """
+
+    __tablename__ = "referral_orders"
+    __table_args__ = (
+        order_reference(),
+        sa.CheckConstraint("counted_value >= 0", name="counted_value_not_negative"),
+        sa.Index("idx_referral_orders_referral", "shop_referral_id"),
+    )
+
+    order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    order_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    shop_referral_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("shop_referrals.id"))
+    shop_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id"))
+    counted_value: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=sa.func.current_timestamp()
+    )
+
+    shop_referral: Mapped[ShopReferral] = relationship()
+    order: Mapped[Order] = relationship()

@@ -139,6 +139,24 @@ class Config:
     REFERRAL_COMMISSION_RATE = Decimal(_env("REFERRAL_COMMISSION_RATE", "0.0000"))
     REFERRAL_ATTRIBUTION_DAYS = _env_int("REFERRAL_ATTRIBUTION_DAYS", 30)
 
+    # Loyalty points (portal/loyalty/rules.py reads these): points per $1 of merchandise paid for
+    # with money, times the tier's multiplier; tiers by lifetime earned points; what a point is
+    # worth at redemption; how long earned points last; how long an unpaid order's hold lives.
+    POINTS_PER_DOLLAR = Decimal(_env("POINTS_PER_DOLLAR", "1"))
+    POINTS_TIER_MULTIPLIERS = {
+        "bronze": Decimal(_env("POINTS_BRONZE_MULTIPLIER", "1")),
+        "silver": Decimal(_env("POINTS_SILVER_MULTIPLIER", "1.25")),
+        "gold": Decimal(_env("POINTS_GOLD_MULTIPLIER", "1.5")),
+    }
+    POINTS_TIER_THRESHOLDS = {
+        "bronze": 0,
+        "silver": _env_int("POINTS_SILVER_FROM", 1000),
+        "gold": _env_int("POINTS_GOLD_FROM", 5000),
+    }
+    POINTS_PER_DOLLAR_REDEEMED = _env_int("POINTS_PER_DOLLAR_REDEEMED", 100)
+    POINTS_EXPIRY_MONTHS = _env_int("POINTS_EXPIRY_MONTHS", 12)
+    POINTS_HOLD_MINUTES = _env_int("POINTS_HOLD_MINUTES", 60)
+
     # Platform fee by vendor type and monthly volume tier: (tier name, sales below, rate); the
     # last tier has no upper bound. The tier in force in a month comes from the previous month.
     PLATFORM_FEE_SCHEDULES = {

@@ -421,24 +421,47 @@ class Config:
     POSITION_DELETE_BATCH = _env_int("POSITION_DELETE_BATCH", 5000)
 
 
+# Under pytest-xdist (scripts/test.sh runs the suite on several workers) each worker, named by
+# PYTEST_XDIST_WORKER (gw0, gw1, …) in its environment and its subprocesses', gets a database, a
+# Redis database and folders of its own, so workers never see each other's rows, keys or files.
+_TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _per_test_worker(value: str) -> str:
+    return f"{value}_{_TEST_WORKER}" if _TEST_WORKER else value
+
+
+def _per_test_worker_redis(url: str) -> str:
+    """gw0 keeps the configured Redis database, gw1 the one below it, and so on."""
+    if not _TEST_WORKER:
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number) - int(_TEST_WORKER.removeprefix('gw'))}"
+
+
 class TestConfig(Config):
     TESTING = True
     ENV_NAME = "test"
     SQLALCHEMY_DATABASE_URI = sqlalchemy_database_url(
-        _env(
-            "TEST_DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_test"
+        _per_test_worker(
+            _env(
+                "TEST_DATABASE_URL",
+                "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_test",
+            )
         )
     )
     # A Redis database of its own, so a test run can flush it without touching development data.
-    REDIS_URL = _env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    REDIS_URL = _per_test_worker_redis(_env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
     RATELIMIT_STORAGE_URI = REDIS_URL
     RATELIMIT_KEY_PREFIX = "portal-test-limits"
     RQ_KEY_PREFIX = "portal-test"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
-    MEDIA_ROOT = _env("TEST_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "test-media"))
-    PRIVATE_MEDIA_ROOT = _env(
-        "TEST_PRIVATE_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "test-private-media")
+    MEDIA_ROOT = _per_test_worker(
+        _env("TEST_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "test-media"))
+    )
+    PRIVATE_MEDIA_ROOT = _per_test_worker(
+        _env("TEST_PRIVATE_MEDIA_ROOT", os.path.join(os.getcwd(), "var", "test-private-media"))
     )
     MAP_TILE_URL = ""  # no internet here: failed tile loads would be console errors
     # scrypt costs ~0.1 s a call, most of a database test's time; a few pbkdf2 rounds cost nothing.
@@ -446,7 +469,9 @@ class TestConfig(Config):
     # Tests run a local SMTP server on loopback (tests/mail_server.py) and point MAIL_PORT at it.
     MAIL_BACKEND = "smtp"
     MAIL_SERVER = "127.0.0.1"
-    MAIL_FOLDER = _env("TEST_MAIL_FOLDER", os.path.join(os.getcwd(), "var", "test-mail"))
+    MAIL_FOLDER = _per_test_worker(
+        _env("TEST_MAIL_FOLDER", os.path.join(os.getcwd(), "var", "test-mail"))
+    )
     # Tests start the local Stripe server on a free port and point a gateway at it.
     STRIPE_API_BASE = _env("TEST_STRIPE_API_BASE", LOCAL_STRIPE_API)
     STRIPE_RETRY_BASE_SECONDS = 0.01

@@ -36,6 +36,7 @@ from pathlib import Path
 import psycopg
 import redis
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from bench.pages import (
     DOCS,
@@ -48,8 +49,8 @@ from bench.pages import (
     served,
 )
 
-DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_pings"
-REDIS_URL = "redis://127.0.0.1:6379/11"
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_pings"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
 PREFIX = "bench-pings"
 BEGIN, END = "<!-- bench.pings: begin -->", "<!-- bench.pings: end -->"
 
@@ -76,16 +77,19 @@ end
 """
 
 
-def scratch_database(drivers: int) -> list[str]:
+def scratch_database(drivers: int, database_url: str) -> list[str]:
     """A migrated scratch database with ``drivers`` verified drivers online; their ids."""
     from bench.pages import migrate
 
-    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    url = make_url(database_url)
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS portal_bench_pings WITH (FORCE)")
-        conn.execute("CREATE DATABASE portal_bench_pings")
-    migrate(DATABASE_URL)
-    engine = sa.create_engine(DATABASE_URL)
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{url.database}"')
+    migrate(database_url)
+    engine = sa.create_engine(database_url)
     with engine.begin() as conn:
         ids = list(
             conn.execute(
@@ -109,7 +113,11 @@ def tokens_for(driver_ids: list[str], env: dict) -> tuple[list[str], str]:
     from portal.deliveries import positions
 
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": DATABASE_URL, "REDIS_URL": REDIS_URL, "RQ_KEY_PREFIX": PREFIX}
+        {
+            "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
+            "REDIS_URL": env["REDIS_URL"],
+            "RQ_KEY_PREFIX": PREFIX,
+        }
     )
     with app.app_context():
 
@@ -206,20 +214,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--write", action="store_true", help="write the figures into docs")
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     args = parser.parse_args(argv)
+    if "bench" not in (make_url(args.database_url).database or ""):
+        parser.error("refusing: the benchmark database's name must contain 'bench'")
     if args.drivers % args.threads:
         parser.error("--drivers must be a multiple of --threads")
 
     env = {
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": REDIS_URL,
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": args.redis_url,
         "RQ_KEY_PREFIX": PREFIX,
         "PORTAL_ENV": "development",
         "GUNICORN_ACCESS_LOG": "/dev/null",
     }
-    driver_ids = scratch_database(args.drivers)
+    driver_ids = scratch_database(args.drivers, args.database_url)
     tokens, key = tokens_for(driver_ids, env)
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(args.redis_url)
     client.delete(key)
     # Capture times within the endpoint's window (POSITION_MAX_AGE_SECONDS, an hour back): each
     # repeat's start 5 minutes after the previous one's (at most 6 repeats).
@@ -244,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         stderr=subprocess.DEVNULL,
     )
     wait_for_consumer(client, key, worker)
-    engine = sa.create_engine(DATABASE_URL)
+    engine = sa.create_engine(args.database_url)
     results = {"portal": [], "hello": []}
     try:
         with tempfile.TemporaryDirectory() as folder:

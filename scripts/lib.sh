@@ -154,6 +154,10 @@ ensure_system_packages() {
     if [ "$browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
         wanted+=(chromium fonts-liberation)
     fi
+    # The test set-up (the only one with --browser) also runs the HTTP benchmarks on a small slice.
+    if [ "$browser" = 1 ] && ! has wrk; then
+        wanted+=(wrk)
+    fi
 
     apt_install "${wanted[@]}"
 }

@@ -42,7 +42,8 @@ def tier_multiplier(tier: str) -> Decimal:
 
 def points_for(merchandise_paid: Decimal, tier: str) -> int:
     """Points earned on merchandise paid for with money: whole dollars' points, then the tier."""
-    base = (merchandise_paid * current_app.config["POINTS_PER_DOLLAR"]).to_integral_value(ROUND_FLOOR)
+    per_dollar = current_app.config["POINTS_PER_DOLLAR"]
+    base = (merchandise_paid * per_dollar).to_integral_value(ROUND_FLOOR)
     return int((base * tier_multiplier(tier)).to_integral_value(ROUND_FLOOR))
 
 

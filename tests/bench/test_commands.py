@@ -1,0 +1,114 @@
+"""Every benchmark command runs and reports, on a slice small enough for CI.
+
+The real runs are by hand (bench/README.md, figures in docs/performance.md); these prove the
+commands still work against today's schema and code, so a benchmark never rots between runs.
+Each runs as a subprocess, as a developer would type it, in databases of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from portal import ROOT
+from portal.config import TestConfig
+
+pytestmark = pytest.mark.bench
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+REDIS_URL = TestConfig.REDIS_URL  # this worker's own test Redis database
+
+
+def bench_database(name: str) -> str:
+    suffix = f"_{WORKER}" if WORKER else ""
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_ci_{name}{suffix}"
+
+
+def run_bench(module: str, *args: str, timeout: int = 300) -> str:
+    # The benchmarks build their own apps from explicit settings, not the test configuration.
+    env = {k: v for k, v in os.environ.items() if k not in {"PORTAL_ENV", "PYTEST_XDIST_WORKER"}}
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, f"{module} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def generated() -> str:
+    url = bench_database("orders")
+    out = run_bench(
+        "bench.generate",
+        "--database-url", url,
+        "--vendors", "30",
+        "--customers", "100",
+        "--orders", "600",
+        "--product-shops", "2",
+        "--products-per-shop", "50",
+    )  # fmt: skip
+    assert "Done: 600 orders" in out
+    return url
+
+
+def test_month_close(generated):
+    out = run_bench("bench.close_month", "--database-url", generated)
+    # The second close of the same month must find nothing left to do.
+    assert "volumes rebuilt: 0" in out
+
+
+def test_dashboard_queries(generated):
+    out = run_bench(
+        "bench.dashboard", "--database-url", generated, "--shops", "5", "--largest", "2",
+        "--repeats", "1",
+    )  # fmt: skip
+    assert out.strip()
+
+
+def test_page_profile(generated):
+    out = run_bench("bench.profile_page", "--database-url", generated, "--requests", "20")
+    assert "hello-world" in out and "ratio" in out
+
+
+def test_vendor_pages_over_http(generated):
+    out = run_bench(
+        "bench.pages", "--database-url", generated, "--redis-url", REDIS_URL,
+        "--requests", "5", "--repeats", "1", "--seconds", "1", "--workers", "2",
+    )  # fmt: skip
+    assert "hello-world" in out and "Ratio of requests per second" in out
+
+
+def test_payout_run(generated):
+    out = run_bench("bench.payout_run", "--database-url", generated, "--redis-url", REDIS_URL)
+    assert "Payouts: 30 sent, 30 paid" in out
+    assert "Transfers per second" in out
+
+
+def test_dispatch_claim():
+    out = run_bench(
+        "bench.dispatch", "--database-url", bench_database("dispatch"),
+        "--drivers", "500", "--runs", "40", "--warmup", "5",
+    )  # fmt: skip
+    assert "claim / baseline at the median" in out
+
+
+def test_product_import():
+    out = run_bench(
+        "bench.product_import", "--rows", "200", "--database-url", bench_database("products")
+    )
+    assert "totals:" in out
+
+
+def test_position_pings():
+    out = run_bench(
+        "bench.pings", "--database-url", bench_database("pings"), "--redis-url", REDIS_URL,
+        "--drivers", "20", "--seconds", "1", "--repeats", "1", "--connections", "4",
+    )  # fmt: skip
+    assert "lost: 0" in out

@@ -35,7 +35,7 @@ from flask import current_app
 from ..clock import utcnow
 from ..extensions import db
 from ..failpoints import failpoint
-from ..queues import enqueue, enqueue_after_commit
+from ..queues import enqueue_after_commit
 from . import driver_runs
 from .models import Payout
 from .payable import paid_unmarked
@@ -177,7 +177,3 @@ def enqueue_marking_after_commit(key: str) -> None:
     or the payout's id) names the job, so one payment queues one job; a job already running
     keeps marking until none is left, and the sweep catches any it missed."""
     enqueue_after_commit(mark_payout_records_job, **_options(key))
-
-
-def enqueue_marking(key: str):
-    return enqueue(mark_payout_records_job, **_options(key))

@@ -88,7 +88,8 @@ def test_the_run_writes_no_commission_record_and_queues_the_marking(paid_shop):
     assert _versions(shop) == before  # not one record rewritten
     assert _updates_in_this_transaction() == updates
     assert set(_stored(shop).values()) == {("settled", None)}
-    assert [job.id for job in queued_marking_jobs()] == [f"mark-payout-records-run-{run.id}"]
+    # (The test Redis is shared by the session: other tests' jobs may wait beside it.)
+    assert f"mark-payout-records-run-{run.id}" in [job.id for job in queued_marking_jobs()]
 
     assert mark_queued_records() == len(before)
     db.session.expire_all()

@@ -223,7 +223,7 @@ def test_a_transfer_refused_for_the_balance_waits_then_goes_out_on_balance_avail
     [transfer] = app_stripe.transfer_log()
     assert transfer["idempotency_key"] == payout.idempotency_key != f"payout-{payout.id}"
     assert on_balance_available(balance) == 0  # nothing waits any more
-    assert queued_marking_jobs()[-1].id == f"mark-payout-records-payout-{payout.id}"
+    assert f"mark-payout-records-payout-{payout.id}" in [j.id for j in queued_marking_jobs()]
     mark_queued_records()
     assert {(r.payout_id, r.status) for r in _records(payout.commission_ids)} == {
         (payout.id, "paid")

@@ -12,9 +12,13 @@ control API, like onboarding would; that setup is not timed. Mail goes to the Re
 
 Then one run, its steps timed apart: grouping (the set-based SQL that makes the payouts, whose
 lists claim the records, and writes the holds, with its commit), sending (one Transfer per payout
-over HTTP, with the commits around each), marking (the records get their payout and become
-``paid``, the one write of each record). "The database part" is grouping
-plus marking; sending is reported as transfers per second.
+over HTTP, with the commits around each; the time spent in the database, the payouts' status
+updates and their commits, is measured apart from the HTTP calls), and the run's finishing commit.
+"The database part" of the run is grouping, sending's database time and the finish: the run
+writes no commission record. Then, as the worker would run it next, the marking job (the records
+get their payout and become ``paid``, in batches of ``PAYOUT_MARK_BATCH_RECORDS``), timed in
+total and per batch, and, in the same database, the bare-SQL baseline: one ``UPDATE`` of the same
+rows, inside a transaction rolled back. Each figure is printed with the load average.
 """
 
 from __future__ import annotations
@@ -33,9 +37,11 @@ import sqlalchemy as sa
 
 from bench.generate import DEFAULT_DATABASE_URL
 from portal import create_app
+from portal.commissions.statements import StatementFilter, statement_totals
 from portal.extensions import db
-from portal.payouts import runs
+from portal.payouts import marking, runs
 from portal.payouts.gateway import gateway
+from portal.payouts.payable import payable_total
 from portal.queues import get_queue
 
 API_KEY = "sk_test_bench_payouts"
@@ -120,12 +126,87 @@ def onboard_every_vendor(url: str) -> None:
     )
 
 
+def load() -> str:
+    return "load " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def timed(label: str, action):
     began = time.monotonic()
     result = action()
     seconds = time.monotonic() - began
-    print(f"  {label:<58} {seconds:8.2f} s", flush=True)
+    print(f"  {label:<58} {seconds:8.2f} s   ({load()})", flush=True)
     return seconds, result
+
+
+class DatabaseClock:
+    """Seconds spent in the database while it is on, by kind of statement (reads, writes,
+    commits), and how many: sending's database part, apart from its HTTP calls. Wall-clock
+    time around each call, so on a loaded machine it includes waiting for a CPU."""
+
+    def __init__(self, engine: sa.Engine):
+        self.seconds: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+        self.on = False
+        dialect = engine.dialect
+        do_commit = dialect.do_commit
+
+        def timed_commit(connection):
+            began = time.perf_counter()
+            try:
+                do_commit(connection)
+            finally:
+                self._add("commits", began)
+
+        dialect.do_commit = timed_commit
+        sa.event.listen(engine, "before_cursor_execute", self._before)
+        sa.event.listen(engine, "after_cursor_execute", self._after)
+
+    def _add(self, kind: str, began: float) -> None:
+        if self.on:
+            self.seconds[kind] = self.seconds.get(kind, 0.0) + time.perf_counter() - began
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_began"] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        kind = "reads" if statement.lstrip().upper().startswith("SELECT") else "writes"
+        self._add(kind, conn.info.pop("bench_began"))
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+    def report(self) -> None:
+        for kind in ("writes", "commits", "reads"):
+            print(
+                f"  {'  of which in the database: ' + kind:<58}"
+                f" {self.seconds.get(kind, 0.0):8.2f} s   ({self.counts.get(kind, 0):,} calls)"
+            )
+
+
+def records_updated() -> int:
+    """Row updates PostgreSQL counted on commission_records' partitions so far."""
+    db.session.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+    return db.session.scalar(
+        sa.text(
+            "SELECT coalesce(sum(n_tup_upd), 0) FROM pg_stat_user_tables"
+            " WHERE relname LIKE 'commission_records%'"
+        )
+    )
+
+
+def pages_of_the_largest_vendor(when: str) -> None:
+    vendor = db.session.scalar(
+        sa.text(
+            "SELECT shop_id FROM commission_records GROUP BY shop_id ORDER BY count(*) DESC LIMIT 1"
+        )
+    )
+    timed(f"{when}: payable total of the largest vendor", lambda: payable_total(vendor))
+    timed(
+        f"{when}: its statement's paid totals",
+        lambda: statement_totals(vendor, StatementFilter(status="paid")),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -161,6 +242,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"Data: {vendors:,} vendors with {records:,} settled commission records")
             print(f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()}")
 
+            clock = DatabaseClock(db.engine)
+            updates_before = records_updated()
             with runs.run_lock():
                 run = runs.start_run(trigger="schedule")
                 db.session.commit()
@@ -168,27 +251,74 @@ def main(argv: list[str] | None = None) -> None:
                     "grouping (payouts, records claimed, holds; commit)",
                     lambda: runs.group_run(run),
                 )
+                clock.on = True
                 sending, sent = timed(
                     "sending (one Transfer per payout over HTTP)", lambda: runs.send_pending(run)
                 )
-                marking, _ = timed("marking the records paid", lambda: runs.mark_run_records(run))
+                clock.on = False
+                clock.report()
+                statuses = clock.seconds.get("writes", 0.0) + clock.seconds.get("commits", 0.0)
+
+                def finish():
+                    run.status = "finished"
+                    run.finished_at = runs.utcnow()
+                    db.session.commit()
+
+                finishing, _ = timed("finishing the run (commit)", finish)
             paid = db.session.scalar(
                 sa.text("SELECT count(*) FROM payouts WHERE batch_id = :run AND status = 'paid'"),
                 {"run": run.id},
-            )
-            marked = db.session.scalar(
-                sa.text("SELECT count(*) FROM commission_records WHERE status = 'paid'")
             )
             held = db.session.scalar(
                 sa.text("SELECT count(*) FROM payout_run_holds WHERE run_id = :run"),
                 {"run": run.id},
             )
+            time.sleep(1)  # the statistics collector's flush
+            run_updates = records_updated() - updates_before
+            stored_paid = db.session.scalar(
+                sa.text("SELECT count(*) FROM commission_records WHERE status = 'paid'")
+            )
             print(
                 f"Payouts: {sent:,} sent, {paid:,} paid; {held:,} vendors held;"
-                f" {marked:,} records paid"
+                f" commission_records rows updated by the run: {run_updates:,}"
+                f" (stored paid: {stored_paid:,})"
             )
-            print(f"Database part (grouping + marking): {grouping + marking:.2f} s")
+            database = grouping + statuses + finishing
+            print(
+                f"The run's database part (grouping + sending's writes and commits + finish):"
+                f" {database:.2f} s; with sending's reads too:"
+                f" {database + clock.seconds.get('reads', 0.0):.2f} s"
+                f" ({load()})"
+            )
             print(f"Transfers per second: {sent / sending:.0f}")
+            pages_of_the_largest_vendor("gap")
+
+            print("Marking, in the background (the job the run queued):")
+            size = app.config["PAYOUT_MARK_BATCH_RECORDS"]
+            marking_seconds, done = timed(
+                f"marking the records paid, batches of {size:,}", marking.mark_paid_records
+            )
+            batches = sorted(done.seconds)
+            print(
+                f"  {done.records:,} records in {done.batches:,} batches; per batch"
+                f" min {batches[0]:.2f} s, median {batches[len(batches) // 2]:.2f} s,"
+                f" max {batches[-1]:.2f} s"
+            )
+            pages_of_the_largest_vendor("marked")
+
+            def bare():
+                connection = db.session.connection()
+                rows = connection.execute(
+                    sa.text(
+                        "UPDATE commission_records SET status = 'settled', payout_id = NULL"
+                        " WHERE status = 'paid'"
+                    )
+                ).rowcount
+                db.session.rollback()
+                return rows
+
+            bare_seconds, rows = timed("baseline: bare UPDATE of the same rows (rolled back)", bare)
+            print(f"  {rows:,} rows; marking / bare UPDATE = {marking_seconds / bare_seconds:.2f}")
             get_queue("default").empty()  # the payout mails this run queued
     finally:
         server.terminate()

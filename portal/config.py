@@ -289,8 +289,9 @@ class Config:
     # A transfer first sent longer ago than this is looked up before it is sent again: Stripe
     # forgets idempotency keys after 24 hours, so the margin stays under that.
     PAYOUT_KEY_MEMORY_HOURS = float(_env("PAYOUT_KEY_MEMORY_HOURS", "23"))
-    # Payouts whose records are marked paid per commit, at the end of a run.
-    PAYOUT_MARK_BATCH = _env_int("PAYOUT_MARK_BATCH", 500)
+    # Records the marking job writes paid per commit, after a run (portal/payouts/marking.py):
+    # each batch is a short transaction of its own.
+    PAYOUT_MARK_BATCH_RECORDS = _env_int("PAYOUT_MARK_BATCH_RECORDS", 5000)
     # Drivers' earnings (pay plus tip) settle like commissions: this many days after the
     # delivery (the return window's length by default), by the daily settle job; then the payout
     # run pays them. A return after that does not take a driver's pay back: the work was done.

@@ -124,6 +124,16 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         hour=6,
         timeout=2 * 60 * 60,
     ),
+    # Paid payouts' records left unmarked (a killed or lost marking job: portal/payouts/marking.py).
+    # Pages and runs read the truth from the payouts meanwhile, so an hour's delay costs nothing.
+    PeriodicJob(
+        "mark-payout-records",
+        "portal.payouts.marking.mark_payout_records_job",
+        every="hourly",
+        minute=15,
+        queue="low",
+        timeout=60 * 60,
+    ),
     # Drivers' positions (portal/deliveries/positions.py): whatever the worker's consumer thread
     # left in the stream, and the history past POSITION_HISTORY_DAYS.
     PeriodicJob(

@@ -4,6 +4,9 @@ Each commission record is paired with the platform-fee row of the same sale or r
 (same order, same ``refund_id``, NULL for the sale itself), and named by its order's number.
 The totals row never sums a shop's whole history: unfiltered by month it reads the kept per-shop
 totals (``vendor_commission_totals``); a month's is summed over that month's partition only.
+A record's status is as it is, not as stored: a record whose payout is paid reads ``paid`` before
+the marking job writes it (``payouts.payable.record_status``), and the kept totals are corrected
+for those records (``paid_unmarked_totals``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..orders.models import VendorOrderNumber
 from ..pagination import Cursor, KeysetPage, PageRequest, ends, keyset_rows
+from ..payouts.payable import paid_unmarked_totals, record_status, status_is
 from ..periods import Period
 from ..tiers.models import VendorMonthlyVolume
 from .models import CommissionRecord, VendorCommissionTotal, VendorPlatformFee
@@ -126,7 +130,7 @@ def _selected(query: sa.Select, vendor_id: uuid.UUID, filters: StatementFilter) 
             CommissionRecord.created_at >= bounds[0], CommissionRecord.created_at < bounds[1]
         )
     if filters.status:
-        query = query.where(CommissionRecord.status == filters.status)
+        query = query.where(status_is(filters.status, vendor_id))
     return query
 
 
@@ -143,7 +147,7 @@ def _statement_query(vendor_id: uuid.UUID, filters: StatementFilter) -> sa.Selec
             CommissionRecord.commission_amount,
             fee.fee_percentage,
             sa.func.coalesce(fee.fee_amount, 0),
-            CommissionRecord.status,
+            record_status(vendor_id),
         )
         .outerjoin(fee, paired)
         # The order's number: one probe of the side table's unique order_id, not of orders.
@@ -185,8 +189,14 @@ def statement_totals(vendor_id: uuid.UUID, filters: StatementFilter) -> Statemen
             vendor_id,
             filters,
         )
-    rows, amount, commission, fee_total = db.session.execute(query).one()
-    return StatementTotals(int(rows), Decimal(amount), Decimal(commission), Decimal(fee_total))
+    sums = [Decimal(value) for value in db.session.execute(query).one()]
+    if filters.bounds() is None and filters.status in ("settled", "paid"):
+        # Paid records the marking job has not written yet count as settled in the kept totals.
+        sign = 1 if filters.status == "paid" else -1
+        gap = db.session.execute(paid_unmarked_totals(vendor_id)).one()
+        sums = [kept + sign * Decimal(moved) for kept, moved in zip(sums, gap, strict=True)]
+    rows, amount, commission, fee_total = sums
+    return StatementTotals(int(rows), amount, commission, fee_total)
 
 
 def statement_page(

@@ -19,6 +19,7 @@ from flask import current_app
 from ..commissions.models import CommissionRecord, VendorPlatformFee
 from ..commissions.services import vendor_net
 from ..extensions import db
+from ..payouts.payable import record_status
 from .models import Order, OrderRefund
 
 ZERO = Decimal("0.00")
@@ -100,11 +101,14 @@ class MoneyBreakdown:
 
 
 def money_breakdown(order: Order) -> MoneyBreakdown:
-    commissions = db.session.scalars(
-        sa.select(CommissionRecord)
+    # With each record its status as it is: paid once its payout is, before marking writes it.
+    found = db.session.execute(
+        sa.select(CommissionRecord, record_status(order.vendor_id))
         .where(CommissionRecord.order_id == order.id, CommissionRecord.shop_id == order.vendor_id)
         .order_by(CommissionRecord.created_at)
     ).all()
+    commissions = [row for row, _ in found]
+    status_of = {row.id: status for row, status in found}
     fees = db.session.scalars(
         sa.select(VendorPlatformFee).where(
             VendorPlatformFee.order_id == order.id, VendorPlatformFee.vendor_id == order.vendor_id
@@ -125,7 +129,7 @@ def money_breakdown(order: Order) -> MoneyBreakdown:
             volume_tier=sale_fee.volume_tier if sale_fee else None,
             is_promotional_rate=bool(sale_fee and sale_fee.is_promotional_rate),
             vendor_type=sale_fee.vendor_type if sale_fee else None,
-            status=sale_row.status,
+            status=status_of[sale_row.id],
         )
         basis, tier = sale_row.commission_basis, sale_row.commission_tier
 

@@ -128,6 +128,12 @@ class Payout(db.Model):
             postgresql_where=sa.text("recovered_from_id IS NOT NULL"),
         ),
         sa.Index("idx_payouts_batch", "batch_id"),
+        # The few payouts whose records are not all marked yet: they claim them (payable.py).
+        sa.Index(
+            "idx_payouts_unmarked",
+            "vendor_id",
+            postgresql_where=sa.text("records_marked_at IS NULL"),
+        ),
         sa.Index(
             "idx_payouts_unfinished",
             "status",
@@ -168,6 +174,11 @@ class Payout(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(20), server_default="transfer")
     recovered_from_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("payouts.id"))
     stripe_reversal_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # Marking (migration 0032, portal/payouts/marking.py): how many of the listed ids, in list
+    # order, carry ``paid`` and this payout's id; once all do, when. Until then the list claims
+    # its records, and a paid payout's records read as paid through it.
+    records_marked: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    records_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime,
         server_default=sa.func.current_timestamp(),

@@ -2,14 +2,16 @@
 
 A record is payable when it is ``settled``, in no payout yet, and its order has no open dispute
 (a dispute holds that order's records only, not the vendor's others). A payout lists its records
-in ``commission_ids`` when a run groups it; the records get its ``payout_id`` and ``paid`` in one
-write once its transfer is made (runs.py, "Mark"). Until then they are *claimed*: listed by a
-payout that is not paid yet, or by a paid one of a run still running (which marks its records
-last). Its vendor net is the record's amount less its commission and its paired platform fee
-(docs/money.md); refund rows are negative and net off. Runs group these rows per vendor. The
-vendor's payouts page needs only the sum, which ``payable_total`` takes from the kept per-status
-totals (``vendor_commission_totals``) less the few settled records that are not payable, so it
-never reads a large shop's history.
+in ``commission_ids`` when a run groups it, and that list **claims** them until every one carries
+``paid`` and the payout's id (``payouts.records_marked_at``): a run never writes the records it
+pays; the marking job does, after the payout is paid, in small batches (marking.py). Meanwhile
+a paid payout's list is the truth of its records: ``record_status`` and ``status_is`` read a
+record listed by a paid, unmarked payout as paid, and ``paid_unmarked_totals`` moves those
+records' sums from settled to paid in the kept totals. Its vendor net is the record's amount
+less its commission and its paired platform fee (docs/money.md); refund rows are negative and
+net off. Runs group these rows per vendor. The vendor's payouts page needs only the sum, which
+``payable_total`` takes from the kept per-status totals (``vendor_commission_totals``) less the
+few settled records that are not payable, so it never reads a large shop's history.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sqlalchemy as sa
 from ..commissions.models import CommissionRecord, VendorCommissionTotal, VendorPlatformFee
 from ..extensions import db
 from ..orders.models import OrderDispute
-from .models import Payout, PayoutRun
+from .models import Payout
 
 
 def _paired_fee():
@@ -42,10 +44,67 @@ def _vendor_net():
 
 
 def unmarked_payouts():
-    """The payouts whose records may not be marked paid yet: not paid, or of a running run."""
-    return sa.or_(
-        Payout.status != "paid",
-        Payout.batch_id.in_(sa.select(PayoutRun.id).where(PayoutRun.status == "running")),
+    """The payouts that claim their records: not all of them marked yet (pending, waiting and
+    failed payouts too: a failed one keeps its claim for the admin's retry)."""
+    return Payout.records_marked_at.is_(None)
+
+
+def paid_unmarked():
+    """Paid payouts whose records are not all marked yet: their lists say which records are paid."""
+    return sa.and_(Payout.status == "paid", Payout.records_marked_at.is_(None))
+
+
+def paid_through_claim(vendor_id) -> sa.Select:
+    """Rows ``(record_id)``: the records the vendor's paid, unmarked payouts list (``vendor_id``
+    a value or a column). Empty between runs' payments and their marking: one probe of
+    ``idx_payouts_unmarked``."""
+    return sa.select(sa.func.unnest(Payout.commission_ids).label("record_id")).where(
+        Payout.vendor_id == vendor_id, paid_unmarked()
+    )
+
+
+def _paid_through_claim(vendor_id):
+    return CommissionRecord.id.in_(paid_through_claim(vendor_id).scalar_subquery())
+
+
+def record_status(vendor_id):
+    """A record's status as it is: ``paid`` once its payout is paid, before marking writes it.
+    ``vendor_id``: the vendor whose records the query reads (one hashed list of its few unmarked
+    payouts' ids, not a probe per record)."""
+    return sa.case(
+        (
+            sa.and_(CommissionRecord.status == "settled", _paid_through_claim(vendor_id)),
+            sa.literal("paid"),
+        ),
+        else_=CommissionRecord.status,
+    )
+
+
+def status_is(status: str, vendor_id) -> sa.ColumnElement[bool]:
+    """``record_status(vendor_id) == status``, written so the planner keeps its indexes."""
+    if status == "paid":
+        return sa.or_(
+            CommissionRecord.status == "paid",
+            sa.and_(CommissionRecord.status == "settled", _paid_through_claim(vendor_id)),
+        )
+    if status == "settled":
+        return sa.and_(CommissionRecord.status == "settled", ~_paid_through_claim(vendor_id))
+    return CommissionRecord.status == status
+
+
+def paid_unmarked_totals(vendor_id) -> sa.Select:
+    """``(record_count, amount_total, commission_total, fee_total)`` of the vendor's records
+    that are paid but still stored as settled: what the kept totals count as settled and are
+    paid. Zeros (one index probe) when nothing waits for marking."""
+    return sa.select(
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(CommissionRecord.order_amount), 0),
+        sa.func.coalesce(sa.func.sum(CommissionRecord.commission_amount), 0),
+        sa.func.coalesce(sa.func.sum(_paired_fee().scalar_subquery()), 0),
+    ).where(
+        CommissionRecord.shop_id == vendor_id,
+        CommissionRecord.status == "settled",
+        _paid_through_claim(vendor_id),
     )
 
 

@@ -101,8 +101,7 @@ def _recovered(
     if reversed_total > source.amount_reversed:
         source.amount_reversed = reversed_total
         source.reversed_at = utcnow()
-    if mark_records:
-        runs.mark_records_paid([payout.id])
+    runs.after_paid(payout, mark_records=mark_records)
     if updated:
         record(
             "payout.recovered",

@@ -12,9 +12,11 @@ exactly once (docs/payouts.md "Exactly once"):
    Transfer is made with the payout's key; the payout is ``paid`` (with ``stripe_transfer_id``)
    only when the call succeeded. A resend reuses the key, and a key first sent longer ago than
    Stripe remembers keys is looked up first (``find_transfer``) and sent only if none exists.
-3. **Mark**: the records of paid payouts get their ``payout_id`` and become ``paid`` in one write,
-   a batch of payouts per commit. One write per record, not two (a claim, then the mark): at a
-   million records each write of the partitioned table costs tens of seconds.
+3. **Mark**, not in the run: once the run is finished the marking job is queued (marking.py),
+   which writes ``paid`` and the payout's id onto the records in small batches, outside the run.
+   Until it has, the paid payout's list claims its records and says they are paid
+   (``payable.record_status``): at a million records, a rewrite of the partitioned table costs a
+   minute, more than the whole rest of the run's database work.
 
 Only one process sends at a time: every step that sends money runs under a PostgreSQL advisory lock
 held on a connection of its own, which the database releases when that process dies.
@@ -35,10 +37,9 @@ from sqlalchemy.dialects import postgresql
 from ..admin.audit import record
 from ..auth.models import User
 from ..clock import utcnow
-from ..commissions.models import CommissionRecord
 from ..extensions import db
 from ..failpoints import failpoint
-from . import driver_runs, notices, recovery
+from . import driver_runs, marking, notices, recovery
 from .driver_models import PayoutRunDriverHold
 from .gateway import BalanceInsufficient, StripeGatewayError, Transfer, gateway
 from .models import ConnectedAccount, Payout, PayoutRun, PayoutRunHold
@@ -126,8 +127,7 @@ def _execute(run: PayoutRun) -> None:
             group_run(run)
             failpoint("after_payout_rows_commit")
         send_pending(run)
-        send_waiting_payouts()
-        mark_run_records(run)
+        send_waiting_payouts(mark_records=False)
     except Exception as error:
         # Left running, so the job's retry (or the next run) resumes it where it stopped.
         db.session.rollback()
@@ -137,6 +137,8 @@ def _execute(run: PayoutRun) -> None:
     run.status = "finished"
     run.finished_at = utcnow()
     run.failure_reason = None
+    # The records are written after the run, in the background; the sweep covers a lost job.
+    marking.enqueue_marking_after_commit(f"run-{run.id}")
     db.session.commit()
 
 
@@ -328,7 +330,8 @@ def send_pending(run: PayoutRun) -> int:
 
 def _send(payout: Payout, *, mark_records: bool = False) -> None:
     """Send one payout's transfer (the caller holds the lock). Ends paid, waiting or failed;
-    ``mark_records`` marks its records paid in the same commit (outside a run's step 3)."""
+    ``mark_records`` queues the marking of its records after the commit (outside a run, which
+    queues it once at its end)."""
     if payout.kind == "recovery":
         recovery.recover(payout, mark_records=mark_records)
         return
@@ -385,8 +388,7 @@ def _paid(payout: Payout, transfer: Transfer, *, mark_records: bool = False) -> 
         _fail(payout, f"Stripe's transfer {transfer.id} does not match this payout.")
         return
     updated = mark_paid_once(payout, stripe_transfer_id=transfer.id)
-    if mark_records:
-        mark_records_paid([payout.id])
+    after_paid(payout, mark_records=mark_records)
     failpoint("after_update_before_commit")
     if updated and payout.vendor_id is not None:  # drivers see theirs on their page
         notices.payout_sent(payout.vendor_id, payout.amount, len(payout.commission_ids or []))
@@ -415,6 +417,15 @@ def mark_paid_once(payout: Payout, **stripe_ids: str) -> bool:
     return updated is not None
 
 
+def after_paid(payout: Payout, *, mark_records: bool) -> None:
+    """In the transaction that paid it: a driver's few earnings are written at once; a vendor's
+    records are left to the marking job, queued after the commit when ``mark_records``."""
+    if payout.driver_id is not None:
+        marking.mark_driver_payout(payout.id)
+    elif mark_records:
+        marking.enqueue_marking_after_commit(f"payout-{payout.id}")
+
+
 def record_transfer(payout: Payout, transfer: Transfer) -> None:
     """A transfer Stripe made for this payout, learned from a webhook: paid, records too."""
     _paid(payout, transfer, mark_records=True)
@@ -440,7 +451,7 @@ def _fail(payout: Payout, reason: str) -> None:
     db.session.commit()
 
 
-def send_waiting_payouts() -> int:
+def send_waiting_payouts(*, mark_records: bool = True) -> int:
     """Send the payouts that waited for the balance, oldest first, while the available balance
     covers them (the caller holds the lock). Returns how many were paid."""
     waiting = db.session.scalars(
@@ -455,54 +466,12 @@ def send_waiting_payouts() -> int:
         if payout.amount > available:
             break  # oldest first: a later, smaller one does not overtake it
         payout.status = "pending"
-        _send(payout, mark_records=True)
+        _send(payout, mark_records=mark_records)
         if payout.status != "paid":
             break  # short again (or failed): the next balance.available goes on
         available -= payout.amount
         paid += 1
     return paid
-
-
-# --- 3. marking records -----------------------------------------------------------------------
-
-
-def mark_records_paid(payout_ids: list[uuid.UUID]) -> int:
-    """The records (and drivers' earnings) these paid payouts list get the payout's id and become
-    ``paid`` (not committed). Only ``settled`` ones: marking twice changes nothing."""
-    listed = (
-        sa.select(
-            Payout.id.label("payout_id"),
-            sa.func.unnest(Payout.commission_ids).label("record_id"),
-        )
-        .where(Payout.id.in_(payout_ids), Payout.status == "paid")
-        .subquery()
-    )
-    marked = db.session.execute(
-        sa.update(CommissionRecord)
-        .where(
-            CommissionRecord.id == listed.c.record_id,
-            CommissionRecord.status == "settled",
-        )
-        .values(status="paid", payout_id=listed.c.payout_id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return marked + driver_runs.mark_earnings_paid(payout_ids)
-
-
-def mark_run_records(run: PayoutRun) -> None:
-    """Step 3: the run's paid payouts' records, ``PAYOUT_MARK_BATCH`` payouts per commit. A
-    resumed run goes over every batch again: a batch already marked updates nothing (only
-    ``settled`` records are)."""
-    size = current_app.config["PAYOUT_MARK_BATCH"]
-    ids = db.session.scalars(
-        sa.select(Payout.id)
-        .where(Payout.batch_id == run.id, Payout.status == "paid")
-        .order_by(Payout.id)
-    ).all()
-    for start in range(0, len(ids), size):
-        mark_records_paid(ids[start : start + size])
-        db.session.commit()
-        failpoint("records_half_marked")
 
 
 # --- an admin's retry -------------------------------------------------------------------------

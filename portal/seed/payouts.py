@@ -13,7 +13,7 @@ from flask import current_app
 from ..clock import utcnow
 from ..deliveries.models import Driver
 from ..extensions import db
-from ..payouts import onboarding, runs
+from ..payouts import marking, onboarding, runs
 from ..payouts.account_state import account_state
 from ..payouts.connect_models import StripeOnboarding
 from ..payouts.driver_earnings import settle_due_driver_earnings
@@ -138,4 +138,6 @@ def pay_demo_run() -> PayoutRun | None:
     settle_due_driver_earnings(utcnow())  # the daily settle job's drivers' part
     run = runs.run_payouts(trigger="admin")
     db.session.commit()
+    # What the worker does next with the job the run queued: the demo's records are written.
+    marking.mark_paid_records()
     return run

@@ -15,8 +15,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from ..commissions.models import VendorCommissionTotal, VendorPlatformFee
+from ..commissions.models import CommissionRecord, VendorCommissionTotal, VendorPlatformFee
 from ..extensions import db
+from ..payouts.payable import paid_unmarked_totals
 from ..periods import Period
 from ..vendors.models import Vendor
 from ..vendors.onboarding import first_step_probes
@@ -134,6 +135,10 @@ def _dashboard_statement() -> sa.Select:
             _array(VendorCommissionTotal.status, *totals, order_by=by_status),
             _array(VendorCommissionTotal.commission_total, *totals, order_by=by_status),
             fees,
+            # Paid records the marking job has not written yet (payouts.payable).
+            paid_unmarked_totals(vendor_id)
+            .with_only_columns(sa.func.coalesce(sa.func.sum(CommissionRecord.commission_amount), 0))
+            .scalar_subquery(),
             _array(VendorMonthlyVolume.year, *volumes, order_by=by_month),
             _array(VendorMonthlyVolume.month, *volumes, order_by=by_month),
             _array(VendorMonthlyVolume.total_sales, *volumes, order_by=by_month),
@@ -180,10 +185,12 @@ def vendor_dashboard(vendor_id: uuid.UUID, today: date, months: int = 12) -> Ven
         .one()
     )
     tier_columns, rest = row[: len(TIER_COLUMNS)], row[len(TIER_COLUMNS) :]
-    statuses, commissions, fees, *volumes, has_product, has_order, payouts_on = rest
+    statuses, commissions, fees, unmarked, *volumes, has_product, has_order, payouts_on = rest
     sales = _months(today, months, *volumes)
     commission_by_status = {"pending": ZERO, "settled": ZERO, "paid": ZERO}
     commission_by_status.update(zip(statuses or (), commissions or (), strict=True))
+    commission_by_status["settled"] -= unmarked
+    commission_by_status["paid"] += unmarked
     month_to_date = sales[-1].total_sales
     return VendorDashboard(
         shop_tier=TierSummary(*tier_columns) if tier_columns[0] is not None else None,

@@ -115,3 +115,24 @@ def payout_run_with_a_failure_and_a_hold(committed, vendor, held_vendor):
     committed.flush()
     committed.refresh(run)
     return run
+
+
+MARKING_JOB = "portal.payouts.marking.mark_payout_records_job"
+
+
+def queued_marking_jobs() -> list:
+    from portal.queues import get_queue
+
+    return [job for job in get_queue("default").get_jobs() if job.func_name == MARKING_JOB]
+
+
+def mark_queued_records() -> int:
+    """Run the marking job a payment queued, as the worker would next (the run itself writes no
+    record). Returns the records it wrote."""
+    from portal.payouts.marking import mark_payout_records_job
+
+    jobs = queued_marking_jobs()
+    assert jobs, "no marking job was queued"
+    for job in jobs:
+        job.delete()
+    return mark_payout_records_job()

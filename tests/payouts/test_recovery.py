@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.payouts import runs, vendor_page
 from portal.payouts.models import Payout
 from tests.orders.helpers import established_shop
-from tests.payouts.helpers import connect, net_of, payouts_of, settled_order
+from tests.payouts.helpers import connect, mark_queued_records, net_of, payouts_of, settled_order
 from tests.payouts.test_runs import hold_of, refund_after_payout
 
 
@@ -66,6 +66,7 @@ def test_reversed_once_from_the_earlier_transfer(db_session, app_stripe, reverse
     db.session.expire_all()
     assert db.session.get(Payout, first.id).amount_reversed == owed
     assert net_of(shop) == 0 and hold_of(shop) is None
+    mark_queued_records()  # the job the run queued
     statuses = db.session.scalars(
         sa.select(CommissionRecord.status).where(CommissionRecord.id.in_(refund_records))
     ).all()

@@ -42,6 +42,7 @@ def test_flask_payouts_run(db_session, app_stripe, app):
     result = app.test_cli_runner().invoke(args=["payouts", "run"])
     assert result.exit_code == 0, result.output
     assert "finished" in result.output and "paid: 1 payouts" in result.output
+    assert "1 records marked paid in 1 batches." in result.output  # the shell waits for it
 
 
 def test_an_admins_run_job_that_finds_the_lock_taken_is_retried_not_dropped(

@@ -12,7 +12,12 @@ from portal.payouts import runs
 from portal.payouts.gateway import gateway
 from portal.payouts.models import Payout
 from portal.payouts.transfer_events import on_balance_available, on_transfer_event
-from tests.payouts.helpers import failed_after_drop, payable_shop, payouts_of
+from tests.payouts.helpers import (
+    failed_after_drop,
+    mark_queued_records,
+    payable_shop,
+    payouts_of,
+)
 
 
 def transfer_events(server, event_type: str) -> list[dict]:
@@ -30,10 +35,11 @@ def test_transfer_created_records_a_transfer_the_portal_never_heard_back_about(
     db.session.expire_all()
     assert payout.status == "paid" and payout.stripe_transfer_id == created["id"]
     assert payout.failure_reason is None
-    unpaid = sa.select(sa.func.count()).where(
-        CommissionRecord.payout_id == payout.id, CommissionRecord.status != "paid"
+    mark_queued_records()  # queued by the webhook's commit
+    marked = sa.select(CommissionRecord.status, CommissionRecord.payout_id).where(
+        CommissionRecord.id.in_(payout.commission_ids)
     )
-    assert db.session.scalar(unpaid) == 0
+    assert set(db.session.execute(marked)) == {("paid", payout.id)}
     # A replay changes nothing, and the admin has nothing left to retry.
     on_transfer_event("transfer.created", created)
     assert len(app_stripe.transfer_log()) == 1

@@ -20,6 +20,7 @@ ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     "price": ("price", "list_price", "sale_price"),
 }
 ID_COLUMN = "id"
+PAIR_COLUMNS = ("ltable_id", "rtable_id", "label")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -90,7 +91,13 @@ def read_pairs(path: str | Path) -> list[tuple[str, str, int]]:
     """(left id, right id, label) rows of train/valid/test.csv."""
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        return [
-            (row["ltable_id"].strip(), row["rtable_id"].strip(), int(row["label"]))
-            for row in reader
-        ]
+        missing = set(PAIR_COLUMNS) - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: no {', '.join(sorted(missing))} column")
+        pairs = []
+        for line, row in enumerate(reader, start=2):
+            label = (row["label"] or "").strip()
+            if label not in {"0", "1"}:
+                raise ValueError(f"{path}, line {line}: label {label!r} is not 0 or 1")
+            pairs.append((row["ltable_id"].strip(), row["rtable_id"].strip(), int(label)))
+        return pairs

@@ -146,6 +146,8 @@ def evaluate(directory: str | Path, echo: Callable[[str], None], ablation: bool 
     )
     test = benchmark.splits["test"]
     probabilities = score(model, benchmark, "test")
+    valid = model.metrics["valid"]
+    echo(f"Calibration on valid: Brier {valid['brier']:.4f}, ECE {valid['ece']:.4f}")
     echo(
         f"Calibration on test: Brier {brier_score(test.labels, probabilities):.4f},"
         f" ECE {expected_calibration_error(test.labels, probabilities):.4f}"

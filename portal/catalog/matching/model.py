@@ -24,7 +24,13 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from .features import FEATURE_VERSION
-from .metrics import best_f1_threshold, choose_band_thresholds, precision_recall_f1
+from .metrics import (
+    best_f1_threshold,
+    brier_score,
+    choose_band_thresholds,
+    expected_calibration_error,
+    precision_recall_f1,
+)
 
 MODEL_FORMAT = "portal-catalog-matcher"
 MODEL_VERSION = 1
@@ -236,7 +242,13 @@ def train(
             new_master=min(new_master, decision),
         ),
         metrics={
-            "valid": {"precision": precision, "recall": recall, "f1": f1},
+            "valid": {
+                "precision": precision,
+                "recall": recall,
+                "f1": f1,
+                "brier": brier_score(valid_labels, probabilities),
+                "ece": expected_calibration_error(valid_labels, probabilities),
+            },
             "valid_f1_by_model": {k: results[k][0] for k in results},
             "seed": seed,
         },

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from portal.catalog.matching.columns import detect_columns, parse_price, read_pairs, read_table
@@ -60,3 +62,15 @@ def test_parse_price(text, price):
 def test_read_pairs(tmp_path):
     pairs = _write(tmp_path / "train.csv", "ltable_id,rtable_id,label\n1,2,0\n3,4,1\n")
     assert read_pairs(pairs) == [("1", "2", 0), ("3", "4", 1)]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("left,right,label\n1,2,0\n", "no ltable_id, rtable_id column"),
+        ("ltable_id,rtable_id,label\n1,2,yes\n", "line 2: label 'yes' is not 0 or 1"),
+    ],
+)
+def test_bad_pair_files_say_what_is_wrong(tmp_path, text, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        read_pairs(_write(tmp_path / "train.csv", text))

@@ -158,6 +158,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from .auth.cli import auth_cli, users_cli
+    from .catalog.matching.cli import catalog_cli
     from .deliveries.cli import positions_cli
     from .operations.cli import partitions_cli
     from .payouts.cli import payouts_cli
@@ -172,6 +173,7 @@ def register_commands(app: Flask) -> None:
         money_cli,
         payouts_cli,
         positions_cli,
+        catalog_cli,
     ):
         app.cli.add_command(group)
 

@@ -421,6 +421,14 @@ class Config:
     POSITION_HISTORY_DAYS = _env_int("POSITION_HISTORY_DAYS", 30)
     POSITION_DELETE_BATCH = _env_int("POSITION_DELETE_BATCH", 5000)
 
+    # --- unified catalog: the matcher's scoring model (docs/catalog-matching.md) -------------
+    # The model `flask catalog train` writes and the matcher loads; the committed default is
+    # trained on Abt-Buy's train split, its thresholds chosen on valid.
+    CATALOG_MATCHER_MODEL = _env(
+        "CATALOG_MATCHER_MODEL",
+        os.path.join(os.path.dirname(__file__), "catalog", "matching", "models", "default.joblib"),
+    )
+
 
 # Under pytest-xdist (scripts/test.sh runs the suite on several workers) each worker, named by
 # PYTEST_XDIST_WORKER (gw0, gw1, …) in its environment and its subprocesses', gets a database, a

@@ -139,6 +139,15 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         hour=4,
         queue="low",
     ),
+    # Unconverted referral visits past REFERRAL_RETENTION_DAYS (portal/referrals/retention.py).
+    PeriodicJob(
+        "prune-referral-visits",
+        "portal.referrals.retention.delete_old_visits_job",
+        every="daily",
+        hour=4,
+        minute=30,
+        queue="low",
+    ),
     PeriodicJob(
         "close-previous-month",
         "portal.tiers.jobs.close_previous_month_job",

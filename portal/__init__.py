@@ -152,6 +152,9 @@ def register_blueprints(app: Flask) -> None:
     row_urls.init_app(app)
     status_labels.init_app(app)  # the words of order and delivery statuses
     position_views.init_app(app)  # position pings answered before Flask's request machinery
+    from .referrals import redirects
+
+    redirects.init_app(app)  # returning visitors' referral links, likewise
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -158,6 +158,15 @@ class Config:
         ).split(",")
         if word.strip()
     )
+    # A returning visitor's follow of a link is answered from a per-process cache of the codes
+    # (portal/referrals/redirects.py): a regenerated code or a disabled shop is seen this late.
+    REFERRAL_CODE_CACHE_SECONDS = _env_int("REFERRAL_CODE_CACHE_SECONDS", 30)
+    # First visits of a cached code go through a Redis stream the worker applies in batches
+    # (portal/referrals/buffer.py); off, every first visit is written by the request itself.
+    REFERRAL_VISIT_BUFFER = _env_bool("REFERRAL_VISIT_BUFFER", True)
+    REFERRAL_VISIT_STREAM_MAXLEN = _env_int("REFERRAL_VISIT_STREAM_MAXLEN", 500_000)
+    REFERRAL_VISIT_BATCH_SIZE = _env_int("REFERRAL_VISIT_BATCH_SIZE", 1000)
+    REFERRAL_VISIT_BATCH_PAUSE_MS = _env_int("REFERRAL_VISIT_BATCH_PAUSE_MS", 200)
     # Retention: unconverted visits older than this are deleted nightly, this many rows per
     # transaction (the daily statistics keep their counts).
     REFERRAL_RETENTION_DAYS = _env_int("REFERRAL_RETENTION_DAYS", 90)
@@ -482,3 +491,6 @@ class TestConfig(Config):
     DOORDASH_RETRY_BASE_SECONDS = 0.0
     # No geocoder unless a test starts the local one (tests/deliveries/geocoder.py).
     GEOCODER_URL = _env("TEST_GEOCODER_URL", "")
+    # Referral visits are written by the request in tests, except where a test turns the buffer
+    # on (tests/referrals/test_buffer.py).
+    REFERRAL_VISIT_BUFFER = False

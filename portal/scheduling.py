@@ -139,6 +139,13 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         hour=4,
         queue="low",
     ),
+    # Referral links' first visits the worker's consumer thread left in their Redis stream.
+    PeriodicJob(
+        "apply-referral-visits",
+        "portal.referrals.buffer.apply_visits_job",
+        every="minutely",
+        queue="high",
+    ),
     # Unconverted referral visits past REFERRAL_RETENTION_DAYS (portal/referrals/retention.py).
     PeriodicJob(
         "prune-referral-visits",

@@ -67,13 +67,14 @@ def normalize_code(code: str | None) -> str | None:
     return code if 0 < len(code) <= CODE_MAX else None
 
 
-def is_robot(user_agent: str | None) -> bool:
+def is_robot(user_agent: str | None, words=None) -> bool:
     """A crawler, a link-preview fetcher or a script: its visits are not counted. Browsers always
     send a user agent, so none at all counts as a robot too."""
     agent = (user_agent or "").lower()
     if not agent.strip():
         return True
-    return any(word in agent for word in current_app.config["REFERRAL_BOT_USER_AGENTS"])
+    words = current_app.config["REFERRAL_BOT_USER_AGENTS"] if words is None else words
+    return any(word in agent for word in words)
 
 
 def is_prefetch(headers) -> bool:
@@ -90,6 +91,7 @@ def is_prefetch(headers) -> bool:
 
 @dataclass(frozen=True)
 class Visit:
+    shop_id: uuid.UUID
     shop_slug: str
     #: A new (visitor, shop) row was recorded and counted by this call.
     first: bool
@@ -97,11 +99,16 @@ class Visit:
 
 # One round trip: the shop by its code (active shops only), the visitor's first touch of it
 # (nothing on a revisit: first touch keeps its time and UTM), and the day's statistic for a new
-# row only.
+# row only. Its commit does not wait for the WAL flush (synchronous_commit off for this
+# transaction alone): a crash of the database server may lose the last fraction of a second of
+# visits, never leave a row without its count; the money's transactions keep waiting.
 _VISIT_SQL = sa.text(
     """
-    WITH shop AS (
-        SELECT id, slug FROM vendors WHERE referral_code = :code AND status = 'active'
+    WITH relaxed AS (
+        SELECT set_config('synchronous_commit', 'off', true)
+    ), shop AS (
+        SELECT id, slug FROM vendors, relaxed
+        WHERE referral_code = :code AND status = 'active'
     ), new AS (
         INSERT INTO shop_referrals
             (shop_id, session_id, referral_code, utm_source, utm_medium, utm_campaign,
@@ -120,19 +127,22 @@ _VISIT_SQL = sa.text(
         DO UPDATE SET visits = s.visits + 1
         RETURNING 1
     )
-    SELECT shop.slug, (SELECT count(*) FROM counted) AS first FROM shop
+    SELECT shop.id, shop.slug, (SELECT count(*) FROM counted) AS first FROM shop
     """
-).columns(slug=sa.String, first=sa.Integer)
+).columns(id=sa.Uuid, slug=sa.String, first=sa.Integer)
 
-_SHOP_SQL = sa.text("SELECT slug FROM vendors WHERE referral_code = :code AND status = 'active'")
+_SHOP_SQL = sa.text(
+    "SELECT id, slug FROM vendors WHERE referral_code = :code AND status = 'active'"
+).columns(id=sa.Uuid, slug=sa.String)
 
 
-def shop_slug_for_code(code: str | None) -> str | None:
-    """The slug of the active shop whose current code this is (an old code matches nothing)."""
+def shop_for_code(code: str | None) -> tuple[uuid.UUID, str] | None:
+    """(id, slug) of the active shop whose current code this is (an old code matches nothing)."""
     code = normalize_code(code)
     if code is None:
         return None
-    return db.session.execute(_SHOP_SQL, {"code": code}).scalar()
+    row = db.session.execute(_SHOP_SQL, {"code": code}).first()
+    return (row.id, row.slug) if row else None
 
 
 def record_visit(
@@ -158,7 +168,7 @@ def record_visit(
     ).first()
     if row is None:
         return None
-    return Visit(row.slug, bool(row.first))
+    return Visit(row.id, row.slug, bool(row.first))
 
 
 def stat_day(at: datetime) -> date:
@@ -175,6 +185,9 @@ def tie_visitor(session_id: str | None, customer_id: uuid.UUID | None) -> int:
     someone (a shared computer) stays theirs. Returns how many were tied."""
     if not session_id or customer_id is None:
         return 0
+    from .buffer import remember_tie
+
+    remember_tie(session_id, customer_id)  # for visits still on their way through Redis
     return db.session.execute(
         sa.update(ShopReferral)
         .where(ShopReferral.session_id == session_id, ShopReferral.customer_id.is_(None))

@@ -232,3 +232,66 @@ def test_browser_constant_is_a_browser(app):
         from portal.referrals.services import is_robot
 
         assert not is_robot(BROWSER)
+
+
+def test_a_returning_visitor_is_answered_without_the_database(client, app, shop):
+    from sqlalchemy import event
+
+    code, slug = shop.referral_code, shop.slug
+    follow(client, code)
+    statements = []
+    engine = db.session.get_bind()
+
+    def listener(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        response = follow(client, code, "utm_source=again")
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert response.status_code == 302 and response.headers["Location"] == f"/shops/{slug}"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "nosniff" in response.headers["X-Content-Type-Options"]
+    assert statements == []
+    assert len(visits(shop)) == 1
+
+
+def test_a_returning_visitor_to_a_storefront_keeps_their_id(client, app, shop, storefronts):
+    follow(client, shop.referral_code)
+    visitor = visitor_of(client, app)
+    response = follow(client, shop.referral_code, "to=https%3A%2F%2Fshop.example.com%2Fp%3Fx%3D1")
+    assert response.headers["Location"] == (
+        f"https://shop.example.com/p?x=1&referral_session={visitor}"
+    )
+
+
+def test_a_code_changed_reaches_returning_visitors_once_the_cache_expires(client, app, shop):
+    follow(client, shop.referral_code)
+    old = shop.referral_code
+    shop.status = "suspended"
+    db.session.flush()
+    # Within REFERRAL_CODE_CACHE_SECONDS a returning visitor is still sent to the shop's page...
+    assert follow(client, old).headers["Location"] == f"/shops/{shop.slug}"
+    # ... a first visitor never is.
+    assert follow(app.test_client(), old).headers["Location"] == "/"
+    app.config["REFERRAL_CODE_CACHE_SECONDS"] = 0
+    try:
+        app.extensions.pop("portal.referral-codes", None)
+        assert follow(client, old).headers["Location"] == "/"
+    finally:
+        app.config["REFERRAL_CODE_CACHE_SECONDS"] = 30
+
+
+def test_a_cookie_claiming_a_shop_past_the_window_goes_to_the_database(client, app, shop):
+    from portal.referrals import cookie
+
+    follow(client, shop.referral_code)
+    visitor = visitor_of(client, app)
+    with app.test_request_context():
+        stale = cookie._serializer().dumps({"v": visitor, "s": {shop.id.hex: 1}})
+    client.set_cookie(app.config["REFERRAL_COOKIE_NAME"], stale)
+    response = follow(client, shop.referral_code)
+    # The view found the first touch there (nothing new) and renews the cookie's claim.
+    assert "Set-Cookie" in response.headers
+    assert len(visits(shop)) == 1 and sum(s.visits for s in stats(shop)) == 1

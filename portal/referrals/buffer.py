@@ -108,7 +108,8 @@ _APPLY_SQL = text(
 
 def _field(fields: dict, name: str) -> str:
     value = fields.get(name.encode(), fields.get(name))
-    return value.decode() if isinstance(value, bytes) else (value or "")
+    text = value.decode(errors="replace") if isinstance(value, bytes) else (value or "")
+    return text.replace("\x00", "")  # PostgreSQL cannot store a NUL; one must not stop a batch
 
 
 def apply_entries(entries, client: redis.Redis | None = None) -> int:

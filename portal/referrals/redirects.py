@@ -137,7 +137,7 @@ class ReferralLinks:
         visitor = opened.visitor if opened else cookie.new_visitor_id()
         utm = Utm(*(clean_utm((query.get(name) or [None])[0]) for name in UTM_NAMES))
         try:
-            append_visit(self.app, visitor, shop_key, code, utm, int(time.time() * 1000))
+            append_visit(self.app, visitor, shop_key, code, utm, int(utcnow().timestamp() * 1000))
         except redis.RedisError:
             return None  # the Flask view writes it to the database itself
         claimed = (opened or cookie.VisitorCookie(visitor)).with_shop(shop_key, today, window)

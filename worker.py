@@ -5,11 +5,13 @@
     python worker.py --no-scheduler    # worker only
     python worker.py --scheduler-only  # scheduler only (ticks every 30 s)
     python worker.py --no-positions    # without the drivers' position consumer thread
+    python worker.py --no-referral-visits  # without the referral visits' consumer thread
 
 Every job runs inside the Flask app context (``portal.queues.AppWorker``). The scheduler ticks at
 start-up, so a slot missed while the machine was down runs as soon as it is back. Beside the jobs a
 thread applies the drivers' position pings from their Redis stream as they come
-(``portal.deliveries.positions.run_consumer``).
+(``portal.deliveries.positions.run_consumer``), another the referral links' first visits
+(``portal.referrals.buffer.run_consumer``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from portal import create_app, scheduling
 from portal.clock import utcnow
 from portal.deliveries.positions import run_consumer
 from portal.queues import make_worker
+from portal.referrals.buffer import run_consumer as run_visit_consumer
 
 TICK_SECONDS = 30
 log = logging.getLogger("portal.worker")
@@ -59,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--scheduler-only", action="store_true", help="don't run jobs, only enqueue")
     parser.add_argument(
         "--no-positions", action="store_true", help="don't apply drivers' position pings"
+    )
+    parser.add_argument(
+        "--no-referral-visits",
+        action="store_true",
+        help="don't apply referral links' first visits",
     )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
@@ -102,13 +110,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         positions.start()
 
+    visits = None
+    if not args.no_referral_visits and not args.burst:
+        visits = threading.Thread(
+            target=run_visit_consumer, args=(app, stop), name="referral-visits", daemon=True
+        )
+        visits.start()
+
     worker = make_worker(app)
     try:
         # with_scheduler: RQ's own scheduler moves retries (Retry intervals) back onto the queues.
         worker.work(burst=args.burst, with_scheduler=True, logging_level=args.log_level.upper())
     finally:
         stop.set()
-        for running in (thread, positions):
+        for running in (thread, positions, visits):
             if running is not None:
                 running.join(timeout=5)
     return 0

@@ -77,8 +77,8 @@ end
 """
 
 
-def scratch_database(drivers: int, database_url: str) -> list[str]:
-    """A migrated scratch database with ``drivers`` verified drivers online; their ids."""
+def migrated_scratch(database_url: str) -> None:
+    """The benchmark database at ``database_url`` dropped, created and migrated."""
     from bench.pages import migrate
 
     url = make_url(database_url)
@@ -89,6 +89,11 @@ def scratch_database(drivers: int, database_url: str) -> list[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{url.database}"')
     migrate(database_url)
+
+
+def scratch_database(drivers: int, database_url: str) -> list[str]:
+    """A migrated scratch database with ``drivers`` verified drivers online; their ids."""
+    migrated_scratch(database_url)
     engine = sa.create_engine(database_url)
     with engine.begin() as conn:
         ids = list(
@@ -128,7 +133,17 @@ def tokens_for(driver_ids: list[str], env: dict) -> tuple[list[str], str]:
         return [positions.position_token(_D(i)) for i in driver_ids], positions.stream_key(app)
 
 
-def wrk(url: str, script: Path, connections: int, seconds: int, threads: int) -> tuple[float, int]:
+def wrk(
+    url: str,
+    script: Path | None,
+    connections: int,
+    seconds: int,
+    threads: int,
+    headers: dict[str, str] | None = None,
+) -> tuple[float, int]:
+    """(requests/s, requests done) of ``wrk`` on ``url``, with its Lua ``script`` and/or
+    ``headers``; refuses a run with errors."""
+    flags = [item for name, value in (headers or {}).items() for item in ("-H", f"{name}: {value}")]
     output = subprocess.run(
         [
             "wrk",
@@ -137,8 +152,8 @@ def wrk(url: str, script: Path, connections: int, seconds: int, threads: int) ->
             f"-d{seconds}s",
             "--timeout",
             "10s",
-            "-s",
-            str(script),
+            *(["-s", str(script)] if script else []),
+            *flags,
             url,
         ],
         capture_output=True,
@@ -342,21 +357,20 @@ def render(args, portal_rates, hello_rates, ratio, sent, stream_total, applied, 
 
 
 def write(table: str) -> None:
+    write_section(table, BEGIN, END, "Driver position pings", SECTION_INTRO)
+
+
+def write_section(table: str, begin: str, end: str, title: str, intro: str) -> None:
+    """Replace the figures between ``begin`` and ``end`` in docs/performance.md, or add them in a
+    new section ``title`` with its ``intro``."""
     text = DOCS.read_text()
-    block = f"{BEGIN}\n{table}\n{END}"
-    if BEGIN in text:
-        head, _, rest = text.partition(BEGIN)
-        _, _, tail = rest.partition(END)
+    block = f"{begin}\n{table}\n{end}"
+    if begin in text:
+        head, _, rest = text.partition(begin)
+        _, _, tail = rest.partition(end)
         text = head + block + tail
     else:
-        text = (
-            text.rstrip()
-            + "\n\n## Driver position pings\n\n"
-            + SECTION_INTRO
-            + "\n\n"
-            + block
-            + "\n"
-        )
+        text = text.rstrip() + f"\n\n## {title}\n\n" + intro + "\n\n" + block + "\n"
     DOCS.write_text(text)
 
 

@@ -98,6 +98,8 @@ def register_blueprints(app: Flask) -> None:
     from .payouts.driver_views import bp as driver_payouts_bp
     from .payouts.vendor_views import bp as payouts_bp
     from .payouts.webhooks import bp as stripe_webhooks_bp
+    from .referrals.views import bp as referrals_bp
+    from .vendors.public_views import bp as public_shops_bp
     from .vendors.shop_views import invitations_bp, shop_bp, staff_bp
     from .vendors.views import bp as vendor_bp
 
@@ -130,6 +132,8 @@ def register_blueprints(app: Flask) -> None:
         shop_bp,
         staff_bp,
         invitations_bp,
+        referrals_bp,
+        public_shops_bp,
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["media_url"] = media_url
@@ -148,6 +152,9 @@ def register_blueprints(app: Flask) -> None:
     row_urls.init_app(app)
     status_labels.init_app(app)  # the words of order and delivery statuses
     position_views.init_app(app)  # position pings answered before Flask's request machinery
+    from .referrals import redirects
+
+    redirects.init_app(app)  # returning visitors' referral links, likewise
 
 
 def register_errorhandlers(app: Flask) -> None:

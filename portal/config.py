@@ -138,6 +138,41 @@ class Config:
     # An order through the shop's own referral link within the window pays this commission instead.
     REFERRAL_COMMISSION_RATE = Decimal(_env("REFERRAL_COMMISSION_RATE", "0.0000"))
     REFERRAL_ATTRIBUTION_DAYS = _env_int("REFERRAL_ATTRIBUTION_DAYS", 30)
+    # The link /r/<code> (portal/referrals): the first-party cookie naming the visitor (signed,
+    # SameSite=Lax, Secure like the session's, living the attribution window); the external
+    # storefronts ``?to=`` may send a visitor on to (host names, comma-separated; any other host
+    # goes to the shop's own page); user agents containing any of these words (case-insensitive)
+    # are robots, whose visits are not counted (an empty user agent is not counted either).
+    REFERRAL_COOKIE_NAME = _env("REFERRAL_COOKIE_NAME", "portal_ref")
+    REFERRAL_REDIRECT_HOSTS = tuple(
+        host.strip().lower()
+        for host in _env("REFERRAL_REDIRECT_HOSTS", "").split(",")
+        if host.strip()
+    )
+    REFERRAL_BOT_USER_AGENTS = tuple(
+        word.strip().lower()
+        for word in _env(
+            "REFERRAL_BOT_USER_AGENTS",
+            "bot,crawler,spider,slurp,facebookexternalhit,embedly,preview,headlesschrome,"
+            "lighthouse,curl,wget,python-requests,python-urllib,httpclient,go-http-client",
+        ).split(",")
+        if word.strip()
+    )
+    # A returning visitor's follow of a link is answered from a per-process cache of the codes
+    # (portal/referrals/redirects.py): a regenerated code or a disabled shop is seen this late.
+    REFERRAL_CODE_CACHE_SECONDS = _env_int("REFERRAL_CODE_CACHE_SECONDS", 30)
+    # First visits of a cached code go through a Redis stream the worker applies in batches
+    # (portal/referrals/buffer.py); off, every first visit is written by the request itself.
+    REFERRAL_VISIT_BUFFER = _env_bool("REFERRAL_VISIT_BUFFER", True)
+    REFERRAL_VISIT_STREAM_MAXLEN = _env_int("REFERRAL_VISIT_STREAM_MAXLEN", 500_000)
+    REFERRAL_VISIT_BATCH_SIZE = _env_int("REFERRAL_VISIT_BATCH_SIZE", 1000)
+    REFERRAL_VISIT_BATCH_PAUSE_MS = _env_int("REFERRAL_VISIT_BATCH_PAUSE_MS", 200)
+    # Retention: unconverted visits older than this are deleted nightly, this many rows per
+    # transaction (the daily statistics keep their counts).
+    REFERRAL_RETENTION_DAYS = _env_int("REFERRAL_RETENTION_DAYS", 90)
+    REFERRAL_DELETE_BATCH = _env_int("REFERRAL_DELETE_BATCH", 5000)
+    # The shop's public page lists this many products a page.
+    SHOP_PAGE_PRODUCTS_PER_PAGE = _env_int("SHOP_PAGE_PRODUCTS_PER_PAGE", 48)
 
     # Loyalty points (portal/loyalty/rules.py reads these): points per $1 of merchandise paid for
     # with money, times the tier's multiplier; tiers by lifetime earned points; what a point is
@@ -490,3 +525,6 @@ class TestConfig(Config):
     DOORDASH_RETRY_BASE_SECONDS = 0.0
     # No geocoder unless a test starts the local one (tests/deliveries/geocoder.py).
     GEOCODER_URL = _env("TEST_GEOCODER_URL", "")
+    # Referral visits are written by the request in tests, except where a test turns the buffer
+    # on (tests/referrals/test_buffer.py).
+    REFERRAL_VISIT_BUFFER = False

@@ -149,6 +149,22 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         hour=4,
         queue="low",
     ),
+    # Referral links' first visits the worker's consumer thread left in their Redis stream.
+    PeriodicJob(
+        "apply-referral-visits",
+        "portal.referrals.buffer.apply_visits_job",
+        every="minutely",
+        queue="high",
+    ),
+    # Unconverted referral visits past REFERRAL_RETENTION_DAYS (portal/referrals/retention.py).
+    PeriodicJob(
+        "prune-referral-visits",
+        "portal.referrals.retention.delete_old_visits_job",
+        every="daily",
+        hour=4,
+        minute=30,
+        queue="low",
+    ),
     PeriodicJob(
         "close-previous-month",
         "portal.tiers.jobs.close_previous_month_job",

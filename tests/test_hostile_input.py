@@ -84,6 +84,7 @@ SEEDED_ARGS = (
     "driver_id",
     "document_id",
     "offer_id",
+    "slug",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
 # value is also sent under each name at once).
@@ -285,6 +286,7 @@ def world(app, db_session):
             driver_profile, io.BytesIO(pdf_bytes()), filename="walk.pdf"
         ).id,
         "offer_id": offer.id,
+        "slug": vendor.slug,  # its public page
     }
     assert set(args) == set(SEEDED_ARGS)
     # Arguments whose seeded value depends on the endpoint.

@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.geo import point
 from portal.orders import services as orders
 from portal.payouts.models import ConnectedAccount
+from portal.referrals.services import record_visit
 from portal.shell import NAV, month_label, plural
 from portal.vendors.models import VendorMember
 from portal.vendors.services import vendor_for_user
@@ -182,6 +183,12 @@ def test_the_onboarding_checklist_ticks_itself_off(client, auth, db_session):
     db.session.flush()
     assert len(done_steps()) == 3
     account.capabilities = {"transfers": "active"}
+    db.session.flush()
+    assert len(done_steps()) == 4
+    # The referral link is shared once it has brought a counted visit.
+    html = client.get("/vendor/").get_data(as_text=True)
+    assert 'href="/vendor/referrals">Share your referral link' in html
+    record_visit(vendor.referral_code, "first-follower-0001")
     db.session.flush()
     assert done_steps() is None
 

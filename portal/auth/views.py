@@ -18,6 +18,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
 from ..mail import Outgoing, stored_message
+from ..referrals import cookie as referral_cookie
+from ..referrals import services as referrals
 from ..security import dashboard_url_for, redirect_to_dashboard, token_page
 from ..vendors.access import load_signed_in_user
 from . import services, sessions, signups, tokens
@@ -45,8 +47,10 @@ def load_user(session_id: str) -> User | None:
 
 
 def sign_in(user: User) -> None:
-    """Start a server-side session for ``user`` on this browser, commit, and sign in."""
+    """Start a server-side session for ``user`` on this browser, commit, and sign in. A customer
+    who came through shops' referral links on this browser is tied to those visits."""
     sessions.start_session(user)
+    referrals.tie_user(referral_cookie.visitor_id(request.cookies), user)
     db.session.commit()
     login_user(user)
 

@@ -18,7 +18,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..periods import Period
-from ..referrals.models import ShopReferral
+from ..referrals.attribution import is_attributed
 from ..tiers.models import ShopTier, VendorMonthlyVolume
 from ..tiers.rules import BASE_TIER, fee_rate, first_fee_tier, tier_rate
 
@@ -44,23 +44,16 @@ class PlatformFeeRate:
 # --- what is in force at a moment ----------------------------------------------------------------
 
 
-def has_referral_attribution(shop_id: uuid.UUID, session_id: str | None, at: datetime) -> bool:
-    """Did this session come through the shop's own referral link within the window?"""
-    if not session_id:
-        return False
-    window_start = at - timedelta(days=current_app.config["REFERRAL_ATTRIBUTION_DAYS"])
-    return bool(
-        db.session.scalar(
-            sa.select(
-                sa.exists().where(
-                    ShopReferral.shop_id == shop_id,
-                    ShopReferral.session_id == session_id,
-                    ShopReferral.first_visit_at >= window_start,
-                    ShopReferral.first_visit_at <= at,
-                )
-            )
-        )
-    )
+def has_referral_attribution(
+    shop_id: uuid.UUID,
+    session_id: str | None,
+    at: datetime,
+    customer_id: uuid.UUID | None = None,
+) -> bool:
+    """Did this browser (the referral cookie's id) or this customer (once a visit was tied to
+    them) come through the shop's own referral link within the window? The one rule:
+    ``referrals.attribution``."""
+    return is_attributed(shop_id, session_id, customer_id, at)
 
 
 def tier_commission_rate(shop_id: uuid.UUID, at: datetime) -> CommissionRate:
@@ -88,10 +81,13 @@ def tier_commission_rate(shop_id: uuid.UUID, at: datetime) -> CommissionRate:
 
 
 def commission_rate_in_force(
-    shop_id: uuid.UUID, referral_session: str | None, at: datetime
+    shop_id: uuid.UUID,
+    referral_session: str | None,
+    at: datetime,
+    customer_id: uuid.UUID | None = None,
 ) -> CommissionRate:
     """The commission an order of this shop pays when paid at ``at``."""
-    if has_referral_attribution(shop_id, referral_session, at):
+    if has_referral_attribution(shop_id, referral_session, at, customer_id):
         return CommissionRate(current_app.config["REFERRAL_COMMISSION_RATE"], "referral")
     return tier_commission_rate(shop_id, at)
 

@@ -76,7 +76,9 @@ def commission_basis(rate: CommissionRate) -> str:
 def record_sale(order: Order, at: datetime) -> tuple[CommissionRecord, VendorPlatformFee]:
     """The pending commission record and the platform-fee row of a paid order, at today's rates,
     each with the basis of its rate (the commission's rule and tier, the fee's volume tier)."""
-    commission = commission_rate_in_force(order.vendor_id, order.referral_session, at)
+    commission = commission_rate_in_force(
+        order.vendor_id, order.referral_session, at, order.customer_id
+    )
     fee = platform_fee_rate_in_force(order.vendor, at)
     record = CommissionRecord(
         order_id=order.id,

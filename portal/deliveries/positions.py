@@ -43,6 +43,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..clock import utcnow
 from ..extensions import db
+from ..operations.batches import delete_in_batches
 from ..queues import get_redis
 
 log = logging.getLogger(__name__)
@@ -397,23 +398,14 @@ def delete_old_positions(
             sa.select(sa.func.count()).where(DriverPosition.captured_at < cutoff)
         )
     batch = batch or current_app.config["POSITION_DELETE_BATCH"]
-    total = 0
-    while True:
-        oldest = (
-            sa.select(DriverPosition.id)
-            .where(DriverPosition.captured_at < cutoff)
-            .order_by(DriverPosition.captured_at)
-            .limit(batch)
-            .scalar_subquery()
-        )
-        deleted = db.session.execute(
-            sa.delete(DriverPosition).where(DriverPosition.id.in_(oldest)),
-            execution_options={"synchronize_session": False},
-        ).rowcount
-        db.session.commit()
-        total += deleted
-        if deleted < batch:
-            return total
+    oldest = (
+        sa.select(DriverPosition.id)
+        .where(DriverPosition.captured_at < cutoff)
+        .order_by(DriverPosition.captured_at)
+        .limit(batch)
+        .scalar_subquery()
+    )
+    return delete_in_batches(sa.delete(DriverPosition).where(DriverPosition.id.in_(oldest)), batch)
 
 
 def delete_old_positions_job() -> int:

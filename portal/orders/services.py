@@ -75,9 +75,10 @@ class RefundItem:
 
 
 # --- effects that belong to later issues ---------------------------------------------------------
-# Loyalty points and referral conversions have no services yet. These hooks are called at the
-# right moment, inside the same transaction, and deliberately do nothing until those issues fill
-# them in; nothing else in intake has to change then.
+# Loyalty points have no service yet. These hooks are called at the right moment, inside the same
+# transaction, and deliberately do nothing until that issue fills them in; nothing else in intake
+# has to change then. Referrals are counted by portal/referrals/services.py (imported when called:
+# it reads orders' models).
 
 
 def hold_points_redemption(order: Order) -> None:
@@ -85,7 +86,11 @@ def hold_points_redemption(order: Order) -> None:
 
 
 def attribute_referral(order: Order) -> None:
-    """No-op for now (referrals issue): a referred customer's first order sets ``converted_at``."""
+    """An order naming a referral visitor (``referral_session``) ties that visitor's visits to
+    its customer, so the customer's later orders are attributed from any device."""
+    from ..referrals import services as referrals
+
+    referrals.tie_order(order)
 
 
 def earn_points(order: Order) -> None:
@@ -93,7 +98,18 @@ def earn_points(order: Order) -> None:
 
 
 def count_referral_order(order: Order) -> None:
-    """No-op for now (referrals issue): the referral's ``lifetime_value`` and ``total_orders``."""
+    """A paid order the referral rule attributes: its ``referral_orders`` row, the visit's
+    ``converted_at``, ``total_orders`` and ``lifetime_value``, and the daily statistics."""
+    from ..referrals import services as referrals
+
+    referrals.count_paid_order(order)
+
+
+def uncount_referral_refund(order: Order, refund: OrderRefund) -> None:
+    """A refund of an attributed order takes its merchandise off the referral's value."""
+    from ..referrals import services as referrals
+
+    referrals.count_refund(order, refund)
 
 
 def reverse_points(order: Order, refund: OrderRefund) -> None:
@@ -525,6 +541,7 @@ def _record_refund(
     commissions.record_refund(order, refund, merchandise_before, merchandise_after, at)
     volumes.record_refunded_merchandise(order, share.merchandise, merchandise_before)
     reverse_points(order, refund)
+    uncount_referral_refund(order, refund)
     return refund
 
 

@@ -27,6 +27,14 @@ class ShopReferral(db.Model):
         sa.Index("idx_referrals_shop", "shop_id"),
         sa.Index("idx_referrals_customer", "customer_id"),
         sa.Index("idx_referrals_session", "session_id"),
+        # One first touch per visitor and shop (portal/referrals/visits.py).
+        sa.UniqueConstraint("session_id", "shop_id", name="unique_referral_session_shop"),
+        # Retention's oldest unconverted rows, a batch at a time (portal/referrals/retention.py).
+        sa.Index(
+            "idx_referrals_unconverted_first_visit",
+            "first_visit_at",
+            postgresql_where=sa.text("converted_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(

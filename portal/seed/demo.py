@@ -33,6 +33,7 @@ from ..vendors.services import vendor_for_user
 from .dispatch import seed_dispatch
 from .driver_pay import seed_settled_deliveries
 from .drivers import seed_drivers
+from .referrals import seed_referral_visits
 from .tracking import seed_tracking
 
 DEMO_PASSWORD = "portal-demo-2026"
@@ -314,6 +315,8 @@ def load_demo(today: date | None = None, seed: int = DEMO_SEED) -> bool:
 
     ensure_partitions(today, since=first_month.first_day)
     now = datetime.combine(today, time(12), tzinfo=UTC)
+    # Referral visits first, so the demo's later orders of those customers are attributed.
+    seed_referral_visits(random.Random(seed + 4), shops, customers, now)
     _place_orders(rng, shops, customers, first_month.first_day, today)
     _close_finished_months(first_month, this_month, now)
     settle_due_commissions(now)

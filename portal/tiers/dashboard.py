@@ -75,7 +75,9 @@ class VendorDashboard:
     commission_by_status: dict[str, Decimal]
     fees_this_month: Decimal
     sales_by_month: list[MonthSales]
-    first_steps: tuple[bool, bool, bool]  # vendors.onboarding.first_step_probes, read here too
+    first_steps: tuple[
+        bool, bool, bool, bool
+    ]  # vendors.onboarding.first_step_probes, read here too
 
 
 def tier_progress(sales: Decimal) -> TierProgress:
@@ -185,7 +187,17 @@ def vendor_dashboard(vendor_id: uuid.UUID, today: date, months: int = 12) -> Ven
         .one()
     )
     tier_columns, rest = row[: len(TIER_COLUMNS)], row[len(TIER_COLUMNS) :]
-    statuses, commissions, fees, unmarked, *volumes, has_product, has_order, payouts_on = rest
+    (
+        statuses,
+        commissions,
+        fees,
+        unmarked,
+        *volumes,
+        has_product,
+        has_order,
+        payouts_on,
+        link_shared,
+    ) = rest
     sales = _months(today, months, *volumes)
     commission_by_status = {"pending": ZERO, "settled": ZERO, "paid": ZERO}
     commission_by_status.update(zip(statuses or (), commissions or (), strict=True))
@@ -199,5 +211,5 @@ def vendor_dashboard(vendor_id: uuid.UUID, today: date, months: int = 12) -> Ven
         commission_by_status=commission_by_status,
         fees_this_month=fees or ZERO,
         sales_by_month=sales,
-        first_steps=(bool(has_product), bool(has_order), bool(payouts_on)),
+        first_steps=(bool(has_product), bool(has_order), bool(payouts_on), bool(link_shared)),
     )

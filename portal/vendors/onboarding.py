@@ -3,8 +3,9 @@
 Each step is an indexed existence check or a kept aggregate, so the dashboard pays four index
 probes at most: the profile's own row, ``unique_vendor_sku (vendor_id, sku)`` for a first product,
 ``vendor_monthly_volumes`` (kept by order intake) for a first paid order, and the shop's
-``connected_accounts`` row (``unique_vendor_account``) for payouts. The referrals issue adds its
-step here.
+``connected_accounts`` row (``unique_vendor_account``) for payouts, and ``idx_referrals_shop``
+for the referral link: the step is done once the link has brought its first counted visit (the
+proof it was shared, whoever followed it), not when the page showing it was opened.
 """
 
 from __future__ import annotations
@@ -13,12 +14,18 @@ import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app, url_for
 
 from ..catalog.models import Product
 from ..extensions import db
 from ..payouts.models import ConnectedAccount
+from ..referrals.models import ShopReferral
 from ..tiers.models import VendorMonthlyVolume
 from .models import Vendor
+
+#: The vendor's referrals page (its link, QR code and statistics), built beside this checklist.
+REFERRALS_ENDPOINT = "vendor_referrals.index"
+REFERRALS_PATH = "/vendor/referrals"
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,14 @@ class Step:
     label: str
     endpoint: str
     done: bool
+    #: Where the step links while its endpoint is not registered.
+    fallback_path: str | None = None
+
+    @property
+    def href(self) -> str:
+        if self.fallback_path and self.endpoint not in current_app.view_functions:
+            return self.fallback_path
+        return url_for(self.endpoint)
 
 
 def profile_complete(vendor: Vendor) -> bool:
@@ -34,11 +49,11 @@ def profile_complete(vendor: Vendor) -> bool:
     return bool(vendor.description and vendor.description.strip()) and vendor.location is not None
 
 
-def first_step_probes(vendor_id) -> tuple[sa.Exists, sa.Exists, sa.Exists]:
+def first_step_probes(vendor_id) -> tuple[sa.Exists, sa.Exists, sa.Exists, sa.Exists]:
     """Has the shop a product; has it had a paid order (the volumes that order intake keeps);
     are its payouts on (the account state "active": payouts enabled, transfers active; a
-    disconnected account has both off). The dashboard reads them in its own statement
-    (``tiers.dashboard``)."""
+    disconnected account has both off); has its referral link brought a visit. The dashboard
+    reads them in its own statement (``tiers.dashboard``)."""
     return (
         sa.exists().where(Product.vendor_id == vendor_id),
         sa.exists().where(
@@ -49,6 +64,7 @@ def first_step_probes(vendor_id) -> tuple[sa.Exists, sa.Exists, sa.Exists]:
             ConnectedAccount.payouts_enabled,
             ConnectedAccount.capabilities["transfers"].astext == "active",
         ),
+        sa.exists().where(ShopReferral.shop_id == vendor_id),
     )
 
 
@@ -58,14 +74,23 @@ def _probes() -> sa.Select:
     return sa.select(*first_step_probes(sa.bindparam("vendor_id")))
 
 
-def onboarding_steps(vendor: Vendor, probed: tuple[bool, bool, bool] | None = None) -> list[Step]:
+def onboarding_steps(
+    vendor: Vendor, probed: tuple[bool, bool, bool, bool] | None = None
+) -> list[Step]:
     """The steps, ticked; ``probed`` is what ``first_step_probes`` found, when already read."""
     if probed is None:
         probed = tuple(db.session.execute(_probes(), {"vendor_id": vendor.id}).one())
-    has_product, has_order, payouts_on = probed
+    has_product, has_order, payouts_on, link_shared = probed
     return [
         Step("profile", "Complete your shop's profile", "shop.profile", profile_complete(vendor)),
         Step("product", "Add your first product", "products.new", bool(has_product)),
         Step("order", "Receive your first paid order", "vendor_orders.index", bool(has_order)),
         Step("payouts", "Set up payouts", "payouts.index", bool(payouts_on)),
+        Step(
+            "referrals",
+            "Share your referral link",
+            REFERRALS_ENDPOINT,
+            bool(link_shared),
+            fallback_path=REFERRALS_PATH,
+        ),
     ]

@@ -32,6 +32,8 @@ PUBLIC_ENDPOINTS = {
     "tracking.page",
     "tracking.status",
     "tracking.rate",  # a POST: its customer rates the delivery from the tracking page
+    "referrals.visit",  # a shop's referral link /r/<code>: anyone follows it
+    "shops.page",  # a shop's public page
 }
 
 

@@ -70,6 +70,7 @@ NOT_PAGES = {
     "admin_driver_pay.driver_earnings_csv": "a CSV download",
     "driver_payouts.onboarding_refresh": "a redirect to a new Stripe onboarding link",
     "driver_payouts.onboarding_return": "a redirect back to the Pay page (after reading Stripe)",
+    "referrals.visit": "a shop's referral link: a redirect to its public page (walked)",
 }
 
 # Pages outside the role prefixes that only a signed-in user opens: walked once per role.
@@ -179,6 +180,7 @@ def seed(committed) -> World:
             "delivery_id": str(delivery.id),
             "delivered_token": delivered.tracking_token,
             "driver_id": str(driver_for_user(driver).id),
+            "slug": vendor.slug,  # the shop's public page
         },
         endpoint_ids={
             "auth.reset_password": {"token": tokens.reset_token(customer)},

@@ -68,6 +68,19 @@ def test_seed_demo_builds_a_marketplace_once(app, db_session, client, auth, app_
     sales = count(CommissionRecord, CommissionRecord.refund_id.is_(None))
     assert sales == count(Order, Order.paid_at.is_not(None))
     assert count(ShopTier, ShopTier.is_promotional.is_(True)) == 1
+    # Referral traffic across sources over the past weeks; some visitors signed in and bought.
+    from portal.referrals.models import ReferralDailyStat, ReferralOrder, ShopReferral
+
+    visits = count(ShopReferral)
+    assert visits > 200
+    assert db.session.scalar(sa.select(sa.func.sum(ReferralDailyStat.visits))) == visits
+    assert count(ShopReferral, ShopReferral.converted_at.is_not(None)) > 0
+    assert count(ReferralOrder) > 0
+    assert count(CommissionRecord, CommissionRecord.commission_basis == "referral") >= count(
+        ReferralOrder
+    )
+    sources = db.session.scalars(sa.select(ReferralDailyStat.utm_source).distinct())
+    assert {"instagram", "newsletter", ""} <= set(sources)
     assert count(TierChange, TierChange.reason == "promotion_granted") == 1
     # Shops have their profiles, one has a member of staff, today's orders are being handled.
     assert count(Vendor, Vendor.opening_hours.is_not(None), Vendor.location.is_not(None)) == 12

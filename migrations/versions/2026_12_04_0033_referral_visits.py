@@ -6,7 +6,7 @@
   ``REFERRAL_RETENTION_DAYS`` a batch at a time, oldest first, without reading the converted ones.
 
 Revision ID: c3e2f4a60033
-Revises: a1c0e2f40031
+Revises: d4f3a5b70034
 Create Date: 2026-12-04 18:10:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3e2f4a60033'
-down_revision = 'a1c0e2f40031'
+down_revision = 'd4f3a5b70034'
 branch_labels = None
 depends_on = None
 

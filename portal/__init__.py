@@ -98,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from .payouts.driver_views import bp as driver_payouts_bp
     from .payouts.vendor_views import bp as payouts_bp
     from .payouts.webhooks import bp as stripe_webhooks_bp
+    from .referrals.vendor_views import bp as vendor_referrals_bp
     from .vendors.shop_views import invitations_bp, shop_bp, staff_bp
     from .vendors.views import bp as vendor_bp
 
@@ -130,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
         shop_bp,
         staff_bp,
         invitations_bp,
+        vendor_referrals_bp,
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["media_url"] = media_url

@@ -27,6 +27,15 @@ class ShopReferral(db.Model):
         sa.Index("idx_referrals_shop", "shop_id"),
         sa.Index("idx_referrals_customer", "customer_id"),
         sa.Index("idx_referrals_session", "session_id"),
+        # The referrals page's lifetime value: a shop's converted visits of a period, read from
+        # the index alone (a few percent of the rows; retention never deletes them).
+        sa.Index(
+            "idx_referrals_shop_converted",
+            "shop_id",
+            "converted_at",
+            postgresql_include=["utm_source", "utm_campaign", "lifetime_value"],
+            postgresql_where=sa.text("converted_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -96,3 +105,42 @@ class ReferralOrder(db.Model):
 
     shop_referral: Mapped[ShopReferral] = relationship()
     order: Mapped[Order] = relationship()
+
+
+class ReferralMonthlyStat(db.Model):
+    """``referral_daily_stats`` summed by month, UTM source and campaign, kept by triggers.
+
+    The referrals page's table reads these rows: a shop's months times its sources and campaigns,
+    instead of its days times every UTM triple (two years of a busy link: over 100,000 daily
+    rows). Statement-level triggers on ``referral_daily_stats`` (migration e5a4b6c80035) keep them
+    exact whichever code writes the daily rows.
+    """
+
+    __tablename__ = "referral_monthly_stats"
+
+    shop_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)  # its first day
+    utm_source: Mapped[str] = mapped_column(sa.String(100), primary_key=True, server_default="")
+    utm_campaign: Mapped[str] = mapped_column(sa.String(100), primary_key=True, server_default="")
+    visits: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    conversions: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    orders: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    revenue: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
+
+
+class ReferralShopDay(db.Model):
+    """``referral_daily_stats`` summed per shop and day over every UTM triple, kept by the same
+    triggers: the page's totals and its weekly chart read a row a day."""
+
+    __tablename__ = "referral_shop_days"
+
+    shop_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    visits: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    conversions: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    orders: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    revenue: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")

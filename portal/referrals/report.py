@@ -5,18 +5,21 @@ Counts and revenue come from ``referral_daily_stats``, which the attribution cod
 visits, conversions and orders happen and which retention never decrements, so any period's
 figures stay right after old unconverted ``shop_referrals`` rows are deleted. A conversion, an
 order and its revenue are counted on the day they happen, under the UTM values of the visit they
-came from.
+came from. The page reads the daily rows through their sums that triggers keep
+(``referral_monthly_stats`` by month, source and campaign for the table; ``referral_shop_days``
+per day for the totals and the chart), so a period costs its months and days, not its days times
+every UTM triple. Periods are therefore whole UTC months (``portal.periods``), as on the shop's
+other pages: the last 3 or 12 months (the running one included), one month, or all time.
 
 Lifetime value needs each converted visit's running total, which no daily row holds: it is the
 average ``lifetime_value`` (what the customer has spent with the shop since the visit, refunds
 subtracted) of the visits *converted in the period*, read from ``shop_referrals``. Retention
-deletes only unconverted rows, so these rows stay; the partial index
-``idx_referrals_shop_converted`` keeps the read to the shop's converted visits.
+deletes only unconverted rows, so these rows stay; the partial covering index
+``idx_referrals_shop_converted`` reads only the shop's converted visits.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,29 +32,23 @@ from ..clock import today
 from ..extensions import db
 from ..money import to_money
 from ..periods import Period, PeriodError
-from .models import ReferralDailyStat, ShopReferral
+from .models import ReferralMonthlyStat, ReferralShopDay, ShopReferral
 
 #: Rows the page's table shows (the sources with most visits); the CSV has every row.
 TABLE_ROWS = 100
 
-#: The period a page opens on, and the rolling ones the picker offers besides calendar months.
-DEFAULT_PERIOD = "90d"
-ROLLING = {
-    "30d": ("Last 30 days", 30),
-    "90d": ("Last 90 days", 90),
-    "365d": ("Last 12 months", 365),
-}
+#: The period a page opens on, and the ones the picker offers besides single months.
+DEFAULT_PERIOD = "3m"
+RECENT = {"3m": ("Last 3 months", 3), "12m": ("Last 12 months", 12)}
 ALL_TIME = "all"
 PICKER_MONTHS = 12
-
-_DAYS = re.compile(r"[0-9]{1,4}d")
 
 
 @dataclass(frozen=True)
 class ReportPeriod:
-    """Days ``start <= day < end`` (UTC); ``start`` None: since the first visit."""
+    """Whole months: days ``start <= day < end`` (UTC); ``start`` None: since the first visit."""
 
-    key: str  # what the picker sends: "30d", "all", "2026-09"
+    key: str  # what the picker sends: "3m", "all", "2026-09"
     label: str
     start: date | None
     end: date
@@ -68,31 +65,31 @@ class ReportPeriod:
 def report_period(text: str | None, *, on: date | None = None) -> ReportPeriod:
     """The period named by the picker's value; :class:`PeriodError` with the reason otherwise."""
     text = (text or "").strip() or DEFAULT_PERIOD
-    day = on or today()
-    tomorrow = day + timedelta(days=1)
-    if text in ROLLING:
-        label, days = ROLLING[text]
-        return ReportPeriod(text, label, tomorrow - timedelta(days=days), tomorrow)
+    this_month = Period.containing(on or today())
+    end = this_month.end.date()
+    if text in RECENT:
+        label, months = RECENT[text]
+        return ReportPeriod(text, label, this_month.shift(1 - months).first_day, end)
     if text == ALL_TIME:
-        return ReportPeriod(text, "All time", None, tomorrow)
-    if _DAYS.fullmatch(text):
-        raise PeriodError(f"{text!r} is not a period offered; choose one from the list.")
-    month = Period.parse(text)
+        return ReportPeriod(text, "All time", None, end)
+    try:
+        month = Period.parse(text)
+    except PeriodError:
+        raise PeriodError(
+            f"{text!r} is not a period: choose one from the list, or a month as YYYY-MM."
+        ) from None
     return ReportPeriod(str(month), month.label, month.first_day, month.end.date())
 
 
 def picker_choices(chosen: ReportPeriod, *, on: date | None = None) -> list[tuple[str, str]]:
-    """(value, label) of the picker: rolling periods, the last months, all time; a month chosen by
-    its address that is older than the list is added so the picker shows it."""
+    """(value, label) of the picker: recent months, each of the last months, all time; a month
+    chosen by its address that is older than the list is added so the picker shows it."""
     this_month = Period.containing(on or today())
     months = [(str(m), m.label) for m in reversed(this_month.last(PICKER_MONTHS))]
-    if (
-        chosen.key not in ROLLING
-        and chosen.key != ALL_TIME
-        and (chosen.key, chosen.label) not in months
-    ):
+    named = {*RECENT, ALL_TIME}
+    if chosen.key not in named and (chosen.key, chosen.label) not in months:
         months.append((chosen.key, chosen.label))
-    return [*((key, label) for key, (label, _) in ROLLING.items()), *months, (ALL_TIME, "All time")]
+    return [*((key, label) for key, (label, _) in RECENT.items()), *months, (ALL_TIME, "All time")]
 
 
 # --- the figures ----------------------------------------------------------------------------------
@@ -143,10 +140,10 @@ class ReferralReport:
         return self.total.visits == 0 and self.total.conversions == 0
 
 
-def _stat_bounds(shop_id: uuid.UUID, period: ReportPeriod) -> list:
-    where = [ReferralDailyStat.shop_id == shop_id, ReferralDailyStat.day < period.end]
+def _bounds(column, shop_column, shop_id: uuid.UUID, period: ReportPeriod) -> list:
+    where = [shop_column == shop_id, column < period.end]
     if period.start is not None:
-        where.append(ReferralDailyStat.day >= period.start)
+        where.append(column >= period.start)
     return where
 
 
@@ -162,12 +159,12 @@ def _converted_bounds(shop_id: uuid.UUID, period: ReportPeriod) -> list:
     return where
 
 
-def _stat_sums():
+def _sums(table):
     return (
-        sa.func.coalesce(sa.func.sum(ReferralDailyStat.visits), 0).label("visits"),
-        sa.func.coalesce(sa.func.sum(ReferralDailyStat.conversions), 0).label("conversions"),
-        sa.func.coalesce(sa.func.sum(ReferralDailyStat.orders), 0).label("orders"),
-        sa.func.coalesce(sa.func.sum(ReferralDailyStat.revenue), 0).label("revenue"),
+        sa.func.coalesce(sa.func.sum(table.visits), 0).label("visits"),
+        sa.func.coalesce(sa.func.sum(table.conversions), 0).label("conversions"),
+        sa.func.coalesce(sa.func.sum(table.orders), 0).label("orders"),
+        sa.func.coalesce(sa.func.sum(table.revenue), 0).label("revenue"),
     )
 
 
@@ -183,11 +180,12 @@ def _lifetime_by_group(shop_id: uuid.UUID, period: ReportPeriod) -> dict[tuple[s
 
 
 def _group_rows(shop_id: uuid.UUID, period: ReportPeriod, limit: int | None) -> list:
+    m = ReferralMonthlyStat
     statement = (
-        sa.select(ReferralDailyStat.utm_source, ReferralDailyStat.utm_campaign, *_stat_sums())
-        .where(*_stat_bounds(shop_id, period))
-        .group_by(ReferralDailyStat.utm_source, ReferralDailyStat.utm_campaign)
-        .order_by(sa.desc("visits"), ReferralDailyStat.utm_source, ReferralDailyStat.utm_campaign)
+        sa.select(m.utm_source, m.utm_campaign, *_sums(m))
+        .where(*_bounds(m.month, m.shop_id, shop_id, period))
+        .group_by(m.utm_source, m.utm_campaign)
+        .order_by(sa.desc("visits"), m.utm_source, m.utm_campaign)
     )
     if limit is not None:
         statement = statement.limit(limit)
@@ -208,22 +206,25 @@ def _source_row(source, campaign, visits, conversions, orders, revenue, lifetime
     )
 
 
-def _weeks(shop_id: uuid.UUID, period: ReportPeriod) -> list[WeekPoint]:
-    week = sa.cast(sa.func.date_trunc("week", ReferralDailyStat.day), sa.Date).label("week")
+def _weeks(shop_id: uuid.UUID, period: ReportPeriod) -> tuple[list[WeekPoint], tuple]:
+    """The period's weeks (each Monday's, empty ones included) and its totals (visits,
+    conversions, orders, revenue): one read of the shop's days."""
+    d = ReferralShopDay
+    week = sa.cast(sa.func.date_trunc("week", d.day), sa.Date).label("week")
     found = {
         row.week: row
         for row in db.session.execute(
-            sa.select(
-                week,
-                sa.func.sum(ReferralDailyStat.visits).label("visits"),
-                sa.func.sum(ReferralDailyStat.conversions).label("conversions"),
-            )
-            .where(*_stat_bounds(shop_id, period))
+            sa.select(week, *_sums(d))
+            .where(*_bounds(d.day, d.shop_id, shop_id, period))
             .group_by(week)
         )
     }
+    totals = tuple(
+        sum((getattr(row, name) for row in found.values()), start)
+        for name, start in (("visits", 0), ("conversions", 0), ("orders", 0), ("revenue", 0))
+    )
     if not found and period.start is None:
-        return []
+        return [], totals
     first = period.start or min(found)
     monday = first - timedelta(days=first.weekday())
     points = []
@@ -233,21 +234,18 @@ def _weeks(shop_id: uuid.UUID, period: ReportPeriod) -> list[WeekPoint]:
             WeekPoint(monday, int(row.visits) if row else 0, int(row.conversions) if row else 0)
         )
         monday += timedelta(days=7)
-    return points
+    return points, totals
 
 
 def referral_report(shop_id: uuid.UUID, period: ReportPeriod) -> ReferralReport:
     lifetime = _lifetime_by_group(shop_id, period)
     groups = _group_rows(shop_id, period, TABLE_ROWS + 1)
     rows = [_source_row(s, c, v, cv, o, r, lifetime.get((s, c))) for s, c, v, cv, o, r in groups]
-    more = len(rows) > TABLE_ROWS
-    totals = db.session.execute(
-        sa.select(*_stat_sums()).where(*_stat_bounds(shop_id, period))
-    ).one()
+    weeks, totals = _weeks(shop_id, period)
     converted = sum(n for n, _ in lifetime.values())
     lifetime_total = sum((total for _, total in lifetime.values()), Decimal("0"))
     total = _source_row("", "", *totals, (converted, lifetime_total))
-    return ReferralReport(period, rows[:TABLE_ROWS], more, total, _weeks(shop_id, period))
+    return ReferralReport(period, rows[:TABLE_ROWS], len(rows) > TABLE_ROWS, total, weeks)
 
 
 # --- the CSV ----------------------------------------------------------------------------------

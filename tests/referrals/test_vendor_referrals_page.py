@@ -5,7 +5,6 @@ import csv
 import io
 import json
 import re
-from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from portal.auth import services as accounts
 from portal.extensions import db
 from portal.referrals.models import ShopReferral
-from portal.referrals.report import CSV_HEADER, report_period
+from portal.referrals.report import CSV_HEADER, TABLE_ROWS, report_period
 from portal.vendors.models import Vendor, VendorMember
 from portal.vendors.services import vendor_for_user
 from tests.factories import PASSWORD, make_admin, make_customer, make_driver, make_vendor
@@ -163,12 +162,12 @@ def test_chart_has_visits_and_conversions_by_week(client, auth, shop):
     owner, vendor = shop
     seed_sources(vendor)
     auth.login(owner.email)
-    page = text_of(client.get(PAGE + "?period=30d"))
+    page = text_of(client.get(PAGE + "?period=3m"))
     chart = json.loads(re.search(r"data-chart='([^']+)'", page).group(1))
     visits, conversions = chart["datasets"]
     assert (visits["label"], conversions["label"]) == ("Visits", "Conversions")
     assert sum(visits["values"]) == 160 and sum(conversions["values"]) == 5
-    assert 5 <= len(chart["labels"]) <= 6  # 30 days span five or six weeks, empty ones included
+    assert 13 <= len(chart["labels"]) <= 15  # three months of weeks, empty ones included
     assert len(visits["values"]) == len(chart["labels"])
 
 
@@ -179,10 +178,10 @@ def test_the_period_picker_bounds_the_figures(client, auth, shop):
     add_visit(vendor, days_ago(201), source="old", converted_on=days_ago(200), lifetime_value="9")
     auth.login(owner.email)
 
-    default = text_of(client.get(PAGE))  # the last 90 days
+    default = text_of(client.get(PAGE))  # the last 3 months
     assert ">recent<" in default and ">old<" not in default
     assert stat(default, "total-ltv") == "—"
-    for period in ("365d", "all"):
+    for period in ("12m", "all"):
         page = text_of(client.get(PAGE, query_string={"period": period}))
         assert ">old<" in page and stat(page, "total-visits") == "12"
         assert stat(page, "total-ltv") == "$9.00"
@@ -195,7 +194,7 @@ def test_the_period_picker_bounds_the_figures(client, auth, shop):
     assert "<html" not in fragment and 'id="referral-totals"' in fragment
 
 
-@pytest.mark.parametrize("bad", ["2026-13", "yesterday", "7d", "0000-01"])
+@pytest.mark.parametrize("bad", ["2026-13", "yesterday", "90d", "0000-01"])
 def test_a_bad_period_says_why_and_shows_the_default(client, auth, shop, bad):
     owner, vendor = shop
     add_day(vendor, days_ago(1), source="recent", visits=5)
@@ -203,7 +202,7 @@ def test_a_bad_period_says_why_and_shows_the_default(client, auth, shop, bad):
     response = client.get(PAGE, query_string={"period": bad})
     assert response.status_code == 400
     page = text_of(response)
-    assert 'id="period-problem"' in page and "Showing last 90 days" in page
+    assert 'id="period-problem"' in page and "Showing last 3 months" in page
     assert ">recent<" in page
     assert (
         client.get("/vendor/referrals/export.csv", query_string={"period": bad}).status_code == 400
@@ -231,9 +230,9 @@ def test_csv_has_every_row_and_is_safe_in_a_spreadsheet(client, auth, shop):
     seed_sources(vendor)
     add_day(vendor, days_ago(4), source='=HYPERLINK("http://evil")', campaign="+x", visits=3)
     auth.login(owner.email)
-    response = client.get("/vendor/referrals/export.csv?period=30d")
+    response = client.get("/vendor/referrals/export.csv?period=3m")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert f"referrals-{vendor.slug}-30d.csv" in response.headers["Content-Disposition"]
+    assert f"referrals-{vendor.slug}-3m.csv" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0] == list(CSV_HEADER)
     assert rows[0][4:] == ["Conversion rate", "Orders", "Revenue", "Lifetime value"]
@@ -403,14 +402,81 @@ def test_a_shop_without_a_code_can_make_one(client, auth, shop):
     assert db.session.get(Vendor, vendor.id).referral_code
 
 
-def test_rolling_periods_end_today_and_months_are_calendar_months():
+def test_periods_are_whole_months_up_to_the_running_one():
     from datetime import date
 
     today = date(2026, 12, 4)
-    last30 = report_period("30d", on=today)
-    assert (last30.start, last30.end) == (date(2026, 11, 5), date(2026, 12, 5))
+    recent = report_period("3m", on=today)
+    assert (recent.start, recent.end) == (date(2026, 10, 1), date(2027, 1, 1))
+    year = report_period("12m", on=today)
+    assert (year.start, year.end) == (date(2026, 1, 1), date(2027, 1, 1))
     month = report_period("2026-02", on=today)
     assert (month.start, month.end, month.label) == (date(2026, 2, 1), date(2026, 3, 1), "Feb 2026")
-    assert report_period("", on=today).key == "90d"
+    assert report_period("", on=today).key == "3m"
     assert report_period("all", on=today).start is None
-    assert report_period("all", on=today).end == today + timedelta(days=1)
+    assert report_period("all", on=today).end == date(2027, 1, 1)
+
+
+def test_the_sums_the_page_reads_follow_every_write_of_the_daily_rows(db_session, shop):
+    """The triggers keep referral_monthly_stats and referral_shop_days equal to the daily rows'
+    sums through inserts, the counting's upserts, updates and deletes."""
+    _, vendor = shop
+    upsert = sa.text(
+        "INSERT INTO referral_daily_stats AS d (shop_id, day, utm_source, utm_medium,"
+        " utm_campaign, visits, conversions, orders, revenue)"
+        " VALUES (:shop, :day, :source, :medium, '', 1, :conversions, 0, :revenue)"
+        " ON CONFLICT (shop_id, day, utm_source, utm_medium, utm_campaign) DO UPDATE"
+        " SET visits = d.visits + 1, conversions = d.conversions + EXCLUDED.conversions,"
+        " revenue = d.revenue + EXCLUDED.revenue"
+    )
+    for n in range(6):
+        db.session.execute(
+            upsert,
+            {
+                "shop": vendor.id,
+                "day": days_ago(n % 2),
+                "source": "ig",
+                "medium": "social" if n % 3 else "email",  # two media, one row on the page
+                "conversions": n % 2,
+                "revenue": "2.50",
+            },
+        )
+    add_day(vendor, days_ago(40), source="ig", visits=4, revenue="1.00")
+    db.session.execute(
+        sa.text("UPDATE referral_daily_stats SET revenue = revenue + 1 WHERE day = :day"),
+        {"day": days_ago(40)},
+    )
+    db.session.execute(
+        sa.text("DELETE FROM referral_daily_stats WHERE day = :day AND utm_medium = 'email'"),
+        {"day": days_ago(0)},
+    )
+
+    def sums(sql):
+        return db.session.execute(sa.text(sql), {"shop": vendor.id}).one()
+
+    columns = "sum(visits), sum(conversions), sum(orders), sum(revenue)"
+    daily = sums(f"SELECT {columns} FROM referral_daily_stats WHERE shop_id = :shop")
+    assert daily[0] > 0
+    assert sums(f"SELECT {columns} FROM referral_monthly_stats WHERE shop_id = :shop") == daily
+    assert sums(f"SELECT {columns} FROM referral_shop_days WHERE shop_id = :shop") == daily
+    by_month = (
+        "SELECT count(*) FROM (SELECT date_trunc('month', day), utm_source, utm_campaign,"
+        f" {columns} FROM referral_daily_stats WHERE shop_id = :shop GROUP BY 1, 2, 3"
+        " EXCEPT SELECT month, utm_source, utm_campaign, visits, conversions, orders, revenue"
+        " FROM referral_monthly_stats WHERE shop_id = :shop) differ"
+    )
+    assert sums(by_month)[0] == 0
+
+
+def test_the_table_keeps_to_the_sources_with_most_visits_and_the_csv_has_all(client, auth, shop):
+    owner, vendor = shop
+    for n in range(TABLE_ROWS + 2):
+        add_day(vendor, days_ago(1), source=f"src{n:03d}", visits=1000 - n)
+    auth.login(owner.email)
+    page = text_of(client.get(PAGE))
+    assert ">src000<" in page and f">src{TABLE_ROWS - 1:03d}<" in page
+    assert f">src{TABLE_ROWS:03d}<" not in page  # the fewest visits are left out...
+    assert 'id="more-sources"' in page
+    assert stat(page, "total-visits") == f"{sum(1000 - n for n in range(TABLE_ROWS + 2)):,}"
+    rows = list(csv.reader(io.StringIO(client.get("/vendor/referrals/export.csv").text)))
+    assert len(rows) == TABLE_ROWS + 3  # ...and the CSV has them, under its header

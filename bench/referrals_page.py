@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +35,7 @@ import requests
 import sqlalchemy as sa
 
 from bench.generate import BENCH_PASSWORD, bench_app, create_schema
-from bench.pages import Workers, one_at_a_time, percentile, served, sign_in, spread
+from bench.pages import Workers, one_at_a_time, sequential_rows, served, sign_in
 from portal.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,6 +189,40 @@ def plans(database_url: str, period_key: str) -> str:
     return "\n".join(out)
 
 
+def cpu_per_request(database_url: str, pages: dict[str, str], count: int) -> dict[str, float]:
+    """CPU milliseconds per request of each page called in-process (``bench.profile_page``'s way:
+    no server, no network, PostgreSQL not counted), the fastest of five batches: on a shared,
+    loaded machine wall time measures the neighbours too, CPU time far less."""
+    from werkzeug.test import EnvironBuilder
+
+    from bench.hello import app as hello_app
+    from bench.profile_page import cpu_ms_per_call, signed_in_environ
+
+    portal = bench_app(database_url)
+    environs = {
+        name: (portal, signed_in_environ(portal, OWNER_EMAIL, path))
+        for name, path in pages.items()
+        if "fragment" not in name
+    }
+    environs["hello-world"] = (hello_app, EnvironBuilder(path="/").get_environ())
+    result = {}
+    for name, (app, environ) in environs.items():
+        cpu_ms_per_call(app, environ, 20)  # warm: templates compiled, statements prepared
+        result[name] = min(cpu_ms_per_call(app, environ, count) for _ in range(5))
+    return result
+
+
+def pages_to_time() -> dict[str, str]:
+    month = (datetime.now(UTC).date().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    return {
+        "referrals, last 3 months (the default)": "/vendor/referrals/",
+        "referrals, last 12 months": "/vendor/referrals/?period=12m",
+        f"referrals, one month ({month})": f"/vendor/referrals/?period={month}",
+        "referrals, all time": "/vendor/referrals/?period=all",
+        "referrals, all time, the period picker's fragment": "/vendor/referrals/?period=all",
+    }
+
+
 def measure(args) -> dict:
     from bench.pages import migrate
 
@@ -200,14 +233,7 @@ def measure(args) -> dict:
         "PORTAL_ENV": "development",
         "SESSION_COOKIE_SECURE": "0",
     }
-    month = (datetime.now(UTC).date().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-    pages = {
-        "referrals, last 3 months (the default)": "/vendor/referrals/",
-        "referrals, last 12 months": "/vendor/referrals/?period=12m",
-        f"referrals, one month ({month})": f"/vendor/referrals/?period={month}",
-        "referrals, all time": "/vendor/referrals/?period=all",
-        "referrals, all time, the period picker's fragment": "/vendor/referrals/?period=all",
-    }
+    pages = pages_to_time()
     workers = Workers(workers=args.workers)
     loads = [os.getloadavg()]
     with (
@@ -227,12 +253,12 @@ def measure(args) -> dict:
         for _ in range(args.repeats):
             runs.append(one_at_a_time(targets, args.requests))
             loads.append(os.getloadavg())
-    return {"runs": runs, "workers": workers, "loads": loads}
+    cpu = cpu_per_request(args.database_url, pages, max(20, args.requests // 3))
+    return {"runs": runs, "workers": workers, "loads": loads, "cpu": cpu}
 
 
 def tables(result: dict, size: dict, args) -> str:
     runs = result["runs"]
-    hello_p99 = [percentile(run["hello-world"], 0.99) for run in runs]
     loads = ", ".join(f"{one[0]:.2f}" for one in result["loads"])
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python -m bench.referrals_page` "
@@ -244,20 +270,19 @@ def tables(result: dict, size: dict, args) -> str:
         "One request at a time, each page in turn with the hello-world page (the median over the "
         "runs, and in brackets the lowest and the highest run):",
         "",
-        "| page | p50 | p99 | p99 minus hello-world's p99 |",
-        "| --- | ---: | ---: | ---: |",
+        *sequential_rows(runs),
+        "",
+        "CPU time per request in-process (the WSGI app called directly, as `bench.profile_page` "
+        "does; PostgreSQL's share not counted, its statements' plans print with `--plans`), the "
+        "fastest of five batches:",
+        "",
+        "| page | CPU per request | hello-world's over it |",
+        "| --- | ---: | ---: |",
     ]
-    for name in runs[0]:
-        p50 = [statistics.median(run[name]) for run in runs]
-        p99 = [percentile(run[name], 0.99) for run in runs]
-        extra = (
-            ""
-            if name == "hello-world"
-            else spread([a - b for a, b in zip(p99, hello_p99, strict=True)], unit=" ms")
-        )
-        lines.append(
-            f"| {name} | {spread(p50, unit=' ms')} | {spread(p99, unit=' ms')} | {extra} |"
-        )
+    hello = result["cpu"]["hello-world"]
+    for name, ms in result["cpu"].items():
+        ratio = "" if name == "hello-world" else f"{hello / ms:.1%}"
+        lines.append(f"| {name} | {ms:.2f} ms | {ratio} |")
     return "\n".join(lines)
 
 

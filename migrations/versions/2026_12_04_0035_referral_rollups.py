@@ -1,16 +1,17 @@
-"""The referrals page's reads: monthly and per-shop-day sums of referral_daily_stats, kept by
-triggers, and a covering index of a shop's converted visits.
+"""The referrals page's reads: monthly and per-shop-day sums of referral_daily_stats and of the
+converted visits' lifetime values, kept by triggers.
 
 * ``referral_monthly_stats`` (shop, month, UTM source, campaign) and ``referral_shop_days``
   (shop, day): ``referral_daily_stats`` summed, so the page's table, totals and weekly chart read
-  a shop's months and days instead of its days times every UTM triple. Statement-level triggers
-  with transition tables keep them exact for every writer of the daily rows (as migration 0005
-  keeps ``vendor_commission_totals``); an ``INSERT ... ON CONFLICT DO UPDATE`` fires the insert
-  trigger for the rows it inserted and the update trigger for those it updated. Filled here from
-  the daily rows already there.
-* ``idx_referrals_shop_converted`` on ``shop_referrals (shop_id, converted_at)``, partial
-  (``converted_at IS NOT NULL``) and covering the UTM source and campaign and ``lifetime_value``:
-  the page's lifetime value of a period reads only the shop's converted visits, from the index.
+  a shop's months and days instead of its days times every UTM triple; and the visits converted
+  in that month or day (``shop_referrals.converted_at``) with their ``lifetime_value`` summed, for
+  the page's lifetime value, instead of every converted visit of the period.
+* Statement-level triggers with transition tables keep them exact for every writer (as migration
+  0005 keeps ``vendor_commission_totals``): on ``referral_daily_stats`` for the counts, on
+  ``shop_referrals`` for the converted visits (a visit's lifetime value changes with each of its
+  orders and refunds; retention's deletes of unconverted visits change nothing). An
+  ``INSERT ... ON CONFLICT DO UPDATE`` fires the insert trigger for the rows it inserted and the
+  update trigger for those it updated. Both are filled here from the rows already there.
 
 Revision ID: e5a4b6c80035
 Revises: a1c0e2f40031
@@ -27,45 +28,89 @@ down_revision = 'a1c0e2f40031'
 branch_labels = None
 depends_on = None
 
+COUNTS = ("visits", "conversions", "orders", "revenue")
+LIFETIME = ("converted_visits", "lifetime_value")
 
-def _add(rows: str, sign: str) -> str:
+
+def _upsert(table: str, key: tuple[str, ...], columns: tuple[str, ...], select: str) -> str:
+    """``INSERT INTO table (key, columns) <select> ON CONFLICT (key)``: add the columns."""
+    added = ", ".join(f"{c} = t.{c} + EXCLUDED.{c}" for c in columns)
+    return (
+        f"INSERT INTO {table} AS t ({', '.join(key + columns)}) {select} "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added};"
+    )
+
+
+MONTH_KEY = ("shop_id", "month", "utm_source", "utm_campaign")
+DAY_KEY = ("shop_id", "day")
+
+
+def _add_counts(rows: str, sign: str) -> str:
+    sums = ", ".join(f"{sign}sum({c})" for c in COUNTS)
+    return _upsert(
+        "referral_monthly_stats", MONTH_KEY, COUNTS,
+        f"SELECT shop_id, date_trunc('month', day)::date, utm_source, utm_campaign, {sums} "
+        f"FROM {rows} GROUP BY 1, 2, 3, 4",
+    ) + _upsert(
+        "referral_shop_days", DAY_KEY, COUNTS,
+        f"SELECT shop_id, day, {sums} FROM {rows} GROUP BY 1, 2",
+    )
+
+
+def _add_lifetime(rows: str, sign: str) -> str:
+    sums = f"{sign}count(*), {sign}sum(lifetime_value)"
+    converted = "WHERE converted_at IS NOT NULL"
+    return _upsert(
+        "referral_monthly_stats", MONTH_KEY, LIFETIME,
+        f"SELECT shop_id, date_trunc('month', converted_at)::date, coalesce(utm_source, ''), "
+        f"coalesce(utm_campaign, ''), {sums} FROM {rows} {converted} GROUP BY 1, 2, 3, 4",
+    ) + _upsert(
+        "referral_shop_days", DAY_KEY, LIFETIME,
+        f"SELECT shop_id, converted_at::date, {sums} FROM {rows} {converted} GROUP BY 1, 2",
+    )
+
+
+def _function(name: str, add) -> str:
     return f"""
-        INSERT INTO referral_monthly_stats AS m
-            (shop_id, month, utm_source, utm_campaign, visits, conversions, orders, revenue)
-        SELECT shop_id, date_trunc('month', day)::date, utm_source, utm_campaign,
-               {sign}sum(visits), {sign}sum(conversions), {sign}sum(orders), {sign}sum(revenue)
-        FROM {rows} GROUP BY 1, 2, 3, 4
-        ON CONFLICT (shop_id, month, utm_source, utm_campaign) DO UPDATE
-        SET visits = m.visits + EXCLUDED.visits, conversions = m.conversions + EXCLUDED.conversions,
-            orders = m.orders + EXCLUDED.orders, revenue = m.revenue + EXCLUDED.revenue;
-        INSERT INTO referral_shop_days AS d (shop_id, day, visits, conversions, orders, revenue)
-        SELECT shop_id, day, {sign}sum(visits), {sign}sum(conversions), {sign}sum(orders),
-               {sign}sum(revenue)
-        FROM {rows} GROUP BY 1, 2
-        ON CONFLICT (shop_id, day) DO UPDATE
-        SET visits = d.visits + EXCLUDED.visits, conversions = d.conversions + EXCLUDED.conversions,
-            orders = d.orders + EXCLUDED.orders, revenue = d.revenue + EXCLUDED.revenue;"""
-
-
-APPLY_FUNCTION = f"""
-CREATE FUNCTION referral_rollups_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN{_add('old_rows', '-')}
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        {add('old_rows', '-')}
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN{_add('new_rows', '')}
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        {add('new_rows', '')}
     END IF;
     RETURN NULL;
 END
 $$
 """
 
-TRIGGERS = {
-    "referral_rollups_insert": "AFTER INSERT ON referral_daily_stats REFERENCING NEW TABLE AS new_rows",
-    "referral_rollups_update": (
-        "AFTER UPDATE ON referral_daily_stats REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
-    ),
-    "referral_rollups_delete": "AFTER DELETE ON referral_daily_stats REFERENCING OLD TABLE AS old_rows",
+
+FUNCTIONS = {
+    "referral_daily_sums_apply": ("referral_daily_stats", _add_counts),
+    "referral_lifetime_sums_apply": ("shop_referrals", _add_lifetime),
 }
+
+
+def _triggers(function: str, table: str) -> dict[str, str]:
+    return {
+        f"{function}_insert": f"AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows",
+        f"{function}_update": (
+            f"AFTER UPDATE ON {table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
+        ),
+        f"{function}_delete": f"AFTER DELETE ON {table} REFERENCING OLD TABLE AS old_rows",
+    }
+
+
+def _amounts() -> list[sa.Column]:
+    return [
+        sa.Column('visits', sa.BigInteger(), server_default='0', nullable=False),
+        sa.Column('conversions', sa.BigInteger(), server_default='0', nullable=False),
+        sa.Column('orders', sa.BigInteger(), server_default='0', nullable=False),
+        sa.Column('revenue', sa.Numeric(precision=14, scale=2), server_default='0', nullable=False),
+        sa.Column('converted_visits', sa.BigInteger(), server_default='0', nullable=False),
+        sa.Column('lifetime_value', sa.Numeric(precision=14, scale=2), server_default='0', nullable=False),
+    ]
 
 
 def upgrade():
@@ -74,44 +119,28 @@ def upgrade():
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('utm_source', sa.String(length=100), server_default='', nullable=False),
     sa.Column('utm_campaign', sa.String(length=100), server_default='', nullable=False),
-    sa.Column('visits', sa.BigInteger(), server_default='0', nullable=False),
-    sa.Column('conversions', sa.BigInteger(), server_default='0', nullable=False),
-    sa.Column('orders', sa.BigInteger(), server_default='0', nullable=False),
-    sa.Column('revenue', sa.Numeric(precision=14, scale=2), server_default='0', nullable=False),
+    *_amounts(),
     sa.ForeignKeyConstraint(['shop_id'], ['vendors.id'], name=op.f('fk_referral_monthly_stats_shop_id_vendors'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('shop_id', 'month', 'utm_source', 'utm_campaign', name=op.f('pk_referral_monthly_stats'))
     )
     op.create_table('referral_shop_days',
     sa.Column('shop_id', sa.Uuid(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('visits', sa.BigInteger(), server_default='0', nullable=False),
-    sa.Column('conversions', sa.BigInteger(), server_default='0', nullable=False),
-    sa.Column('orders', sa.BigInteger(), server_default='0', nullable=False),
-    sa.Column('revenue', sa.Numeric(precision=14, scale=2), server_default='0', nullable=False),
+    *_amounts(),
     sa.ForeignKeyConstraint(['shop_id'], ['vendors.id'], name=op.f('fk_referral_shop_days_shop_id_vendors'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('shop_id', 'day', name=op.f('pk_referral_shop_days'))
     )
-    with op.batch_alter_table('shop_referrals', schema=None) as batch_op:
-        batch_op.create_index(
-            'idx_referrals_shop_converted',
-            ['shop_id', 'converted_at'],
-            unique=False,
-            postgresql_include=['utm_source', 'utm_campaign', 'lifetime_value'],
-            postgresql_where=sa.text('converted_at IS NOT NULL'),
-        )
-    op.execute(APPLY_FUNCTION)
-    for name, timing in TRIGGERS.items():
-        op.execute(f"CREATE TRIGGER {name} {timing} FOR EACH STATEMENT EXECUTE FUNCTION referral_rollups_apply()")
-    op.execute(_add('referral_daily_stats', ''))
+    for function, (table, add) in FUNCTIONS.items():
+        op.execute(_function(function, add))
+        for name, timing in _triggers(function, table).items():
+            op.execute(f"CREATE TRIGGER {name} {timing} FOR EACH STATEMENT EXECUTE FUNCTION {function}()")
+        op.execute(add(table, ''))
 
 
 def downgrade():
-    for name in TRIGGERS:
-        op.execute(f"DROP TRIGGER {name} ON referral_daily_stats")
-    op.execute("DROP FUNCTION referral_rollups_apply()")
-    with op.batch_alter_table('shop_referrals', schema=None) as batch_op:
-        batch_op.drop_index(
-            'idx_referrals_shop_converted', postgresql_where=sa.text('converted_at IS NOT NULL')
-        )
+    for function, (table, _) in FUNCTIONS.items():
+        for name in _triggers(function, table):
+            op.execute(f"DROP TRIGGER {name} ON {table}")
+        op.execute(f"DROP FUNCTION {function}()")
     op.drop_table('referral_shop_days')
     op.drop_table('referral_monthly_stats')

@@ -27,15 +27,6 @@ class ShopReferral(db.Model):
         sa.Index("idx_referrals_shop", "shop_id"),
         sa.Index("idx_referrals_customer", "customer_id"),
         sa.Index("idx_referrals_session", "session_id"),
-        # The referrals page's lifetime value: a shop's converted visits of a period, read from
-        # the index alone (a few percent of the rows; retention never deletes them).
-        sa.Index(
-            "idx_referrals_shop_converted",
-            "shop_id",
-            "converted_at",
-            postgresql_include=["utm_source", "utm_campaign", "lifetime_value"],
-            postgresql_where=sa.text("converted_at IS NOT NULL"),
-        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -112,8 +103,8 @@ class ReferralMonthlyStat(db.Model):
 
     The referrals page's table reads these rows: a shop's months times its sources and campaigns,
     instead of its days times every UTM triple (two years of a busy link: over 100,000 daily
-    rows). Statement-level triggers on ``referral_daily_stats`` (migration e5a4b6c80035) keep them
-    exact whichever code writes the daily rows.
+    rows). Statement-level triggers on ``referral_daily_stats`` and ``shop_referrals`` (migration
+    e5a4b6c80035) keep them exact whichever code writes those rows.
     """
 
     __tablename__ = "referral_monthly_stats"
@@ -128,11 +119,16 @@ class ReferralMonthlyStat(db.Model):
     conversions: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     orders: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     revenue: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
+    # The visits converted in the month, and their lifetime values summed: kept by triggers on
+    # ``shop_referrals`` (a visit's running total changes with each of its orders and refunds).
+    converted_visits: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    lifetime_value: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
 
 
 class ReferralShopDay(db.Model):
-    """``referral_daily_stats`` summed per shop and day over every UTM triple, kept by the same
-    triggers: the page's totals and its weekly chart read a row a day."""
+    """``referral_daily_stats`` summed per shop and day over every UTM triple, and the visits
+    converted that day with their lifetime values, kept by the same triggers: the page's totals
+    and its weekly chart read a row a day."""
 
     __tablename__ = "referral_shop_days"
 
@@ -144,3 +140,5 @@ class ReferralShopDay(db.Model):
     conversions: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     orders: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     revenue: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
+    converted_visits: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    lifetime_value: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")

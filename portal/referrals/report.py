@@ -13,9 +13,10 @@ other pages: the last 3 or 12 months (the running one included), one month, or a
 
 Lifetime value needs each converted visit's running total, which no daily row holds: it is the
 average ``lifetime_value`` (what the customer has spent with the shop since the visit, refunds
-subtracted) of the visits *converted in the period*, read from ``shop_referrals``. Retention
-deletes only unconverted rows, so these rows stay; the partial covering index
-``idx_referrals_shop_converted`` reads only the shop's converted visits.
+subtracted) of the visits *converted in the period*, as ``shop_referrals`` holds it now. The same
+sums hold those visits' count and lifetime values by the month and the day they converted, kept
+by triggers on ``shop_referrals``; retention deletes only unconverted rows, which changes none of
+them.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from ..clock import today
 from ..extensions import db
 from ..money import to_money
 from ..periods import Period, PeriodError
-from .models import ReferralMonthlyStat, ReferralShopDay, ShopReferral
+from .models import ReferralMonthlyStat, ReferralShopDay
 
 #: Rows the page's table shows (the sources with most visits); the CSV has every row.
 TABLE_ROWS = 100
@@ -103,8 +104,8 @@ class SourceRow:
     conversions: int
     orders: int
     revenue: Decimal
-    converted_visits: int  # of the period, still in shop_referrals (for lifetime value)
-    lifetime_total: Decimal
+    converted_visits: int  # visits converted in the period (for lifetime value)
+    lifetime_total: Decimal  # their lifetime values summed
 
     @property
     def conversion_rate(self) -> Decimal | None:
@@ -147,36 +148,15 @@ def _bounds(column, shop_column, shop_id: uuid.UUID, period: ReportPeriod) -> li
     return where
 
 
-def _converted_bounds(shop_id: uuid.UUID, period: ReportPeriod) -> list:
-    # Written as the partial index's predicate, so the planner can use it.
-    where = [
-        ShopReferral.shop_id == shop_id,
-        ShopReferral.converted_at.is_not(None),
-        ShopReferral.converted_at < period.end_instant,
-    ]
-    if period.start is not None:
-        where.append(ShopReferral.converted_at >= period.start_instant)
-    return where
-
-
 def _sums(table):
     return (
         sa.func.coalesce(sa.func.sum(table.visits), 0).label("visits"),
         sa.func.coalesce(sa.func.sum(table.conversions), 0).label("conversions"),
         sa.func.coalesce(sa.func.sum(table.orders), 0).label("orders"),
         sa.func.coalesce(sa.func.sum(table.revenue), 0).label("revenue"),
+        sa.func.coalesce(sa.func.sum(table.converted_visits), 0).label("converted_visits"),
+        sa.func.coalesce(sa.func.sum(table.lifetime_value), 0).label("lifetime_value"),
     )
-
-
-def _lifetime_by_group(shop_id: uuid.UUID, period: ReportPeriod) -> dict[tuple[str, str], tuple]:
-    source = sa.func.coalesce(ShopReferral.utm_source, "")
-    campaign = sa.func.coalesce(ShopReferral.utm_campaign, "")
-    rows = db.session.execute(
-        sa.select(source, campaign, sa.func.count(), sa.func.sum(ShopReferral.lifetime_value))
-        .where(*_converted_bounds(shop_id, period))
-        .group_by(source, campaign)
-    )
-    return {(s, c): (n, total) for s, c, n, total in rows}
 
 
 def _group_rows(shop_id: uuid.UUID, period: ReportPeriod, limit: int | None) -> list:
@@ -192,8 +172,8 @@ def _group_rows(shop_id: uuid.UUID, period: ReportPeriod, limit: int | None) -> 
     return list(db.session.execute(statement))
 
 
-def _source_row(source, campaign, visits, conversions, orders, revenue, lifetime) -> SourceRow:
-    converted, lifetime_total = lifetime or (0, Decimal("0"))
+def _source_row(source, campaign, *sums) -> SourceRow:
+    visits, conversions, orders, revenue, converted, lifetime_total = sums
     return SourceRow(
         source,
         campaign,
@@ -202,13 +182,13 @@ def _source_row(source, campaign, visits, conversions, orders, revenue, lifetime
         int(orders),
         to_money(revenue),
         int(converted),
-        Decimal(lifetime_total or 0),
+        Decimal(lifetime_total),
     )
 
 
 def _weeks(shop_id: uuid.UUID, period: ReportPeriod) -> tuple[list[WeekPoint], tuple]:
-    """The period's weeks (each Monday's, empty ones included) and its totals (visits,
-    conversions, orders, revenue): one read of the shop's days."""
+    """The period's weeks (each Monday's, empty ones included) and its totals (the columns of
+    ``_sums``): one read of the shop's days."""
     d = ReferralShopDay
     week = sa.cast(sa.func.date_trunc("week", d.day), sa.Date).label("week")
     found = {
@@ -219,9 +199,9 @@ def _weeks(shop_id: uuid.UUID, period: ReportPeriod) -> tuple[list[WeekPoint], t
             .group_by(week)
         )
     }
-    totals = tuple(
-        sum((getattr(row, name) for row in found.values()), start)
-        for name, start in (("visits", 0), ("conversions", 0), ("orders", 0), ("revenue", 0))
+    sums = [row[1:] for row in found.values()]
+    totals = (
+        tuple(sum(column) for column in zip(*sums, strict=True)) if sums else (0,) * len(_sums(d))
     )
     if not found and period.start is None:
         return [], totals
@@ -238,13 +218,9 @@ def _weeks(shop_id: uuid.UUID, period: ReportPeriod) -> tuple[list[WeekPoint], t
 
 
 def referral_report(shop_id: uuid.UUID, period: ReportPeriod) -> ReferralReport:
-    lifetime = _lifetime_by_group(shop_id, period)
-    groups = _group_rows(shop_id, period, TABLE_ROWS + 1)
-    rows = [_source_row(s, c, v, cv, o, r, lifetime.get((s, c))) for s, c, v, cv, o, r in groups]
+    rows = [_source_row(*row) for row in _group_rows(shop_id, period, TABLE_ROWS + 1)]
     weeks, totals = _weeks(shop_id, period)
-    converted = sum(n for n, _ in lifetime.values())
-    lifetime_total = sum((total for _, total in lifetime.values()), Decimal("0"))
-    total = _source_row("", "", *totals, (converted, lifetime_total))
+    total = _source_row("", "", *totals)
     return ReferralReport(period, rows[:TABLE_ROWS], len(rows) > TABLE_ROWS, total, weeks)
 
 
@@ -263,9 +239,8 @@ CSV_HEADER = (
 
 
 def csv_rows(shop_id: uuid.UUID, period: ReportPeriod) -> Iterator[list]:
-    lifetime = _lifetime_by_group(shop_id, period)
-    for s, c, v, cv, o, r in _group_rows(shop_id, period, None):
-        row = _source_row(s, c, v, cv, o, r, lifetime.get((s, c)))
+    for group in _group_rows(shop_id, period, None):
+        row = _source_row(*group)
         rate = row.conversion_rate
         value = row.lifetime_value
         yield [

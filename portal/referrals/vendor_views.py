@@ -109,14 +109,23 @@ def _qr_name(link) -> str:
 QR_KINDS = {"png": "image/png", "svg": "image/svg+xml"}
 
 
-@bp.get("/qr.<any(png, svg):kind>")
-def qr_code(kind):
+def _qr_file(kind: str) -> Response:
     """The built link's QR code as a file to print (PNG) or to scale (SVG)."""
     link = _qr(current_vendor())
     body = link.qr_png() if kind == "png" else link.qr_svg()
     response = Response(body, mimetype=QR_KINDS[kind])
     response.headers["Content-Disposition"] = f'attachment; filename="{_qr_name(link)}.{kind}"'
     return response
+
+
+@bp.get("/qr.png")
+def qr_png():
+    return _qr_file("png")
+
+
+@bp.get("/qr.svg")
+def qr_svg():
+    return _qr_file("svg")
 
 
 @bp.get("/export.csv")

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+from decimal import Decimal
 from html import unescape
 
 import pytest
@@ -17,7 +18,7 @@ from portal.referrals.report import CSV_HEADER, TABLE_ROWS, report_period
 from portal.vendors.models import Vendor, VendorMember
 from portal.vendors.services import vendor_for_user
 from tests.factories import PASSWORD, make_admin, make_customer, make_driver, make_vendor
-from tests.referrals.page_data import add_day, add_visit, days_ago
+from tests.referrals.page_data import add_day, add_visit, at_noon, days_ago
 
 PAGE = "/vendor/referrals/"
 HX = {"HX-Request": "true"}
@@ -480,3 +481,44 @@ def test_the_table_keeps_to_the_sources_with_most_visits_and_the_csv_has_all(cli
     assert stat(page, "total-visits") == f"{sum(1000 - n for n in range(TABLE_ROWS + 2)):,}"
     rows = list(csv.reader(io.StringIO(client.get("/vendor/referrals/export.csv").text)))
     assert len(rows) == TABLE_ROWS + 3  # ...and the CSV has them, under its header
+
+
+def test_lifetime_value_follows_each_converted_visit(client, auth, shop):
+    """A visit's running total changes with its orders and refunds (the attribution code updates
+    shop_referrals); the page's lifetime value follows, by the month the visit converted."""
+    owner, vendor = shop
+    add_day(vendor, days_ago(2), source="ig", visits=3, conversions=2)
+    first = add_visit(
+        vendor,
+        days_ago(3),
+        source="ig",
+        converted_on=days_ago(2),
+        lifetime_value="10.00",
+        session_id="a",
+    )
+    add_visit(
+        vendor,
+        days_ago(3),
+        source="ig",
+        converted_on=days_ago(2),
+        lifetime_value="30.00",
+        session_id="b",
+    )
+    unconverted = add_visit(vendor, days_ago(3), source="ig", session_id="c")
+    auth.login(owner.email)
+    assert stat(text_of(client.get(PAGE)), "total-ltv") == "$20.00"
+
+    first.lifetime_value += Decimal("20.00")  # another order of that customer
+    db.session.flush()
+    assert stat(text_of(client.get(PAGE)), "total-ltv") == "$30.00"
+
+    # It converts too (later): its value counts from the month it converted.
+    unconverted.converted_at, unconverted.lifetime_value = at_noon(days_ago(1)), Decimal("60")
+    db.session.flush()
+    page = text_of(client.get(PAGE))
+    assert stat(page, "total-ltv") == "$40.00"  # (30 + 30 + 60) / 3
+    assert table_row(page, "ig", "(no campaign)")[-1] == "$40.00"
+
+    db.session.delete(first)  # a converted visit gone (retention never does this)
+    db.session.flush()
+    assert stat(text_of(client.get(PAGE)), "total-ltv") == "$45.00"

@@ -220,6 +220,9 @@ def pages_to_time() -> dict[str, str]:
         f"referrals, one month ({month})": f"/vendor/referrals/?period={month}",
         "referrals, all time": "/vendor/referrals/?period=all",
         "referrals, all time, the period picker's fragment": "/vendor/referrals/?period=all",
+        # Another vendor page of the same shop (no orders: its shell and its few statements),
+        # for what any vendor page costs at this moment of the machine.
+        "the shop's dashboard, for comparison": "/vendor/",
     }
 
 

@@ -361,19 +361,11 @@ def percent_spread(values: list[float]) -> str:
     return spread([value * 100 for value in values], unit="%")
 
 
-def tables(result: dict, args) -> str:
-    runs = result["sequential"]
+def sequential_rows(runs: list[dict]) -> list[str]:
+    """The one-at-a-time table: p50 and p99 per page over the runs, and p99 beside the
+    hello-world page's (which ``runs`` must hold, as "hello-world")."""
     hello_p99 = [percentile(run["hello-world"], 0.99) for run in runs]
-    settings = "".join(f"; {setting}" for setting in args.env)
     lines = [
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python -m bench.pages` "
-        f'({result["workers"].label()}{settings}; {len(runs)} runs; shop "{result["shop"]}", '
-        f"{result['orders']:,} orders).",
-        "",
-        f"One request at a time, {args.requests} requests per page per run, each page in turn "
-        "with the hello-world page (the median over the runs, and in brackets the lowest and "
-        "the highest run):",
-        "",
         "| page | p50 | p99 | p99 minus hello-world's p99 |",
         "| --- | ---: | ---: | ---: |",
     ]
@@ -388,6 +380,23 @@ def tables(result: dict, args) -> str:
         lines.append(
             f"| {name} | {spread(p50, unit=' ms')} | {spread(p99, unit=' ms')} | {extra} |"
         )
+    return lines
+
+
+def tables(result: dict, args) -> str:
+    runs = result["sequential"]
+    settings = "".join(f"; {setting}" for setting in args.env)
+    lines = [
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python -m bench.pages` "
+        f'({result["workers"].label()}{settings}; {len(runs)} runs; shop "{result["shop"]}", '
+        f"{result['orders']:,} orders).",
+        "",
+        f"One request at a time, {args.requests} requests per page per run, each page in turn "
+        "with the hello-world page (the median over the runs, and in brackets the lowest and "
+        "the highest run):",
+        "",
+        *sequential_rows(runs),
+    ]
     lines += [
         "",
         f"The dashboard and the hello-world page under load: `wrk -t2 -c{args.connections} "

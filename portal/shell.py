@@ -57,6 +57,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                 NavLink("vendor_orders.index", "Orders", "inbox", count="vendor_orders.badge"),
                 NavLink("products.index", "Products", "box"),
                 NavLink("vendor_deliveries.index", "Deliveries", "truck"),
+                NavLink("vendor_referrals.index", "Referrals", "link"),
             ),
         ),
         NavSection(

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pyotp
-import segno
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -34,6 +33,7 @@ from markupsafe import Markup
 from ..admin import audit
 from ..clock import utcnow
 from ..extensions import db
+from ..qr import qr_svg_inline
 from .models import User
 from .second_factor_models import AdminSecondFactor, RecoveryCode
 
@@ -113,19 +113,7 @@ class Enrollment:
         return " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
 
     def qr_svg(self) -> Markup:
-        # SVG with presentation attributes only (no style=): the CSP forbids inline styles.
-        code = segno.make(self.uri, error="m")
-        return Markup(
-            code.svg_inline(
-                scale=4,
-                border=4,
-                dark="#000",
-                light="#fff",
-                svgclass="qr-code",
-                lineclass=None,
-                omitsize=True,
-            )
-        )
+        return qr_svg_inline(self.uri)
 
 
 def _totp(secret: str) -> pyotp.TOTP:

@@ -104,3 +104,49 @@ class ReferralOrder(db.Model):
 
     shop_referral: Mapped[ShopReferral] = relationship()
     order: Mapped[Order] = relationship()
+
+
+class ReferralMonthlyStat(db.Model):
+    """``referral_daily_stats`` summed by month, UTM source and campaign, kept by triggers.
+
+    The referrals page's table reads these rows: a shop's months times its sources and campaigns,
+    instead of its days times every UTM triple (two years of a busy link: over 100,000 daily
+    rows). Statement-level triggers on ``referral_daily_stats`` and ``shop_referrals`` (migration
+    e5a4b6c80035) keep them exact whichever code writes those rows.
+    """
+
+    __tablename__ = "referral_monthly_stats"
+
+    shop_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)  # its first day
+    utm_source: Mapped[str] = mapped_column(sa.String(100), primary_key=True, server_default="")
+    utm_campaign: Mapped[str] = mapped_column(sa.String(100), primary_key=True, server_default="")
+    visits: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    conversions: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    orders: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    revenue: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
+    # The visits converted in the month, and their lifetime values summed: kept by triggers on
+    # ``shop_referrals`` (a visit's running total changes with each of its orders and refunds).
+    converted_visits: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    lifetime_value: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
+
+
+class ReferralShopDay(db.Model):
+    """``referral_daily_stats`` summed per shop and day over every UTM triple, and the visits
+    converted that day with their lifetime values, kept by the same triggers: the page's totals
+    and its weekly chart read a row a day."""
+
+    __tablename__ = "referral_shop_days"
+
+    shop_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    visits: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    conversions: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    orders: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    revenue: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
+    converted_visits: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    lifetime_value: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")

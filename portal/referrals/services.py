@@ -28,6 +28,8 @@ from sqlalchemy.dialects.postgresql import insert
 
 from ..clock import as_utc, utcnow
 from ..extensions import db
+from ..vendors.models import Vendor
+from ..vendors.services import new_referral_code
 from .attribution import attributed_visit
 from .models import ReferralDailyStat, ReferralOrder, ShopReferral
 
@@ -307,3 +309,16 @@ def count_refund(order, refund) -> Decimal:
     _add_to_stat(visit, revenue=-amount)
     db.session.flush()
     return amount
+
+
+def regenerate_code(vendor: Vendor) -> str:
+    """Give the shop a new referral code; the old one stops counting new visits.
+
+    The redirect looks codes up on ``vendors``, so the old code simply no longer matches (within
+    ``REFERRAL_CODE_CACHE_SECONDS`` for the link's fast path). Visits already recorded keep the
+    code they came through (``shop_referrals.referral_code``), and the daily statistics are per
+    shop, so the page's figures carry on across the change.
+    """
+    vendor.referral_code = new_referral_code()
+    db.session.flush()
+    return vendor.referral_code

@@ -14,7 +14,7 @@ import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import url_for
 
 from ..catalog.models import Product
 from ..extensions import db
@@ -23,10 +23,6 @@ from ..referrals.models import ShopReferral
 from ..tiers.models import VendorMonthlyVolume
 from .models import Vendor
 
-#: The vendor's referrals page (its link, QR code and statistics), built beside this checklist.
-REFERRALS_ENDPOINT = "vendor_referrals.index"
-REFERRALS_PATH = "/vendor/referrals"
-
 
 @dataclass(frozen=True)
 class Step:
@@ -34,13 +30,9 @@ class Step:
     label: str
     endpoint: str
     done: bool
-    #: Where the step links while its endpoint is not registered.
-    fallback_path: str | None = None
 
     @property
     def href(self) -> str:
-        if self.fallback_path and self.endpoint not in current_app.view_functions:
-            return self.fallback_path
         return url_for(self.endpoint)
 
 
@@ -86,11 +78,5 @@ def onboarding_steps(
         Step("product", "Add your first product", "products.new", bool(has_product)),
         Step("order", "Receive your first paid order", "vendor_orders.index", bool(has_order)),
         Step("payouts", "Set up payouts", "payouts.index", bool(payouts_on)),
-        Step(
-            "referrals",
-            "Share your referral link",
-            REFERRALS_ENDPOINT,
-            bool(link_shared),
-            fallback_path=REFERRALS_PATH,
-        ),
+        Step("referrals", "Share your referral link", "vendor_referrals.index", bool(link_shared)),
     ]

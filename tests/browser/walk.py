@@ -71,6 +71,10 @@ NOT_PAGES = {
     "driver_payouts.onboarding_refresh": "a redirect to a new Stripe onboarding link",
     "driver_payouts.onboarding_return": "a redirect back to the Pay page (after reading Stripe)",
     "referrals.visit": "a shop's referral link: a redirect to its public page (walked)",
+    "vendor_referrals.export_csv": "a CSV download",
+    "vendor_referrals.qr_png": "a QR code download (PNG)",
+    "vendor_referrals.qr_svg": "a QR code download (SVG)",
+    "vendor_referrals.build_link": "the link builder's fragment (without HTMX: a redirect)",
 }
 
 # Pages outside the role prefixes that only a signed-in user opens: walked once per role.

@@ -642,13 +642,16 @@ def remaining_credits(customer_ids: Iterable[uuid.UUID] | None = None):
     )
 
 
-def expire_due(now: datetime | None = None, batch_size: int = EXPIRY_BATCH) -> int:
+def expire_due(
+    now: datetime | None = None, batch_size: int = EXPIRY_BATCH, *, after_batch=None
+) -> int:
     """Write an ``expired`` row for each customer whose credits have passed ``expires_at`` with
     points left (oldest first, after their debits); return how many rows.
 
     Per batch of customers: one statement locks their balances, one reads what is left of their
     expired credits (after the lock, so it sees every committed debit), one inserts the rows.
     Idempotent: expired points are debits, so nothing of those credits is left the second time.
+    ``after_batch`` (the job's commit) runs after each batch, so its locks are short.
     """
     now = now or utcnow()
     left = remaining_credits()
@@ -681,6 +684,8 @@ def expire_due(now: datetime | None = None, batch_size: int = EXPIRY_BATCH) -> i
         ]
         _write(rows)
         written += len(rows)
+        if after_batch is not None:
+            after_batch()
     return written
 
 

@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     from .deliveries.tracking_views import bp as tracking_bp
     from .deliveries.vendor_views import bp as vendor_deliveries_bp
     from .deliveries.views import bp as driver_bp
+    from .loyalty.storefront import bp as points_api_bp
     from .main.views import bp as main_bp
     from .media import bp as media_bp
     from .media import media_url, private_bp, private_url
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
         positions_bp,
         customers_bp,
         webhooks_bp,
+        points_api_bp,
         stripe_webhooks_bp,
         provider_webhooks_bp,
         obfuscation_bp,

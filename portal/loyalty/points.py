@@ -344,15 +344,17 @@ def hold_for_order(order: Order, at: datetime | None = None) -> PointsHold:
     )
 
 
-def hold_external(customer_id: uuid.UUID, points: int, at: datetime | None = None) -> PointsHold:
+def hold_external(
+    customer_id: uuid.UUID, points: int, at: datetime | None = None, *, reference: str | None = None
+) -> PointsHold:
     """An outside storefront sets ``points`` aside before placing the order; the hold's
-    ``reference`` is what its ``order.placed`` names."""
+    ``reference`` (given, or a random one) is what its ``order.placed`` names."""
     at = at or utcnow()
     return _take_hold(
         lock_balance(customer_id),
         points,
         source="external",
-        reference=f"ph_{secrets.token_urlsafe(18)}",
+        reference=reference or f"ph_{secrets.token_urlsafe(18)}",
         expires_at=at + hold_duration(),
         created_at=at,
     )
@@ -430,7 +432,7 @@ def release_hold(reference: str) -> PointsHold:
     if hold is None:
         raise UnknownHold(f"There is no points hold {reference} (released or never made).")
     if hold.order_id is not None:
-        order = db.session.get(Order, (hold.order_id, hold.order_created_at))
+        order = db.session.get(Order, hold.order_id)
         raise PointsError(
             f"Points hold {reference} backs order {order.label if order else hold.order_id}; "
             "cancel the order to release it."

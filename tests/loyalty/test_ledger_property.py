@@ -106,9 +106,7 @@ def apply(model: Model, vendor, buyer, boss, op) -> None:
         wanted = arg * 100
         if wanted > model.balance - model.held:
             with pytest.raises(InvalidOrder), db.session.begin_nested():
-                place(
-                    vendor, buyer, price="15.00", discount=f"{arg}.00", with_points=True, at=now
-                )
+                place(vendor, buyer, price="15.00", discount=f"{arg}.00", with_points=True, at=now)
             return
         order = place(vendor, buyer, price="15.00", discount=f"{arg}.00", with_points=True, at=now)
         model.orders.append(ModelOrder(order, 15, wanted, hold=wanted))

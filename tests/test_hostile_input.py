@@ -28,6 +28,7 @@ from portal.catalog import products as product_service
 from portal.catalog.imports import create_import
 from portal.clock import utcnow
 from portal.config import TestConfig
+from portal.customers.services import customer_for_user
 from portal.deliveries import documents
 from portal.deliveries.models import DeliveryOffer
 from portal.deliveries.services import driver_for_user
@@ -84,6 +85,7 @@ SEEDED_ARGS = (
     "driver_id",
     "document_id",
     "offer_id",
+    "customer_id",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
 # value is also sent under each name at once).
@@ -287,6 +289,7 @@ def world(app, db_session):
             driver_profile, io.BytesIO(pdf_bytes()), filename="walk.pdf"
         ).id,
         "offer_id": offer.id,
+        "customer_id": customer_for_user(customer).id,
     }
     assert set(args) == set(SEEDED_ARGS)
     # Arguments whose seeded value depends on the endpoint.

@@ -39,7 +39,7 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import insert
 
 from ..admin import audit
-from ..clock import utcnow
+from ..clock import UTCDateTime, utcnow
 from ..extensions import db
 from ..orders import completion
 from ..orders.models import Order
@@ -791,19 +791,33 @@ def summary(customer_id: uuid.UUID, now: datetime | None = None) -> Summary:
 
 
 def history(
-    customer_id: uuid.UUID, before: datetime | None = None, limit: int = 20
+    customer_id: uuid.UUID,
+    before: PointsTransaction | tuple[datetime, uuid.UUID] | datetime | None = None,
+    limit: int = 20,
 ) -> list[PointsTransaction]:
-    """Ledger rows newest first; ``before`` (the last row's ``created_at``) pages on."""
+    """Ledger rows newest first, ``limit`` at a time ("load more").
+
+    ``before`` is where the last page ended: its last row, or that row's ``history_cursor``
+    (``created_at`` and ``id``: rows of one instant, a night's settlement, are not skipped), or a
+    bare moment (rows strictly older).
+    """
     query = sa.select(PointsTransaction).where(PointsTransaction.customer_id == customer_id)
-    if before is not None:
-        query = query.where(PointsTransaction.created_at < before)
-    return list(
-        db.session.scalars(
-            query.order_by(PointsTransaction.created_at.desc(), PointsTransaction.id.desc()).limit(
-                limit
-            )
+    if isinstance(before, PointsTransaction):
+        before = history_cursor(before)
+    if isinstance(before, tuple):
+        query = query.where(
+            sa.tuple_(PointsTransaction.created_at, PointsTransaction.id)
+            < sa.tuple_(sa.literal(before[0], UTCDateTime()), sa.literal(before[1], sa.Uuid()))
         )
-    )
+    elif before is not None:
+        query = query.where(PointsTransaction.created_at < before)
+    newest_first = (PointsTransaction.created_at.desc(), PointsTransaction.id.desc())
+    return list(db.session.scalars(query.order_by(*newest_first).limit(limit)))
+
+
+def history_cursor(row: PointsTransaction) -> tuple[datetime, uuid.UUID]:
+    """Where a page of history ending with ``row`` goes on from."""
+    return row.created_at, row.id
 
 
 def shortfalls(customer_id: uuid.UUID) -> list[PointsClawbackShortfall]:

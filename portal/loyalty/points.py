@@ -238,26 +238,18 @@ def _window_closed(now: datetime):
     )
 
 
-def settle_due(now: datetime | None = None) -> int:
+def settle_due(now: datetime | None = None, *, after_batch=None) -> int:
     """Turn the pending earns whose return window has closed into ``earned`` rows expiring
-    ``POINTS_EXPIRY_MONTHS`` later; return how many. Set-based; running it again settles nothing.
+    ``POINTS_EXPIRY_MONTHS`` later; return how many. Set-based (per batch of customers: one lock
+    statement, one ``DELETE … RETURNING``, one multi-row insert); running it again settles
+    nothing. ``after_batch`` (the job's commit) runs after each batch.
 
-    Also refreshes the other pending earns' ``available_at`` (a delivery moves the window), so
-    what the customer is told matches the rule.
+    Then refreshes the other pending earns' ``available_at`` (a delivery moves the window), so
+    what the customer is told matches the rule. Last, and without balance locks held for those
+    rows' customers: a refund holds a balance, then its pending earn, and must not meet this
+    holding them the other way round.
     """
     now = now or utcnow()
-    db.session.execute(
-        sa.update(PointsPendingEarn)
-        .where(
-            PointsPendingEarn.order_id == Order.id,
-            PointsPendingEarn.order_created_at == Order.created_at,
-            completion.counts_as_completed_at().is_not(None),
-            # Only rows whose date moved: a quiet night rewrites nothing.
-            PointsPendingEarn.available_at != completion.counts_as_completed_at() + _window(),
-        )
-        .values(available_at=completion.counts_as_completed_at() + _window())
-        .execution_options(synchronize_session=False)
-    )
     customers = db.session.scalars(
         sa.select(PointsPendingEarn.customer_id).where(_window_closed(now)).distinct()
     ).all()
@@ -293,6 +285,20 @@ def settle_due(now: datetime | None = None) -> int:
             rows.append(row)
         _write(rows)
         settled += len(rows)
+        if after_batch is not None:
+            after_batch()
+    db.session.execute(
+        sa.update(PointsPendingEarn)
+        .where(
+            PointsPendingEarn.order_id == Order.id,
+            PointsPendingEarn.order_created_at == Order.created_at,
+            completion.counts_as_completed_at().is_not(None),
+            # Only rows whose date moved: a quiet night rewrites nothing.
+            PointsPendingEarn.available_at != completion.counts_as_completed_at() + _window(),
+        )
+        .values(available_at=completion.counts_as_completed_at() + _window())
+        .execution_options(synchronize_session=False)
+    )
     _forget(PointsPendingEarn)
     return settled
 

@@ -88,6 +88,8 @@ def register_blueprints(app: Flask) -> None:
     from .deliveries.tracking_views import bp as tracking_bp
     from .deliveries.vendor_views import bp as vendor_deliveries_bp
     from .deliveries.views import bp as driver_bp
+    from .loyalty.admin_views import bp as admin_points_bp
+    from .loyalty.storefront import bp as points_api_bp
     from .main.views import bp as main_bp
     from .media import bp as media_bp
     from .media import media_url, private_bp, private_url
@@ -98,9 +100,9 @@ def register_blueprints(app: Flask) -> None:
     from .payouts.driver_views import bp as driver_payouts_bp
     from .payouts.vendor_views import bp as payouts_bp
     from .payouts.webhooks import bp as stripe_webhooks_bp
+    from .referrals.vendor_views import bp as vendor_referrals_bp
     from .referrals.views import bp as referrals_bp
     from .vendors.public_views import bp as public_shops_bp
-    from .referrals.vendor_views import bp as vendor_referrals_bp
     from .vendors.shop_views import invitations_bp, shop_bp, staff_bp
     from .vendors.views import bp as vendor_bp
 
@@ -111,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
         auth_bp,
         second_factor_bp,
         admin_bp,
+        admin_points_bp,
         vendor_bp,
         vendor_orders_bp,
         commissions_bp,
@@ -124,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
         positions_bp,
         customers_bp,
         webhooks_bp,
+        points_api_bp,
         stripe_webhooks_bp,
         provider_webhooks_bp,
         obfuscation_bp,

@@ -28,6 +28,7 @@ from portal.catalog import products as product_service
 from portal.catalog.imports import create_import
 from portal.clock import utcnow
 from portal.config import TestConfig
+from portal.customers.services import customer_for_user
 from portal.deliveries import documents
 from portal.deliveries.models import DeliveryOffer
 from portal.deliveries.services import driver_for_user
@@ -85,6 +86,7 @@ SEEDED_ARGS = (
     "document_id",
     "offer_id",
     "slug",
+    "customer_id",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
 # value is also sent under each name at once).
@@ -147,7 +149,9 @@ def role_for(rule) -> str | None:
     for prefix, role in ROLE_PREFIXES.items():
         if rule.rule == prefix or rule.rule.startswith(prefix + "/"):
             return role
-    if rule.endpoint.startswith(("webhooks.", "stripe_webhooks.", "provider_webhooks.")):
+    if rule.endpoint.startswith(
+        ("webhooks.", "stripe_webhooks.", "provider_webhooks.", "points_api.")
+    ):
         return "anonymous"  # signed, not signed in
     if rule.endpoint == "positions.ping":
         return "anonymous"  # a driver's signed token, no sign-in
@@ -287,6 +291,7 @@ def world(app, db_session):
         ).id,
         "offer_id": offer.id,
         "slug": vendor.slug,  # its public page
+        "customer_id": customer_for_user(customer).id,
     }
     assert set(args) == set(SEEDED_ARGS)
     # Arguments whose seeded value depends on the endpoint.
@@ -442,6 +447,27 @@ def walk_order_webhook(walk: Walk, rule, app, world) -> None:
     send_signed(walk, rule, bodies, "Portal-Signature", lambda body: signature_header(secret, body))
 
 
+def walk_points_holds(walk: Walk, rule, app, world) -> None:
+    """The storefronts' points holds: the corpus's bodies, then signed ones with hostile fields."""
+    secret = app.config["ORDER_WEBHOOK_SECRET"]
+    bodies = dict(corpus.JSON_BODIES)
+    hold = {"id": "walk-hold", "customer_email": "b@example.com", "points": 5, "hold": "ph_x"}
+    changes = [
+        ("points", 2**31),
+        ("points", 10**30),
+        ("points", -1),
+        ("points", 1.5),
+        ("points", "5"),
+        ("id", "x" * 5000),
+        ("hold", ["x"]),
+        ("customer_email", {"a": 1}),
+    ]
+    changes += [(key, value) for key in ("id", "hold") for value in corpus.TEXT[:6]]
+    for where, value in changes:
+        bodies[f"{where}={value!r:.20}"] = json.dumps({**hold, where: value}).encode()
+    send_signed(walk, rule, bodies, "Portal-Signature", lambda body: signature_header(secret, body))
+
+
 def send_signed(walk: Walk, rule, bodies: dict[str, bytes], header: str, sign) -> None:
     for what, body in bodies.items():
         walk.send(
@@ -586,6 +612,8 @@ RAW_BODY_SENDERS = {
     "positions.ping": walk_position_pings,
     "provider_webhooks.doordash": walk_doordash_webhook,
     "webhooks.receive_order_event": walk_order_webhook,
+    "points_api.hold_points": walk_points_holds,
+    "points_api.release_points": walk_points_holds,
     "stripe_webhooks.platform": walk_stripe_webhook,
     "stripe_webhooks.connect": walk_stripe_webhook,
 }

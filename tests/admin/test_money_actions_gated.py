@@ -34,6 +34,7 @@ GATED = {
     "admin.retry_payout",
     "admin.pause_payouts",
     "admin.lift_payout_pause",
+    "admin_points.adjust_points_post",
     "second_factor.regenerate_recovery_codes",  # a fresher proof, not a money action
 }
 
@@ -156,6 +157,23 @@ def _lift(client):
     return Action("payout_hold.lifted", "vendor", path, {}, done, str(vendor.id))
 
 
+def _points(client):
+    from portal.customers.services import customer_for_user
+    from portal.loyalty import points
+    from tests.factories import make_customer
+
+    customer = customer_for_user(make_customer())
+    db.session.commit()
+
+    def done():
+        balance = points.balance_row(customer.id)
+        return balance is not None and balance.current_balance == 250
+
+    path = f"/admin/customers/{customer.id}/points/adjust"
+    data = {"points": "250", "reason": "Late delivery"}
+    return Action("points.adjusted", "customer", path, data, done, str(customer.id))
+
+
 SETUPS = {
     "promotion": _promotion,
     "vendor type": _vendor_type,
@@ -165,6 +183,7 @@ SETUPS = {
     "release": _release,
     "pause payouts": _pause,
     "lift the pause": _lift,
+    "adjust points": _points,
 }
 
 

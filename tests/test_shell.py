@@ -188,7 +188,7 @@ def test_the_onboarding_checklist_ticks_itself_off(client, auth, db_session):
     assert len(done_steps()) == 4
     # The referral link is shared once it has brought a counted visit.
     html = client.get("/vendor/").get_data(as_text=True)
-    assert 'href="/vendor/referrals">Share your referral link' in html
+    assert 'href="/vendor/referrals/">Share your referral link' in html
     record_visit(vendor.referral_code, "first-follower-0001")
     db.session.flush()
     assert done_steps() is None

@@ -74,14 +74,37 @@ class RefundItem:
         return f"product {self.product_id}" if self.product_id else f"SKU {self.sku}"
 
 
-# --- effects that belong to later issues ---------------------------------------------------------
-# Loyalty points and referral conversions have no services yet. These hooks are called at the
-# right moment, inside the same transaction, and deliberately do nothing until those issues fill
-# them in; nothing else in intake has to change then.
+# --- effects of other areas ----------------------------------------------------------------------
+# Points (``loyalty/points.py``) and, later, referral conversions happen at these moments, inside
+# the same transaction; referrals' hooks still do nothing until their issue fills them in.
 
 
-def hold_points_redemption(order: Order) -> None:
-    """No-op for now (loyalty issue): hold the points that paid ``order.points_discount``."""
+def hold_points_redemption(
+    order: Order, *, pay_with_points: bool = False, points_hold: str | None = None
+) -> None:
+    """Back ``order.points_discount`` with the customer's points: a hold taken now (an order
+    placed with points, ``pay_with_points``) or one an outside storefront took before
+    (``points_hold``). Neither: the discount is the marketplace's, as it always was."""
+    from ..loyalty import points
+
+    if not pay_with_points and points_hold is None:
+        return
+    if order.points_discount <= 0:
+        raise InvalidOrder("An order paid with points needs a points discount.")
+    try:
+        if points_hold is not None:
+            points.attach_hold(order, points_hold)
+        else:
+            points.hold_for_order(order)
+    except points.PointsError as refused:
+        raise InvalidOrder(str(refused)) from None
+
+
+def release_points_hold(order: Order) -> None:
+    """A canceled order that was never paid gives its held points back."""
+    from ..loyalty import points
+
+    points.release_for_order(order)
 
 
 def attribute_referral(order: Order) -> None:
@@ -89,7 +112,11 @@ def attribute_referral(order: Order) -> None:
 
 
 def earn_points(order: Order) -> None:
-    """No-op for now (loyalty issue): pending points on the merchandise, earned after the window."""
+    """Payment spends the order's held points and makes its earned points pending."""
+    from ..loyalty import points
+
+    points.redeem_for_order(order, order.paid_at)
+    points.earn_on_payment(order, order.paid_at)
 
 
 def count_referral_order(order: Order) -> None:
@@ -97,8 +124,10 @@ def count_referral_order(order: Order) -> None:
 
 
 def reverse_points(order: Order, refund: OrderRefund) -> None:
-    """No-op for now (loyalty issue): claw back points earned on the refunded merchandise and
-    return redeemed points."""
+    """Claw back what the refunded merchandise earned and return redeemed points in proportion."""
+    from ..loyalty import points
+
+    points.reverse_for_refund(order, refund, refund.created_at)
 
 
 # --- placing -------------------------------------------------------------------------------------
@@ -121,6 +150,8 @@ def place_order(
     referral_session: str | None = None,
     expected_subtotal: Decimal | None = None,
     expected_total: Decimal | None = None,
+    pay_with_points: bool = False,
+    points_hold: str | None = None,
 ) -> Order:
     """Record a pending order for one vendor, with its line items and totals, under the shop's
     next order number (``numbers.py``).
@@ -129,6 +160,9 @@ def place_order(
     or ``expected_total`` has them checked against it. An order from an external storefront
     (``external_id``) gets its ``(source, external_id)`` reference, which refuses it twice, and
     keeps the storefront's own order number (``external_number``) to show beside the shop's.
+    The points discount is backed by the customer's points when the order is placed with them
+    (``pay_with_points``) or names an outside storefront's hold (``points_hold``); otherwise it
+    is a discount the marketplace funds.
     """
     placed_at = placed_at or utcnow()
     if db.session.get(Vendor, vendor_id) is None:
@@ -177,7 +211,7 @@ def place_order(
     numbers.record_number(order)
     if external_id is not None:
         _claim_external_id(order, source, external_id)
-    hold_points_redemption(order)
+    hold_points_redemption(order, pay_with_points=pay_with_points, points_hold=points_hold)
     attribute_referral(order)
     return order
 
@@ -340,6 +374,8 @@ def cancel_order(
         if state.money_left > 0 or state.merchandise_left > 0:
             share = refund_rule.pro_rata_share(state, state.money_left)
             _record_refund(order, share, CANCELLATION_REFUND_REF, "order canceled", at)
+    else:
+        release_points_hold(order)
     order.canceled_at = at
     if reason:
         order.cancel_reason = reason[:255]

@@ -88,6 +88,8 @@ def register_blueprints(app: Flask) -> None:
     from .deliveries.tracking_views import bp as tracking_bp
     from .deliveries.vendor_views import bp as vendor_deliveries_bp
     from .deliveries.views import bp as driver_bp
+    from .loyalty.views import admin_bp as admin_points_bp
+    from .loyalty.views import bp as points_bp
     from .main.views import bp as main_bp
     from .media import bp as media_bp
     from .media import media_url, private_bp, private_url
@@ -120,6 +122,8 @@ def register_blueprints(app: Flask) -> None:
         driver_documents_bp,
         positions_bp,
         customers_bp,
+        points_bp,
+        admin_points_bp,
         webhooks_bp,
         stripe_webhooks_bp,
         provider_webhooks_bp,

@@ -101,6 +101,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                     "inbox",
                     **admin_count("orders-waiting"),
                 ),
+                NavLink("admin_points.index", "Points", "star"),
                 NavLink("admin.audit_trail", "Audit", "check"),
             ),
         ),
@@ -121,7 +122,15 @@ NAV: dict[str, tuple[NavSection, ...]] = {
             ),
         ),
     ),
-    "customer": (NavSection("Shopping", (NavLink("customer.dashboard", "My account", "home"),)),),
+    "customer": (
+        NavSection(
+            "Shopping",
+            (
+                NavLink("customer.dashboard", "My account", "home"),
+                NavLink("points.index", "Points", "star"),
+            ),
+        ),
+    ),
 }
 
 # Roles whose phone navigation is a bottom tab bar (one hand); the others open the sidebar.

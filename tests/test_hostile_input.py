@@ -28,10 +28,12 @@ from portal.catalog import products as product_service
 from portal.catalog.imports import create_import
 from portal.clock import utcnow
 from portal.config import TestConfig
+from portal.customers.services import customer_for_user
 from portal.deliveries import documents
 from portal.deliveries.models import DeliveryOffer
 from portal.deliveries.services import driver_for_user
 from portal.extensions import db, limiter
+from portal.loyalty import points
 from portal.obfuscation import services as obfuscation
 from portal.orders.webhooks import signature_header
 from portal.payouts.models import ConnectedAccount
@@ -84,6 +86,7 @@ SEEDED_ARGS = (
     "driver_id",
     "document_id",
     "offer_id",
+    "customer_id",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
 # value is also sent under each name at once).
@@ -104,6 +107,7 @@ QUERY_NAMES = (
     "next",
     "product",
     "field",
+    "before",
 )
 # Form names read with request.form.get() rather than through a WTForms form.
 EXTRA_FORM_NAMES = ("value", "gtin", "sku")
@@ -258,6 +262,7 @@ def world(app, db_session):
     )
     db.session.add(offer)
     db.session.flush()
+    points.adjust(customer_for_user(customer).id, 40, "Walked points", actor=admin)
     users = {"admin": admin, "customer": customer, "driver": driver, "vendor": owner}
     args = {
         "product_id": item.id,
@@ -285,6 +290,7 @@ def world(app, db_session):
             driver_profile, io.BytesIO(pdf_bytes()), filename="walk.pdf"
         ).id,
         "offer_id": offer.id,
+        "customer_id": customer_for_user(customer).id,
     }
     assert set(args) == set(SEEDED_ARGS)
     # Arguments whose seeded value depends on the endpoint.

@@ -88,7 +88,7 @@ def register_blueprints(app: Flask) -> None:
     from .deliveries.tracking_views import bp as tracking_bp
     from .deliveries.vendor_views import bp as vendor_deliveries_bp
     from .deliveries.views import bp as driver_bp
-    from .loyalty.views import admin_bp as admin_points_bp
+    from .loyalty.views import admin_bp as admin_loyalty_bp
     from .loyalty.views import bp as points_bp
     from .main.views import bp as main_bp
     from .media import bp as media_bp
@@ -123,7 +123,7 @@ def register_blueprints(app: Flask) -> None:
         positions_bp,
         customers_bp,
         points_bp,
-        admin_points_bp,
+        admin_loyalty_bp,
         webhooks_bp,
         stripe_webhooks_bp,
         provider_webhooks_bp,

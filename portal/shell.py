@@ -101,7 +101,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                     "inbox",
                     **admin_count("orders-waiting"),
                 ),
-                NavLink("admin_points.index", "Points", "star"),
+                NavLink("admin_loyalty.index", "Points", "star"),
                 NavLink("admin.audit_trail", "Audit", "check"),
             ),
         ),

@@ -20,7 +20,7 @@ from . import points, statement
 bp = Blueprint("points", __name__, url_prefix="/account/points")
 restrict_blueprint(bp, "customer")
 
-admin_bp = Blueprint("admin_points", __name__, url_prefix="/admin/points")
+admin_bp = Blueprint("admin_loyalty", __name__, url_prefix="/admin/points")
 restrict_blueprint(admin_bp, "admin")
 
 ROWS = "loyalty/_history_rows.html"
@@ -90,5 +90,5 @@ def customer(customer_id):
         },
         customer=found,
         admin_view=True,
-        **_history_context(found.id, "admin_points.customer", customer_id=found.id),
+        **_history_context(found.id, "admin_loyalty.customer", customer_id=found.id),
     )

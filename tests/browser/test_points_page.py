@@ -1,0 +1,64 @@
+"""The customer's points page on a phone (390x844), in Chromium: the figures, no page wider than
+the screen, axe-core finding nothing serious, and "load more" bringing the older rows in place."""
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.clock import utcnow
+from portal.customers.services import customer_for_user
+from portal.loyalty import points
+from tests.browser import walk
+from tests.browser.conftest import PHONE, sign_in
+from tests.factories import make_admin, make_customer
+from tests.loyalty.helpers import pay, place, shop
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_points_page_on_a_phone_loads_more_history_in_place(
+    live_server, committed, page_factory
+):
+    me = make_customer(full_name="Phoebe Phone")
+    buyer = customer_for_user(me)
+    giver = make_admin()
+    now = utcnow()
+    points.adjust(buyer.id, 300, "Expiring goodwill", actor=giver, at=now - timedelta(days=360))
+    for n in range(44):
+        points.adjust(
+            buyer.id, n + 1, f"Adjustment number {n}", actor=giver, at=now - timedelta(hours=n + 1)
+        )
+    pay(place(shop(), buyer, price="18.00", at=now - timedelta(hours=1)))
+    committed.commit()
+
+    page = page_factory(PHONE)
+    sign_in(page, live_server, me.email, lands_on="/account/")
+    page.click(".tabbar >> text=Points")
+    page.wait_for_url(f"{live_server}/account/points/")
+    assert "1,290 points" in page.inner_text("#points-balance")  # 300 + 1 + ... + 44
+    assert "$12.90" in page.inner_text("#points-balance")
+    assert "1,000 more points earned reaches Silver" in page.inner_text("#points-tier")
+    assert "18 points" in page.inner_text("#points-pending")
+    assert "300 points" in page.inner_text("#points-expiring")
+    rows = page.locator("#points-history-table tbody tr[id^=points-row-]")
+    expect(rows).to_have_count(20)
+    assert walk.overflow(page, "390") <= 0
+    assert walk.axe_violations(page) == []
+    page.screenshot(path="test-artifacts/points-phone.png", full_page=True)
+
+    page.evaluate("window.notReloaded = true")
+    page.click("#history-more a")
+    expect(rows).to_have_count(40)
+    # The first new row has the focus, so the keyboard goes on from where the button was.
+    expect(rows.nth(20)).to_be_focused()
+    page.click("#history-more a")
+    expect(rows).to_have_count(45)
+    expect(page.locator("#history-more")).to_have_count(0)  # the oldest row came: no more button
+    assert page.evaluate("window.notReloaded") is True  # HTMX added rows; the page never reloaded
+    ids = [rows.nth(i).get_attribute("id") for i in range(45)]
+    assert len(set(ids)) == 45
+    assert "Expiring goodwill" in rows.nth(44).inner_text()  # the oldest, last
+    assert walk.overflow(page, "390") <= 0
+    assert walk.axe_violations(page) == []
+    assert page.console_errors == []

@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     from .deliveries.tracking_views import bp as tracking_bp
     from .deliveries.vendor_views import bp as vendor_deliveries_bp
     from .deliveries.views import bp as driver_bp
+    from .loyalty.storefront import bp as points_api_bp
     from .loyalty.views import admin_bp as admin_loyalty_bp
     from .loyalty.views import bp as points_bp
     from .main.views import bp as main_bp
@@ -125,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
         points_bp,
         admin_loyalty_bp,
         webhooks_bp,
+        points_api_bp,
         stripe_webhooks_bp,
         provider_webhooks_bp,
         obfuscation_bp,

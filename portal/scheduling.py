@@ -97,6 +97,20 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         every="daily",
         hour=2,
     ),
+    # Points (portal/loyalty/jobs.py): after the commissions settle, the same return-window rule
+    # settles pending points, then points past their months expire; lapsed holds every minute.
+    PeriodicJob(
+        "settle-and-expire-points",
+        "portal.loyalty.jobs.nightly_points_job",
+        every="daily",
+        hour=2,
+        minute=30,
+    ),
+    PeriodicJob(
+        "release-points-holds",
+        "portal.loyalty.jobs.release_points_holds_job",
+        every="minutely",
+    ),
     PeriodicJob(
         "expire-promotions",
         "portal.tiers.jobs.expire_promotions_job",

@@ -150,7 +150,9 @@ def role_for(rule) -> str | None:
     for prefix, role in ROLE_PREFIXES.items():
         if rule.rule == prefix or rule.rule.startswith(prefix + "/"):
             return role
-    if rule.endpoint.startswith(("webhooks.", "stripe_webhooks.", "provider_webhooks.")):
+    if rule.endpoint.startswith(
+        ("webhooks.", "stripe_webhooks.", "provider_webhooks.", "points_api.")
+    ):
         return "anonymous"  # signed, not signed in
     if rule.endpoint == "positions.ping":
         return "anonymous"  # a driver's signed token, no sign-in
@@ -446,6 +448,27 @@ def walk_order_webhook(walk: Walk, rule, app, world) -> None:
     send_signed(walk, rule, bodies, "Portal-Signature", lambda body: signature_header(secret, body))
 
 
+def walk_points_holds(walk: Walk, rule, app, world) -> None:
+    """The storefronts' points holds: the corpus's bodies, then signed ones with hostile fields."""
+    secret = app.config["ORDER_WEBHOOK_SECRET"]
+    bodies = dict(corpus.JSON_BODIES)
+    hold = {"id": "walk-hold", "customer_email": "b@example.com", "points": 5, "hold": "ph_x"}
+    changes = [
+        ("points", 2**31),
+        ("points", 10**30),
+        ("points", -1),
+        ("points", 1.5),
+        ("points", "5"),
+        ("id", "x" * 5000),
+        ("hold", ["x"]),
+        ("customer_email", {"a": 1}),
+    ]
+    changes += [(key, value) for key in ("id", "hold") for value in corpus.TEXT[:6]]
+    for where, value in changes:
+        bodies[f"{where}={value!r:.20}"] = json.dumps({**hold, where: value}).encode()
+    send_signed(walk, rule, bodies, "Portal-Signature", lambda body: signature_header(secret, body))
+
+
 def send_signed(walk: Walk, rule, bodies: dict[str, bytes], header: str, sign) -> None:
     for what, body in bodies.items():
         walk.send(
@@ -590,6 +613,8 @@ RAW_BODY_SENDERS = {
     "positions.ping": walk_position_pings,
     "provider_webhooks.doordash": walk_doordash_webhook,
     "webhooks.receive_order_event": walk_order_webhook,
+    "points_api.hold_points": walk_points_holds,
+    "points_api.release_points": walk_points_holds,
     "stripe_webhooks.platform": walk_stripe_webhook,
     "stripe_webhooks.connect": walk_stripe_webhook,
 }

@@ -344,15 +344,17 @@ def hold_for_order(order: Order, at: datetime | None = None) -> PointsHold:
     )
 
 
-def hold_external(customer_id: uuid.UUID, points: int, at: datetime | None = None) -> PointsHold:
+def hold_external(
+    customer_id: uuid.UUID, points: int, at: datetime | None = None, *, reference: str | None = None
+) -> PointsHold:
     """An outside storefront sets ``points`` aside before placing the order; the hold's
-    ``reference`` is what its ``order.placed`` names."""
+    ``reference`` (given, or a random one) is what its ``order.placed`` names."""
     at = at or utcnow()
     return _take_hold(
         lock_balance(customer_id),
         points,
         source="external",
-        reference=f"ph_{secrets.token_urlsafe(18)}",
+        reference=reference or f"ph_{secrets.token_urlsafe(18)}",
         expires_at=at + hold_duration(),
         created_at=at,
     )
@@ -430,7 +432,7 @@ def release_hold(reference: str) -> PointsHold:
     if hold is None:
         raise UnknownHold(f"There is no points hold {reference} (released or never made).")
     if hold.order_id is not None:
-        order = db.session.get(Order, (hold.order_id, hold.order_created_at))
+        order = db.session.get(Order, hold.order_id)
         raise PointsError(
             f"Points hold {reference} backs order {order.label if order else hold.order_id}; "
             "cancel the order to release it."
@@ -642,13 +644,16 @@ def remaining_credits(customer_ids: Iterable[uuid.UUID] | None = None):
     )
 
 
-def expire_due(now: datetime | None = None, batch_size: int = EXPIRY_BATCH) -> int:
+def expire_due(
+    now: datetime | None = None, batch_size: int = EXPIRY_BATCH, *, after_batch=None
+) -> int:
     """Write an ``expired`` row for each customer whose credits have passed ``expires_at`` with
     points left (oldest first, after their debits); return how many rows.
 
     Per batch of customers: one statement locks their balances, one reads what is left of their
     expired credits (after the lock, so it sees every committed debit), one inserts the rows.
     Idempotent: expired points are debits, so nothing of those credits is left the second time.
+    ``after_batch`` (the job's commit) runs after each batch, so its locks are short.
     """
     now = now or utcnow()
     left = remaining_credits()
@@ -681,6 +686,8 @@ def expire_due(now: datetime | None = None, batch_size: int = EXPIRY_BATCH) -> i
         ]
         _write(rows)
         written += len(rows)
+        if after_batch is not None:
+            after_batch()
     return written
 
 

@@ -59,6 +59,9 @@ class IncomingOrder:
     driver_tip: Decimal = Decimal("0")
     # The storefront's own order number as its customers know it (``#R-2044``), if it sends one.
     order_number: str | None = None
+    # The reference of the points hold the storefront took (``/webhooks/points/holds``): the
+    # discount is then paid with the customer's points; without one it is the marketplace's.
+    points_hold: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ def _place(event: IncomingEvent) -> Order:
         referral_session=incoming.referral_session,
         expected_subtotal=incoming.subtotal,
         expected_total=incoming.total,
+        points_hold=incoming.points_hold,
     )
     try:
         tips.record_tip(order, incoming.driver_tip)

@@ -182,6 +182,7 @@ def _placed_order(data: dict, source: str) -> IncomingOrder:
         referral_session=_optional_text(data, "referral_session", "data.order.referral_session"),
         dropoff_address=dropoff,
         order_number=_order_number(data),
+        points_hold=_optional_text(data, "points_hold", "data.order.points_hold"),
     )
 
 

@@ -267,3 +267,13 @@ def test_admin_sees_the_outstanding_liability_by_month_of_expiry(client, auth, d
     early = (now - timedelta(days=200)).replace(year=now.year + 1)
     assert f"{early:%b %Y} 1 $0.01" in months
     assert f"{late:%b %Y} 1,649 $16.49" in months
+
+
+def test_the_audit_trail_names_an_adjustment_and_links_the_customers_points(client, auth, me):
+    giver = make_admin()
+    buyer = customer_for_user(me)
+    points.adjust(buyer.id, 120, "Birthday", actor=giver)
+    auth.login(giver.email)
+    html = client.get("/admin/audit/").get_data(as_text=True)
+    assert "Points adjusted" in html
+    assert f'href="/admin/points/customers/{buyer.id}"' in html

@@ -10,7 +10,7 @@ from portal.clock import utcnow
 from portal.customers.services import customer_for_user
 from portal.loyalty import points
 from tests.browser import walk
-from tests.browser.conftest import PHONE, sign_in
+from tests.browser.conftest import LAPTOP, PHONE, sign_in
 from tests.factories import make_admin, make_customer
 from tests.loyalty.helpers import pay, place, shop
 
@@ -60,5 +60,36 @@ def test_the_points_page_on_a_phone_loads_more_history_in_place(
     assert len(set(ids)) == 45
     assert "Expiring goodwill" in rows.nth(44).inner_text()  # the oldest, last
     assert walk.overflow(page, "390") <= 0
+    assert walk.axe_violations(page) == []
+    assert page.console_errors == []
+
+
+def test_an_admin_finds_a_customer_as_they_type_and_pages_their_ledger(
+    live_server, committed, page_factory
+):
+    admin = make_admin()
+    found = customer_for_user(make_customer(full_name="Quentin Query"))
+    customer_for_user(make_customer(full_name="Rita Other"))
+    for n in range(25):
+        points.adjust(found.id, 2, f"Row {n}", actor=admin, at=utcnow() - timedelta(hours=n + 1))
+    committed.commit()
+
+    page = page_factory(LAPTOP)
+    sign_in(page, live_server, admin.email, lands_on="/admin/")
+    page.click("#sidebar >> text=Points")
+    page.wait_for_url(f"{live_server}/admin/points/")
+    assert "$0.50" in page.inner_text("#liability-total")
+    page.evaluate("window.notReloaded = true")
+    page.fill("input[name=q]", "quent")
+    expect(page.locator("#customer-rows")).to_contain_text("1 customer ·")
+    assert "Rita Other" not in page.inner_text("#customer-rows")
+    assert "q=quent" in page.url  # the search lives in the URL
+    assert page.evaluate("window.notReloaded") is True  # HTMX swapped the list in place
+    page.click("#customer-rows >> text=Quentin Query")
+    page.wait_for_url(f"{live_server}/admin/points/customers/{found.id}")
+    rows = page.locator("#points-history-table tbody tr[id^=points-row-]")
+    expect(rows).to_have_count(20)
+    page.click("#history-more a")
+    expect(rows).to_have_count(25)
     assert walk.axe_violations(page) == []
     assert page.console_errors == []

@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     from .deliveries.tracking_views import bp as tracking_bp
     from .deliveries.vendor_views import bp as vendor_deliveries_bp
     from .deliveries.views import bp as driver_bp
+    from .loyalty.admin_views import bp as admin_points_bp
     from .loyalty.storefront import bp as points_api_bp
     from .loyalty.views import admin_bp as admin_loyalty_bp
     from .loyalty.views import bp as points_bp
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
         auth_bp,
         second_factor_bp,
         admin_bp,
+        admin_points_bp,
         vendor_bp,
         vendor_orders_bp,
         commissions_bp,

@@ -15,7 +15,7 @@ from ..customers.views import signed_in_customer
 from ..extensions import db
 from ..pagination import Cursor
 from ..security import restrict_blueprint
-from . import points, statement
+from . import admin_views, points, statement
 
 bp = Blueprint("points", __name__, url_prefix="/account/points")
 restrict_blueprint(bp, "customer")
@@ -78,17 +78,25 @@ def admin_index():
 
 @admin_bp.route("/customers/<uuid:customer_id>")
 def customer(customer_id):
+    """The customer's points for an admin, with the core's adjust form (``admin_views``). After an
+    adjustment (its toast) the figures below the form ask for themselves again: an HTMX request
+    aimed at ``#points-figures`` gets them, one aimed at "load more" the next rows."""
     found = db.get_or_404(Customer, customer_id, description="There is no customer with that id.")
-    return _render(
-        "loyalty/admin_customer.html",
-        ROWS,
-        lambda: {
+    whole_page = not htmx.is_partial_request()
+    figures = whole_page or request.headers.get("HX-Target") == "points-figures"
+    context = {
+        "customer": found,
+        "admin_view": True,
+        **_history_context(found.id, "admin_loyalty.customer", customer_id=found.id),
+    }
+    if figures:
+        context |= {
             "summary": points.summary(found.id),
             "pending": points.pending_earns(found.id),
             "holds": statement.holds(found.id),
             "shortfalls": points.shortfalls(found.id),
-        },
-        customer=found,
-        admin_view=True,
-        **_history_context(found.id, "admin_loyalty.customer", customer_id=found.id),
-    )
+        }
+    if whole_page:
+        context |= admin_views.adjust_context(found)
+    partial = "loyalty/_admin_figures.html" if figures else ROWS
+    return htmx.render("loyalty/admin_customer.html", partial, **context)

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from portal.clock import utcnow
 from portal.customers.services import customer_for_user
 from portal.loyalty import points
+from tests import second_factor
 from tests.browser import walk
 from tests.browser.conftest import LAPTOP, PHONE, sign_in
 from tests.factories import make_admin, make_customer
@@ -68,6 +69,7 @@ def test_an_admin_finds_a_customer_as_they_type_and_pages_their_ledger(
     live_server, committed, page_factory
 ):
     admin = make_admin()
+    secret = second_factor.enroll(admin)  # adjusting points is a money action
     found = customer_for_user(make_customer(full_name="Quentin Query"))
     customer_for_user(make_customer(full_name="Rita Other"))
     for n in range(25):
@@ -76,11 +78,15 @@ def test_an_admin_finds_a_customer_as_they_type_and_pages_their_ledger(
 
     page = page_factory(LAPTOP)
     sign_in(page, live_server, admin.email, lands_on="/admin/")
+    page.goto(f"{live_server}/admin/second-factor/verify?next=/admin/")
+    page.fill("input[name=code]", second_factor.code_for(secret))
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/admin/")
     page.click("#sidebar >> text=Points")
     page.wait_for_url(f"{live_server}/admin/points/")
     assert "$0.50" in page.inner_text("#liability-total")
     page.evaluate("window.notReloaded = true")
-    page.fill("input[name=q]", "quent")
+    page.locator("input[name=q]").press_sequentially("quent")  # typed: keyup
     expect(page.locator("#customer-rows")).to_contain_text("1 customer ·")
     assert "Rita Other" not in page.inner_text("#customer-rows")
     assert "q=quent" in page.url  # the search lives in the URL
@@ -92,4 +98,13 @@ def test_an_admin_finds_a_customer_as_they_type_and_pages_their_ledger(
     page.click("#history-more a")
     expect(rows).to_have_count(25)
     assert walk.axe_violations(page) == []
+
+    # An adjustment: the form answers with a toast, and the figures below fetch themselves again.
+    page.fill("#points-adjust-points", "-20")
+    page.fill("#points-adjust-reason", "Duplicate credit")
+    page.click("#points-adjust button[type=submit]")
+    expect(page.locator("#toasts")).to_contain_text("Took away 20 points; the balance is 30.")
+    expect(page.locator("#points-balance")).to_contain_text("30 points")
+    expect(rows.first).to_contain_text("Duplicate credit")
+    expect(rows).to_have_count(20)  # the newest page again
     assert page.console_errors == []

@@ -277,3 +277,26 @@ def test_the_audit_trail_names_an_adjustment_and_links_the_customers_points(clie
     html = client.get("/admin/audit/").get_data(as_text=True)
     assert "Points adjusted" in html
     assert f'href="/admin/points/customers/{buyer.id}"' in html
+
+
+def test_admin_adjusts_from_the_customers_points_page_and_the_figures_follow(
+    client, verified_admin, me
+):
+    buyer = customer_for_user(me)
+    page = client.get(f"/admin/points/customers/{buyer.id}").get_data(as_text=True)
+    assert 'id="points-adjust"' in page and 'hx-trigger="toast from:body"' in page
+    assert f'hx-post="/admin/customers/{buyer.id}/points/adjust"' in page
+    answer = client.post(
+        f"/admin/customers/{buyer.id}/points/adjust",
+        data={"points": "450", "reason": "Broken jar"},
+        headers=HX,
+    )
+    assert answer.status_code == 200 and "toast" in answer.headers["HX-Trigger"]
+    # What the figures' own request (after the toast) gets: the new balance and row, no page.
+    figures = client.get(
+        f"/admin/points/customers/{buyer.id}", headers=HX | {"HX-Target": "points-figures"}
+    ).get_data(as_text=True)
+    assert "<html" not in figures and 'id="points-figures"' in figures
+    assert "450 points" in section(figures, "points-balance")
+    assert "+450 Broken jar" in text_of(figures)
+    assert 'id="points-adjust"' not in figures  # the form keeps its own state

@@ -34,6 +34,7 @@ GATED = {
     "admin.retry_payout",
     "admin.pause_payouts",
     "admin.lift_payout_pause",
+    "admin_points.adjust_points_post",  # what the marketplace owes in points
     "second_factor.regenerate_recovery_codes",  # a fresher proof, not a money action
 }
 
@@ -156,6 +157,24 @@ def _lift(client):
     return Action("payout_hold.lifted", "vendor", path, {}, done, str(vendor.id))
 
 
+def _points(client):
+    from portal.customers.services import customer_for_user
+    from portal.loyalty.models import PointsTransaction
+    from tests.factories import make_customer
+
+    buyer = customer_for_user(make_customer())
+    db.session.commit()
+
+    def done():
+        return db.session.scalar(
+            sa.select(PointsTransaction).where(PointsTransaction.customer_id == buyer.id)
+        )
+
+    path = f"/admin/customers/{buyer.id}/points/adjust"
+    data = {"points": "25", "reason": "Goodwill"}
+    return Action("points.adjusted", "customer", path, data, done, str(buyer.id))
+
+
 SETUPS = {
     "promotion": _promotion,
     "vendor type": _vendor_type,
@@ -165,6 +184,7 @@ SETUPS = {
     "release": _release,
     "pause payouts": _pause,
     "lift the pause": _lift,
+    "adjust points": _points,
 }
 
 

@@ -107,4 +107,5 @@ def test_an_admin_finds_a_customer_as_they_type_and_pages_their_ledger(
     expect(page.locator("#points-balance")).to_contain_text("30 points")
     expect(rows.first).to_contain_text("Duplicate credit")
     expect(rows).to_have_count(20)  # the newest page again
+    page.screenshot(path="test-artifacts/points-admin-customer.png", full_page=True)
     assert page.console_errors == []

@@ -252,6 +252,8 @@ def settle_due(now: datetime | None = None) -> int:
             PointsPendingEarn.order_id == Order.id,
             PointsPendingEarn.order_created_at == Order.created_at,
             completion.counts_as_completed_at().is_not(None),
+            # Only rows whose date moved: a quiet night rewrites nothing.
+            PointsPendingEarn.available_at != completion.counts_as_completed_at() + _window(),
         )
         .values(available_at=completion.counts_as_completed_at() + _window())
         .execution_options(synchronize_session=False)

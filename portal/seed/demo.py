@@ -33,6 +33,7 @@ from ..vendors.services import vendor_for_user
 from .dispatch import seed_dispatch
 from .driver_pay import seed_settled_deliveries
 from .drivers import seed_drivers
+from .points import DailyPoints, earliest_day, seed_points_history, seed_points_today
 from .tracking import seed_tracking
 
 DEMO_PASSWORD = "portal-demo-2026"
@@ -267,7 +268,12 @@ def demo_accounts() -> list[DemoAccount]:
         DemoAccount(
             "driver", demo_email("kofi-mensah"), DEMO_PASSWORD, "driver awaiting verification"
         ),
-        DemoAccount("customer", demo_email("ana-lopez"), DEMO_PASSWORD, "customer with orders"),
+        DemoAccount(
+            "customer",
+            demo_email("ana-lopez"),
+            DEMO_PASSWORD,
+            "customer with orders and loyalty points",
+        ),
     ]
 
 
@@ -312,9 +318,21 @@ def load_demo(today: date | None = None, seed: int = DEMO_SEED) -> bool:
     customers = _register_customers(rng)
     _register_drivers(rng)
 
-    ensure_partitions(today, since=first_month.first_day)
+    ensure_partitions(today, since=min(first_month.first_day, earliest_day(today)))
     now = datetime.combine(today, time(12), tzinfo=UTC)
-    _place_orders(rng, shops, customers, first_month.first_day, today)
+    # Loyalty points (portal/seed/points.py) have their own generator: the orders stay as they were.
+    points_rng = random.Random(seed + 4)
+    seed_points_history(admin, customers, now)
+    daily_points = DailyPoints(
+        points_rng,
+        shops,
+        customers,
+        now,
+        admin=admin,
+        register=lambda name: _register_customer(points_rng, name),
+    )
+    _place_orders(rng, shops, customers, first_month.first_day, today, end_of_day=daily_points)
+    seed_points_today(points_rng, shops, customers, now)
     _close_finished_months(first_month, this_month, now)
     settle_due_commissions(now)
     _grant_launch_promotion(admin, shops, today)
@@ -414,21 +432,22 @@ def _open_shops(rng: random.Random, opened: datetime):
 
 
 def _register_customers(rng: random.Random):
-    customers = []
-    for name in CUSTOMER_NAMES:
-        user = accounts.register_customer(
-            email=demo_email(_slug_local(name)),
-            password=DEMO_PASSWORD,
-            full_name=name,
-            phone=f"+1 503 555 {rng.randint(1000, 9999)}",
-        )
-        customer = customer_for_user(user)
-        customer.default_address = _address(
-            f"{rng.randint(100, 9999)} SE {rng.choice(['Ash', 'Oak', 'Pine', 'Stark', 'Clay'])} St",
-            rng,
-        )
-        customers.append(customer)
-    return customers
+    return [_register_customer(rng, name) for name in CUSTOMER_NAMES]
+
+
+def _register_customer(rng: random.Random, name: str):
+    user = accounts.register_customer(
+        email=demo_email(_slug_local(name)),
+        password=DEMO_PASSWORD,
+        full_name=name,
+        phone=f"+1 503 555 {rng.randint(1000, 9999)}",
+    )
+    customer = customer_for_user(user)
+    customer.default_address = _address(
+        f"{rng.randint(100, 9999)} SE {rng.choice(['Ash', 'Oak', 'Pine', 'Stark', 'Clay'])} St",
+        rng,
+    )
+    return customer
 
 
 def _register_drivers(rng: random.Random) -> None:
@@ -450,7 +469,7 @@ def _register_drivers(rng: random.Random) -> None:
             drivers.set_availability(driver, rng.choice(["available", "available", "offline"]))
 
 
-def _place_orders(rng, shops, customers, first_day: date, today: date) -> None:
+def _place_orders(rng, shops, customers, first_day: date, today: date, end_of_day=None) -> None:
     day = first_day
     now = datetime.combine(today, time(12), tzinfo=UTC)
     while day <= today:
@@ -484,6 +503,8 @@ def _place_orders(rng, shops, customers, first_day: date, today: date) -> None:
                     placed_at=placed_at,
                 )
                 _advance(rng, order, placed_at, now)
+        if end_of_day is not None:
+            end_of_day(day)
         day += timedelta(days=1)
 
 

@@ -4,8 +4,11 @@ import sqlalchemy as sa
 from portal.auth.models import User
 from portal.catalog.models import Product
 from portal.commissions.models import CommissionRecord
+from portal.customers.models import Customer
 from portal.deliveries.models import Driver
 from portal.extensions import db
+from portal.loyalty import points
+from portal.loyalty.models import PointsBalance, PointsPendingEarn, PointsTransaction
 from portal.orders.models import Order, OrderItem
 from portal.payouts.account_state import account_state
 from portal.payouts.driver_models import DriverEarning
@@ -99,6 +102,8 @@ def test_seed_demo_builds_a_marketplace_once(app, db_session, client, auth, app_
     assert {h.reason for h in run.holds} >= {"no_account"}
     assert "Belmont Noodle Bar" in {h.vendor.name for h in run.holds}
 
+    assert_demo_points()
+
     for account in demo_accounts():
         assert auth.login(account.email, DEMO_PASSWORD).status_code == 302, account
         auth.logout()
@@ -138,3 +143,26 @@ def test_the_demo_admin_clicks_money_actions_with_the_printed_code(
 
 def vendor_for_name(name: str):
     return db.session.scalar(sa.select(Vendor.id).where(Vendor.name == name))
+
+
+def assert_demo_points():
+    """Customers in several tiers with pending, earned, redeemed, expired and soon-expiring
+    points; every balance is its ledger's sum."""
+    tiers = set(db.session.scalars(sa.select(PointsBalance.tier)))
+    assert {"bronze", "silver", "gold"} <= tiers, tiers
+    for kind in ("earned", "redeemed", "expired", "adjusted"):
+        assert count(PointsTransaction, PointsTransaction.type == kind) > 0, kind
+    assert count(PointsPendingEarn) > 0
+    sums = dict(
+        db.session.execute(
+            sa.select(
+                PointsTransaction.customer_id, sa.func.sum(PointsTransaction.amount)
+            ).group_by(PointsTransaction.customer_id)
+        ).all()
+    )
+    for balance in db.session.scalars(sa.select(PointsBalance)):
+        assert balance.current_balance == sums.get(balance.customer_id, 0)
+    ana = db.session.scalar(sa.select(Customer).where(Customer.full_name == "Ana Lopez"))
+    summary = points.summary(ana.id)
+    assert summary.balance > 0 and summary.pending > 0 and summary.expiring_soon > 0
+    assert points.liability().points == sum(sums.values())

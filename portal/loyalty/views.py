@@ -99,4 +99,6 @@ def customer(customer_id):
     if whole_page:
         context |= admin_views.adjust_context(found)
     partial = "loyalty/_admin_figures.html" if figures else ROWS
-    return htmx.render("loyalty/admin_customer.html", partial, **context)
+    response = htmx.render("loyalty/admin_customer.html", partial, **context)
+    response.vary.add("HX-Target")  # the figures or the next rows, from one URL
+    return response

@@ -295,8 +295,11 @@ def test_admin_adjusts_from_the_customers_points_page_and_the_figures_follow(
     # What the figures' own request (after the toast) gets: the new balance and row, no page.
     figures = client.get(
         f"/admin/points/customers/{buyer.id}", headers=HX | {"HX-Target": "points-figures"}
-    ).get_data(as_text=True)
-    assert "<html" not in figures and 'id="points-figures"' in figures
+    )
+    assert "<html" not in figures.get_data(as_text=True)
+    assert "HX-Target" in figures.headers["Vary"]
+    figures = figures.get_data(as_text=True)
+    assert 'id="points-figures"' in figures
     assert "450 points" in section(figures, "points-balance")
     assert "+450 Broken jar" in text_of(figures)
     assert 'id="points-adjust"' not in figures  # the form keeps its own state

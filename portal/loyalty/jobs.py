@@ -14,7 +14,7 @@ def nightly_points_job() -> dict[str, int]:
     ``POINTS_EXPIRY_MONTHS`` are expired, oldest first, one committed batch of customers at a
     time (the balance locks are held for one batch, not the whole run)."""
     now = utcnow()
-    settled = points.settle_due(now)
+    settled = points.settle_due(now, after_batch=db.session.commit)
     db.session.commit()
     expired = points.expire_due(now, after_batch=db.session.commit)
     db.session.commit()

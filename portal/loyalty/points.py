@@ -39,7 +39,7 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import insert
 
 from ..admin import audit
-from ..clock import utcnow
+from ..clock import UTCDateTime, utcnow
 from ..extensions import db
 from ..orders import completion
 from ..orders.models import Order
@@ -238,26 +238,18 @@ def _window_closed(now: datetime):
     )
 
 
-def settle_due(now: datetime | None = None) -> int:
+def settle_due(now: datetime | None = None, *, after_batch=None) -> int:
     """Turn the pending earns whose return window has closed into ``earned`` rows expiring
-    ``POINTS_EXPIRY_MONTHS`` later; return how many. Set-based; running it again settles nothing.
+    ``POINTS_EXPIRY_MONTHS`` later; return how many. Set-based (per batch of customers: one lock
+    statement, one ``DELETE … RETURNING``, one multi-row insert); running it again settles
+    nothing. ``after_batch`` (the job's commit) runs after each batch.
 
-    Also refreshes the other pending earns' ``available_at`` (a delivery moves the window), so
-    what the customer is told matches the rule.
+    Then refreshes the other pending earns' ``available_at`` (a delivery moves the window), so
+    what the customer is told matches the rule. Last, and without balance locks held for those
+    rows' customers: a refund holds a balance, then its pending earn, and must not meet this
+    holding them the other way round.
     """
     now = now or utcnow()
-    db.session.execute(
-        sa.update(PointsPendingEarn)
-        .where(
-            PointsPendingEarn.order_id == Order.id,
-            PointsPendingEarn.order_created_at == Order.created_at,
-            completion.counts_as_completed_at().is_not(None),
-            # Only rows whose date moved: a quiet night rewrites nothing.
-            PointsPendingEarn.available_at != completion.counts_as_completed_at() + _window(),
-        )
-        .values(available_at=completion.counts_as_completed_at() + _window())
-        .execution_options(synchronize_session=False)
-    )
     customers = db.session.scalars(
         sa.select(PointsPendingEarn.customer_id).where(_window_closed(now)).distinct()
     ).all()
@@ -293,6 +285,20 @@ def settle_due(now: datetime | None = None) -> int:
             rows.append(row)
         _write(rows)
         settled += len(rows)
+        if after_batch is not None:
+            after_batch()
+    db.session.execute(
+        sa.update(PointsPendingEarn)
+        .where(
+            PointsPendingEarn.order_id == Order.id,
+            PointsPendingEarn.order_created_at == Order.created_at,
+            completion.counts_as_completed_at().is_not(None),
+            # Only rows whose date moved: a quiet night rewrites nothing.
+            PointsPendingEarn.available_at != completion.counts_as_completed_at() + _window(),
+        )
+        .values(available_at=completion.counts_as_completed_at() + _window())
+        .execution_options(synchronize_session=False)
+    )
     _forget(PointsPendingEarn)
     return settled
 
@@ -791,19 +797,33 @@ def summary(customer_id: uuid.UUID, now: datetime | None = None) -> Summary:
 
 
 def history(
-    customer_id: uuid.UUID, before: datetime | None = None, limit: int = 20
+    customer_id: uuid.UUID,
+    before: PointsTransaction | tuple[datetime, uuid.UUID] | datetime | None = None,
+    limit: int = 20,
 ) -> list[PointsTransaction]:
-    """Ledger rows newest first; ``before`` (the last row's ``created_at``) pages on."""
+    """Ledger rows newest first, ``limit`` at a time ("load more").
+
+    ``before`` is where the last page ended: its last row, or that row's ``history_cursor``
+    (``created_at`` and ``id``: rows of one instant, a night's settlement, are not skipped), or a
+    bare moment (rows strictly older).
+    """
     query = sa.select(PointsTransaction).where(PointsTransaction.customer_id == customer_id)
-    if before is not None:
-        query = query.where(PointsTransaction.created_at < before)
-    return list(
-        db.session.scalars(
-            query.order_by(PointsTransaction.created_at.desc(), PointsTransaction.id.desc()).limit(
-                limit
-            )
+    if isinstance(before, PointsTransaction):
+        before = history_cursor(before)
+    if isinstance(before, tuple):
+        query = query.where(
+            sa.tuple_(PointsTransaction.created_at, PointsTransaction.id)
+            < sa.tuple_(sa.literal(before[0], UTCDateTime()), sa.literal(before[1], sa.Uuid()))
         )
-    )
+    elif before is not None:
+        query = query.where(PointsTransaction.created_at < before)
+    newest_first = (PointsTransaction.created_at.desc(), PointsTransaction.id.desc())
+    return list(db.session.scalars(query.order_by(*newest_first).limit(limit)))
+
+
+def history_cursor(row: PointsTransaction) -> tuple[datetime, uuid.UUID]:
+    """Where a page of history ending with ``row`` goes on from."""
+    return row.created_at, row.id
 
 
 def shortfalls(customer_id: uuid.UUID) -> list[PointsClawbackShortfall]:

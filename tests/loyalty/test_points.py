@@ -283,3 +283,17 @@ def test_history_pages_newest_first(buyer):
     assert [row.amount for row in first] == [14, 13, 12]
     more = points.history(buyer.id, before=first[-1].created_at, limit=3)
     assert [row.amount for row in more] == [11, 10]
+
+
+def test_history_pages_through_rows_of_one_instant(vendor, buyer):
+    # A night's settlement writes several rows at the same moment: none may fall between pages.
+    paid = [pay(place(vendor, buyer, price=f"{10 + n}.00")) for n in range(5)]
+    points.settle_due(window_closed(paid[-1]))
+    seen, cursor = [], None
+    while True:
+        page = points.history(buyer.id, before=cursor, limit=2)
+        if not page:
+            break
+        seen += [row.id for row in page]
+        cursor = page[-1]
+    assert len(seen) == len(set(seen)) == 5

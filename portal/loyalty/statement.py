@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import User
 from ..customers.models import Customer
@@ -37,29 +38,34 @@ class HistoryPage:
 def history_page(
     customer_id: uuid.UUID, before: Cursor | None = None, per_page: int = HISTORY_PER_PAGE
 ) -> HistoryPage:
-    """The customer's ledger newest first, ``per_page`` rows older than ``before``.
-
-    Keyset on ``(created_at, id)``, the order shown: one settlement writes many rows at the same
-    moment, and a cursor on the time alone would skip the rest of them.
-    """
-    query = sa.select(PointsTransaction).where(PointsTransaction.customer_id == customer_id)
-    if before is not None:
-        query = query.where(
-            sa.tuple_(PointsTransaction.created_at, PointsTransaction.id)
-            < (before.created_at, before.id)
-        )
-    rows = list(
-        db.session.scalars(
-            query.options(selectinload(PointsTransaction.order).selectinload(Order.vendor))
-            .order_by(PointsTransaction.created_at.desc(), PointsTransaction.id.desc())
-            .limit(per_page + 1)
-        )
-    )
+    """The customer's ledger newest first, ``per_page`` rows older than ``before`` (the points
+    service's ``history``, keyset on ``(created_at, id)``), with their orders and shops."""
+    after = (before.created_at, before.id) if before else None
+    rows = points.history(customer_id, after, limit=per_page + 1)
     more = None
     if len(rows) > per_page:
         rows = rows[:per_page]
-        more = Cursor(rows[-1].created_at, rows[-1].id)
+        more = Cursor(*points.history_cursor(rows[-1]))
+    _load_orders(rows)
     return HistoryPage(rows, more)
+
+
+def _load_orders(rows) -> None:
+    """The rows' orders and shops in one statement each, so a page does not ask row by row."""
+    keys = {(row.order_id, row.order_created_at) for row in rows if row.order_id}
+    if not keys:
+        return
+    found = {
+        (order.id, order.created_at): order
+        for order in db.session.scalars(
+            sa.select(Order)
+            .where(sa.tuple_(Order.id, Order.created_at).in_(list(keys)))
+            .options(selectinload(Order.vendor))
+        )
+    }
+    for row in rows:
+        if row.order_id:
+            set_committed_value(row, "order", found.get((row.order_id, row.order_created_at)))
 
 
 def holds(customer_id: uuid.UUID) -> list[PointsHold]:

@@ -8,11 +8,13 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask import current_app
 
 from portal.clock import utcnow
 from portal.customers.services import customer_for_user
-from portal.loyalty import points
+from portal.extensions import db
+from portal.loyalty import points, statement
 from portal.orders import services as orders
 from tests.factories import MAKERS, make_admin, make_customer
 from tests.loyalty.helpers import D, admin, moment, pay, place, shop
@@ -303,3 +305,24 @@ def test_admin_adjusts_from_the_customers_points_page_and_the_figures_follow(
     assert "450 points" in section(figures, "points-balance")
     assert "+450 Broken jar" in text_of(figures)
     assert 'id="points-adjust"' not in figures  # the form keeps its own state
+
+
+def test_a_history_page_reads_its_orders_and_shops_at_once_not_row_by_row(vendor, me):
+    buyer = customer_for_user(me)
+    for n in range(5):
+        pay(place(vendor, buyer, price="10.00", at=moment(n)))
+    points.settle_due(moment(200))
+    db.session.expire_all()
+    page = statement.history_page(buyer.id)
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        labels = {(row.order.label, row.order.vendor.name) for row in page.rows}
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert len(page.rows) == 5 and len(labels) == 5
+    assert statements == []

@@ -34,7 +34,7 @@ GATED = {
     "admin.retry_payout",
     "admin.pause_payouts",
     "admin.lift_payout_pause",
-    "admin_points.adjust_points_post",  # what the marketplace owes in points
+    "admin_points.adjust_points_post",
     "second_factor.regenerate_recovery_codes",  # a fresher proof, not a money action
 }
 
@@ -159,20 +159,19 @@ def _lift(client):
 
 def _points(client):
     from portal.customers.services import customer_for_user
-    from portal.loyalty.models import PointsTransaction
+    from portal.loyalty import points
     from tests.factories import make_customer
 
-    buyer = customer_for_user(make_customer())
+    customer = customer_for_user(make_customer())
     db.session.commit()
 
     def done():
-        return db.session.scalar(
-            sa.select(PointsTransaction).where(PointsTransaction.customer_id == buyer.id)
-        )
+        balance = points.balance_row(customer.id)
+        return balance is not None and balance.current_balance == 250
 
-    path = f"/admin/customers/{buyer.id}/points/adjust"
-    data = {"points": "25", "reason": "Goodwill"}
-    return Action("points.adjusted", "customer", path, data, done, str(buyer.id))
+    path = f"/admin/customers/{customer.id}/points/adjust"
+    data = {"points": "250", "reason": "Late delivery"}
+    return Action("points.adjusted", "customer", path, data, done, str(customer.id))
 
 
 SETUPS = {

@@ -90,6 +90,8 @@ def register_blueprints(app: Flask) -> None:
     from .deliveries.views import bp as driver_bp
     from .loyalty.admin_views import bp as admin_points_bp
     from .loyalty.storefront import bp as points_api_bp
+    from .loyalty.views import admin_bp as admin_loyalty_bp
+    from .loyalty.views import bp as points_bp
     from .main.views import bp as main_bp
     from .media import bp as media_bp
     from .media import media_url, private_bp, private_url
@@ -126,6 +128,8 @@ def register_blueprints(app: Flask) -> None:
         driver_documents_bp,
         positions_bp,
         customers_bp,
+        points_bp,
+        admin_loyalty_bp,
         webhooks_bp,
         points_api_bp,
         stripe_webhooks_bp,

@@ -102,6 +102,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                     "inbox",
                     **admin_count("orders-waiting"),
                 ),
+                NavLink("admin_loyalty.index", "Points", "star"),
                 NavLink("admin.audit_trail", "Audit", "check"),
             ),
         ),
@@ -122,7 +123,15 @@ NAV: dict[str, tuple[NavSection, ...]] = {
             ),
         ),
     ),
-    "customer": (NavSection("Shopping", (NavLink("customer.dashboard", "My account", "home"),)),),
+    "customer": (
+        NavSection(
+            "Shopping",
+            (
+                NavLink("customer.dashboard", "My account", "home"),
+                NavLink("points.index", "Points", "star"),
+            ),
+        ),
+    ),
 }
 
 # Roles whose phone navigation is a bottom tab bar (one hand); the others open the sidebar.

@@ -33,6 +33,7 @@ from portal.deliveries import documents
 from portal.deliveries.models import DeliveryOffer
 from portal.deliveries.services import driver_for_user
 from portal.extensions import db, limiter
+from portal.loyalty import points
 from portal.obfuscation import services as obfuscation
 from portal.orders.webhooks import signature_header
 from portal.payouts.models import ConnectedAccount
@@ -107,6 +108,7 @@ QUERY_NAMES = (
     "next",
     "product",
     "field",
+    "before",
 )
 # Form names read with request.form.get() rather than through a WTForms form.
 EXTRA_FORM_NAMES = ("value", "gtin", "sku")
@@ -263,6 +265,7 @@ def world(app, db_session):
     )
     db.session.add(offer)
     db.session.flush()
+    points.adjust(customer_for_user(customer).id, 40, "Walked points", actor=admin)
     users = {"admin": admin, "customer": customer, "driver": driver, "vendor": owner}
     args = {
         "product_id": item.id,

@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "payout_hold.placed": "Payouts paused",
     "payout_hold.lifted": "Payout pause lifted",
     "driver.verification": "Driver verification",
+    "points.adjusted": "Points adjusted",
 }
 # Subjects with a page of their own: (endpoint, its URL argument for the subject id, or None).
 # Another feature adds its subjects here (a payout run's page, for one).
@@ -65,6 +66,7 @@ SUBJECT_PAGES: dict[str, tuple[str, str | None]] = {
     "month_close": ("admin.month_close_page", None),
     "payout_run": ("admin.payout_run", "run_id"),
     "driver": ("admin_drivers.detail", "driver_id"),
+    "customer": ("admin_loyalty.customer", "customer_id"),  # their points
 }
 SUBJECT_NOUNS = {
     "order": "Order",
@@ -74,6 +76,7 @@ SUBJECT_NOUNS = {
     "payout_run": "Payout run",
     "payout": "Payout",
     "driver": "Driver",
+    "customer": "Customer",
 }
 AUDIT_PER_PAGE = 50
 

@@ -107,3 +107,15 @@ document.addEventListener("htmx:afterRequest", (event) => {
   const control = event.detail.busyControl || busyControl(event.detail);
   control?.removeAttribute("aria-busy");
 });
+
+// "Load more" replaces its own button with the next rows: keyboard and screen-reader users go on
+// from the first new row, not from the top of the page.
+document.addEventListener("htmx:load", (event) => {
+  const target = event.target.matches?.("[data-focus-on-load]")
+    ? event.target
+    : event.target.querySelector?.("[data-focus-on-load]");
+  if (target && event.target !== document.body) {
+    target.removeAttribute("data-focus-on-load");
+    target.focus({ preventScroll: true });
+  }
+});

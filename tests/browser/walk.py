@@ -139,7 +139,8 @@ def seed(committed) -> World:
         external_id="order_01J9Z6PXQ8WEXAMPLE",
         external_number="R-2044",
     )
-    orders.mark_paid(order)
+    orders.mark_paid(order)  # its points wait, pending, on the customer's points page
+    _seed_points(customer_for_user(customer), admin)
     _seed_payout(committed, vendor, order)
     driver = make_driver()
     _, token = invite_staff(vendor, "new-staff@example.com", invited_by=owner)
@@ -177,6 +178,7 @@ def seed(committed) -> World:
             "token": token,
             "role": "vendor",
             "customer": str(customer.id),
+            "customer_id": str(customer_for_user(customer).id),  # a customer's points page
             "message_id": written.message_id,
             "run_id": str(run.id),
             "payout_id": str(run.payouts[0].id),
@@ -194,6 +196,16 @@ def seed(committed) -> World:
             "tracking.page": {"token": delivery.tracking_token},
         },
     )
+
+
+def _seed_points(customer, admin) -> None:
+    """The customer's points page with a history longer than a page ("Load more" is drawn)."""
+    from portal.loyalty import points
+
+    for n in range(22):
+        points.adjust(
+            customer.id, 10 + n, f"Walked points, a long reason to truncate {n}", actor=admin
+        )
 
 
 def _seed_payout(committed, vendor, order) -> Payout:

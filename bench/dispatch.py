@@ -39,7 +39,7 @@ from portal.clock import utcnow
 from portal.deliveries import dispatch
 from portal.extensions import db
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_dispatch"
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_bench_dispatch"
 CITY = (45.5152, -122.6784)  # Portland, the demo's city
 
 

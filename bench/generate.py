@@ -29,7 +29,7 @@ from portal.extensions import db
 from portal.periods import Period
 from portal.tiers.close import rebuild_month_volumes
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench"
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_bench"
 #: Every generated user signs in with this password.
 BENCH_PASSWORD = "bench password"
 # Share of orders by status, cumulative: mostly completed, a few unpaid, canceled or refunded.

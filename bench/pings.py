@@ -49,7 +49,7 @@ from bench.pages import (
     served,
 )
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_pings"
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_bench_pings"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
 PREFIX = "bench-pings"
 BEGIN, END = "<!-- bench.pings: begin -->", "<!-- bench.pings: end -->"

@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from bench.pages import ROOT, Workers, served
 from bench.pings import migrated_scratch, write_section, wrk
 
-DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_referrals"
+DATABASE_URL = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_bench_referrals"
 REDIS_URL = "redis://127.0.0.1:6379/11"
 PREFIX = "bench-referrals"
 CODE = "BENCH234"

@@ -41,7 +41,9 @@ from portal.extensions import db
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench.referrals_page: begin -->", "<!-- bench.referrals_page: end -->"
-DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_referrals_page"
+DEFAULT_DATABASE_URL = (
+    "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_bench_referrals_page"
+)
 OWNER_EMAIL = "referrals-owner@bench.example"
 SOURCES = ["instagram", "facebook", "newsletter", "tiktok", "flyer", "google", "partner", "qr"]
 MEDIA = ["social", "email", "print"]

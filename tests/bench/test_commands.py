@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from portal import ROOT
 from portal.config import TestConfig
@@ -23,8 +24,10 @@ REDIS_URL = TestConfig.REDIS_URL  # this worker's own test Redis database
 
 
 def bench_database(name: str) -> str:
+    """A database of this worker's own, on the test database's server with its login."""
     suffix = f"_{WORKER}" if WORKER else ""
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/portal_bench_ci_{name}{suffix}"
+    url = make_url(TestConfig.SQLALCHEMY_DATABASE_URI)
+    return url.set(database=f"portal_bench_ci_{name}{suffix}").render_as_string(hide_password=False)
 
 
 def run_bench(module: str, *args: str, timeout: int = 300) -> str:

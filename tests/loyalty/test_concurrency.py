@@ -10,6 +10,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from portal import create_app
+from portal.config import TestConfig
 from portal.extensions import db
 from portal.loyalty import points
 from portal.loyalty.models import PointsBalance, PointsPendingEarn, PointsTransaction
@@ -31,12 +33,31 @@ def committed_world(app):
         empty_all_tables()
 
 
+@pytest.fixture
+def fifty_connections():
+    """An app on the same database whose pool holds a connection for every thread at once (the
+    default pool stops at 15, which would queue the rest)."""
+
+    class Wide(TestConfig):
+        SQLALCHEMY_ENGINE_OPTIONS = {
+            **TestConfig.SQLALCHEMY_ENGINE_OPTIONS,
+            "pool_size": THREADS,
+            "max_overflow": 0,
+        }
+
+    wide = create_app(Wide)
+    yield wide
+    with wide.app_context():
+        db.engine.dispose()
+
+
 def at_once(app, calls):
     barrier = threading.Barrier(len(calls))
     results = [None] * len(calls)
 
     def run(n, call):
         with app.app_context():
+            db.session.connection()  # each thread holds its own connection before the start
             barrier.wait()
             try:
                 results[n] = call()
@@ -81,7 +102,9 @@ def earner(closes_after):
     return call
 
 
-def test_concurrent_redemptions_and_earnings_keep_the_ledger(app, committed_world):
+def test_concurrent_redemptions_and_earnings_keep_the_ledger(
+    app, committed_world, fifty_connections
+):
     vendor, buyer = shop(), customer()
     give(buyer, 3000, at=moment(0))
     # 25 paid orders whose points are pending; the earning threads settle them concurrently.
@@ -104,7 +127,7 @@ def test_concurrent_redemptions_and_earnings_keep_the_ledger(app, committed_worl
             calls.append(earner(closes + timedelta(minutes=n)))
         else:
             calls.append(redeemer(shops[n // 2], customer_id, n))
-    results = at_once(app, calls)
+    results = at_once(fifty_connections, calls)
 
     refused = [r for r in results if isinstance(r, Exception)]
     assert all(isinstance(r, InvalidOrder) and "free" in str(r) for r in refused), refused

@@ -150,6 +150,8 @@ ensure_system_packages() {
     has redis-cli || wanted+=(redis-tools)
 
     has npm || wanted+=(nodejs npm)
+    # LightGBM's wheel (the catalog matcher) links the system's OpenMP runtime.
+    deb_installed libgomp1 || wanted+=(libgomp1)
 
     if [ "$browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
         wanted+=(chromium fonts-liberation)

@@ -10,9 +10,8 @@ holding the points twice.
 from __future__ import annotations
 
 import hashlib
-import time
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import IntegrityError
 
@@ -20,13 +19,7 @@ from ..auth import services as accounts
 from ..customers.services import customer_for_user
 from ..extensions import csrf, db
 from ..inputs import UnsafeInput, fit_integer, load_json, reads_raw_body
-from ..orders.webhooks import (
-    SIGNATURE_HEADER,
-    InvalidSignature,
-    MalformedEvent,
-    read_body,
-    verify_signature,
-)
+from ..orders.webhooks import MalformedEvent, signed_body
 from . import points, rules
 from .models import PointsHold
 
@@ -42,20 +35,9 @@ def _error(status: int, reason: str):
 
 def _signed_body():
     """The verified JSON object of the request, or an error answer."""
-    raw = read_body(MAX_BODY_BYTES)
-    if raw is None:
-        return None, _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
-    config = current_app.config
-    try:
-        verify_signature(
-            request.headers.get(SIGNATURE_HEADER),
-            raw,
-            config["ORDER_WEBHOOK_SECRET"],
-            config["ORDER_WEBHOOK_TOLERANCE_SECONDS"],
-            now=time.time(),
-        )
-    except InvalidSignature as error:
-        return None, _error(401, str(error))
+    raw, refused = signed_body(MAX_BODY_BYTES)
+    if refused is not None:
+        return None, refused
     try:
         body = load_json(raw)
     except (ValueError, UnicodeDecodeError) as error:

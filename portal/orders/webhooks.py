@@ -350,13 +350,13 @@ def _error(status: int, reason: str):
     return jsonify(error=reason), status
 
 
-@bp.post("/orders")
-@csrf.exempt
-@reads_raw_body
-def receive_order_event():
-    raw = read_body(MAX_BODY_BYTES)
+def signed_body(limit: int):
+    """The request's raw body, read up to ``limit`` bytes and its storefront signature checked:
+    ``(raw, None)``, or ``(None, answer)`` with the 413 or 401 to send. Every endpoint signed
+    with ``ORDER_WEBHOOK_SECRET`` starts here."""
+    raw = read_body(limit)
     if raw is None:
-        return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
+        return None, _error(413, f"body larger than {limit} bytes")
     config = current_app.config
     try:
         verify_signature(
@@ -367,7 +367,17 @@ def receive_order_event():
             now=time.time(),
         )
     except InvalidSignature as error:
-        return _error(401, str(error))
+        return None, _error(401, str(error))
+    return raw, None
+
+
+@bp.post("/orders")
+@csrf.exempt
+@reads_raw_body
+def receive_order_event():
+    raw, refused = signed_body(MAX_BODY_BYTES)
+    if refused is not None:
+        return refused
     try:
         event = parse_event(raw)
     except MalformedEvent as error:

@@ -29,10 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import socket
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +42,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..operations.batches import delete_in_batches
 from ..queues import get_redis
+from ..stream_consumers import consume_until_stopped, consumer_name
 
 log = logging.getLogger(__name__)
 
@@ -277,10 +275,6 @@ def ensure_group(client: redis.Redis, key: str) -> None:
             raise
 
 
-def consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}"
-
-
 def consume_once(
     *,
     consumer: str | None = None,
@@ -353,29 +347,20 @@ def run_consumer(app: Flask, stop: threading.Event) -> None:
     lag stays under the pause plus a batch). Unacknowledged and abandoned entries are recovered
     at start and every ``POSITION_RECOVER_SECONDS``. A failure is logged and retried after a
     second."""
-    consumer = consumer_name()
     config = app.config
-    pause = config["POSITION_BATCH_PAUSE_MS"] / 1000
-    log.info("position consumer %s started", consumer)
-    recovered_at = 0.0
-    while not stop.is_set():
-        with app.app_context():
-            try:
-                recover = time.monotonic() - recovered_at >= config["POSITION_RECOVER_SECONDS"]
-                result = consume_once(
-                    consumer=consumer, block_ms=config["POSITION_BLOCK_MS"], recover=recover
-                )
-                if recover:
-                    recovered_at = time.monotonic()
-                if 0 < result.read < config["POSITION_BATCH_SIZE"]:
-                    stop.wait(pause)
-            except Exception:
-                log.exception("applying position pings failed; retrying")
-                recovered_at = 0.0
-                stop.wait(1)
-            finally:
-                db.session.remove()
-    log.info("position consumer stopped")
+    consume_until_stopped(
+        app,
+        stop,
+        lambda consumer, recover: (
+            consume_once(
+                consumer=consumer, block_ms=config["POSITION_BLOCK_MS"], recover=recover
+            ).read
+        ),
+        batch_size=config["POSITION_BATCH_SIZE"],
+        pause=config["POSITION_BATCH_PAUSE_MS"] / 1000,
+        recover_seconds=config["POSITION_RECOVER_SECONDS"],
+        what="position pings",
+    )
 
 
 # --- history and retention ---------------------------------------------------------------------

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import uuid
 from datetime import UTC, datetime
 
@@ -30,6 +29,7 @@ from sqlalchemy import text
 
 from ..extensions import db
 from ..queues import get_redis
+from ..stream_consumers import consume_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -212,23 +212,13 @@ def apply_visits_job() -> int:
 def run_consumer(app: Flask, stop: threading.Event) -> None:
     """The worker's thread, until ``stop``: apply batches as they come, pausing
     ``REFERRAL_VISIT_BATCH_PAUSE_MS`` after a small one so the next gathers more."""
-    from ..deliveries.positions import consumer_name
-
-    consumer = consumer_name()
-    pause = app.config["REFERRAL_VISIT_BATCH_PAUSE_MS"] / 1000
-    recovered_at = 0.0
-    while not stop.is_set():
-        with app.app_context():
-            try:
-                recover = time.monotonic() - recovered_at >= 30
-                read = consume_once(consumer, block_ms=500, recover=recover)
-                if recover:
-                    recovered_at = time.monotonic()
-                if 0 < read < app.config["REFERRAL_VISIT_BATCH_SIZE"]:
-                    stop.wait(pause)
-            except Exception:
-                log.exception("applying referral visits failed; retrying")
-                recovered_at = 0.0
-                stop.wait(1)
-            finally:
-                db.session.remove()
+    config = app.config
+    consume_until_stopped(
+        app,
+        stop,
+        lambda consumer, recover: consume_once(consumer, block_ms=500, recover=recover),
+        batch_size=config["REFERRAL_VISIT_BATCH_SIZE"],
+        pause=config["REFERRAL_VISIT_BATCH_PAUSE_MS"] / 1000,
+        recover_seconds=30,
+        what="referral visits",
+    )

@@ -11,8 +11,9 @@ Its own database (``portal_bench_referrals_page``; the name must contain "bench"
 days up to now, made set-based with ``generate_series``: UTM triples from 8 sources x 3 media x
 6 campaigns (and one visit in eleven without any), one visit in 33 converted a few days after it
 came, with its lifetime value and orders. ``referral_daily_stats`` is built from those rows as
-the attribution code would have counted them (visits on the visit's day; a conversion, its
-orders and revenue on the conversion's day; under the visit's UTM values), and its triggers fill
+the attribution code would count them (visits on the visit's day, under the visit's UTM values;
+a conversion, its orders and revenue on the conversion's day, where the code counts them on the
+visit's: only the number of daily rows matters to the page's speed), and its triggers fill
 the monthly and per-day sums the page reads. No visit is deleted: the page is measured with every
 unconverted row still there, the worst case before retention.
 

@@ -73,6 +73,8 @@ def test_vendor_builds_a_link_and_reads_the_figures(live_server, committed, page
     assert page.evaluate("window.notReloaded") is True
     assert "period=all" in page.url
     expect(page.locator("#referral-chart")).to_have_attribute("data-drawn", "1")
+    # The "Loading…" indicator fades out after the swap: axe must not read it half-faded.
+    expect(page.locator("#report-loading")).to_have_css("opacity", "0")
     assert axe_violations(page) == []
     page.screenshot(path="test-artifacts/vendor-referrals.png", full_page=True)
     assert page.console_errors == []

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import UTCDateTime
@@ -19,7 +19,20 @@ if TYPE_CHECKING:
     from ..vendors.models import Vendor
 
 PRODUCT_STATUSES = ("active", "archived")
-MATCH_METHODS = ("gtin", "sku", "exact_name", "fuzzy", "embedding", "manual")
+# PRODUCT.md's list, adapted to what the matcher really does (docs/catalog-matching.md):
+# ``model_number`` is an exact model/part-number match, ``model`` a score of the trained model,
+# ``new_master`` a master created from the vendor product itself.
+MATCH_METHODS = (
+    "gtin",
+    "sku",
+    "model_number",
+    "exact_name",
+    "fuzzy",
+    "embedding",
+    "model",
+    "manual",
+    "new_master",
+)
 
 
 class Brand(db.Model):
@@ -125,6 +138,16 @@ class MasterProduct(db.Model):
         sa.Index("idx_master_products_brand", "brand_id"),
         # The matcher's exact_name method.
         sa.Index("idx_master_products_normalized_name", "normalized_name"),
+        # The matcher's blocking (catalog/matching): trigram similarity of names, shared
+        # model/part numbers, and full-text over the master's match text.
+        sa.Index(
+            "idx_master_products_name_trgm",
+            "normalized_name",
+            postgresql_using="gin",
+            postgresql_ops={"normalized_name": "gin_trgm_ops"},
+        ),
+        sa.Index("idx_master_products_model_codes", "model_codes", postgresql_using="gin"),
+        sa.Index("idx_master_products_search", "search_vector", postgresql_using="gin"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -143,6 +166,20 @@ class MasterProduct(db.Model):
     slug: Mapped[str] = mapped_column(sa.String(255), unique=True)
     meta_title: Mapped[str | None] = mapped_column(sa.String(255))
     meta_description: Mapped[str | None] = mapped_column(sa.Text)
+    # Kept per master for the matcher (catalog.mapping.refresh_match_fields): the model/part
+    # numbers in its name and attributes, and its normalised name, brand and description as one
+    # text, so a run computes them for the vendor products only.
+    model_codes: Mapped[list[str]] = mapped_column(
+        ARRAY(sa.String(64)), server_default=sa.text("'{}'::varchar[]")
+    )
+    match_text: Mapped[str | None] = mapped_column(sa.Text)
+    search_vector: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        sa.Computed(
+            "to_tsvector('simple'::regconfig, coalesce(match_text, normalized_name))",
+            persisted=True,
+        ),
+    )
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=sa.func.current_timestamp()
     )
@@ -251,3 +288,204 @@ class ProductImport(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=sa.func.current_timestamp()
     )
+
+
+MATCH_RUN_SCOPES = ("products", "vendor", "catalog")
+MATCH_RUN_STATUSES = ("queued", "running", "done", "failed")
+
+
+class CatalogMatchRun(db.Model):
+    """One run of the matcher (RQ job): over some products, one vendor's or the whole catalog.
+
+    The admin page polls its counters; ``processed`` of ``total`` is the progress bar.
+    """
+
+    __tablename__ = "catalog_match_runs"
+    __table_args__ = (
+        sa.CheckConstraint(f"scope IN {MATCH_RUN_SCOPES!r}", name="scope"),
+        sa.CheckConstraint(f"status IN {MATCH_RUN_STATUSES!r}", name="status"),
+        sa.Index("idx_catalog_match_runs_created", sa.text("created_at DESC")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    scope: Mapped[str] = mapped_column(sa.String(20))
+    vendor_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("vendors.id", ondelete="CASCADE")
+    )
+    requested_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(sa.String(20), server_default="queued")
+    total: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    processed: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    exact_matched: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    auto_mapped: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    proposed: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    new_masters: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    # Set when the run scored without a model (missing or unreadable file): why, in words.
+    notice: Mapped[str | None] = mapped_column(sa.Text)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    job_id: Mapped[str | None] = mapped_column(sa.String(255))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=sa.func.current_timestamp()
+    )
+
+
+PROPOSAL_STATUSES = ("pending", "approved", "rejected", "superseded")
+
+
+class MatchProposal(db.Model):
+    """A match the matcher was not sure enough of: it waits for an admin's decision.
+
+    The product stays unmapped meanwhile (``vendor_product_mappings`` holds one row per product
+    with a non-null master). At most one proposal per product is pending.
+    """
+
+    __tablename__ = "match_proposals"
+    __table_args__ = (
+        sa.CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_range"),
+        sa.CheckConstraint(f"status IN {PROPOSAL_STATUSES!r}", name="status"),
+        sa.CheckConstraint(f"match_method IN {MATCH_METHODS!r}", name="match_method"),
+        sa.Index(
+            "unique_pending_proposal_per_product",
+            "vendor_product_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        # The review queue: what waits, most confident first, a filter at a time.
+        sa.Index(
+            "idx_match_proposals_queue",
+            "status",
+            sa.text("confidence DESC"),
+            "id",
+        ),
+        sa.Index("idx_match_proposals_vendor", "vendor_id", "status"),
+        sa.Index("idx_match_proposals_master", "master_product_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    vendor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id", ondelete="CASCADE"))
+    vendor_product_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("products.id", ondelete="CASCADE")
+    )
+    master_product_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("master_products.id", ondelete="CASCADE")
+    )
+    confidence: Mapped[Decimal] = mapped_column(sa.Numeric(5, 4))
+    match_method: Mapped[str] = mapped_column(sa.String(20))
+    # What drove the score, for the review panel: [{"feature": ..., "value": ..., "text": ...}].
+    reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(sa.String(20), server_default="pending")
+    run_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("catalog_match_runs.id", ondelete="SET NULL")
+    )
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=sa.func.current_timestamp()
+    )
+
+    product: Mapped[Product] = relationship()
+    master_product: Mapped[MasterProduct] = relationship()
+    vendor: Mapped[Vendor] = relationship()
+
+
+DECISION_KINDS = ("approve", "reject", "remap", "new_master", "merge", "bulk_approve", "undo")
+
+
+class MatchDecision(db.Model):
+    """Every review decision: who, when, what; the labelled pairs of the next training set.
+
+    ``snapshot`` keeps both records as they were when decided (the export to the benchmark
+    layout reads it, so a product edited or a master merged later does not change the label);
+    ``details`` keeps what an undo needs to put back.
+    """
+
+    __tablename__ = "match_decisions"
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {DECISION_KINDS!r}", name="kind"),
+        sa.CheckConstraint("label IN (0, 1)", name="label"),
+        sa.Index("idx_match_decisions_admin", "admin_id", sa.text("created_at DESC")),
+        sa.Index("idx_match_decisions_created", sa.text("created_at DESC")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    admin_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    proposal_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("match_proposals.id", ondelete="SET NULL")
+    )
+    vendor_product_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("products.id", ondelete="SET NULL")
+    )
+    master_product_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("master_products.id", ondelete="SET NULL")
+    )
+    # 1: the pair is the same product, 0: it is not; None for decisions that label no pair.
+    label: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    undo_of_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("match_decisions.id", ondelete="SET NULL")
+    )
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=sa.func.current_timestamp()
+    )
+
+
+class MasterProductRedirect(db.Model):
+    """The slug of a master merged into another: its page answers 301 to the survivor."""
+
+    __tablename__ = "master_product_redirects"
+
+    slug: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    master_product_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("master_products.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=sa.func.current_timestamp()
+    )
+
+
+REMAP_REQUEST_STATUSES = ("open", "resolved", "declined")
+
+
+class RemapRequest(db.Model):
+    """A vendor asking for one of their products to be mapped to another master, with a note."""
+
+    __tablename__ = "remap_requests"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {REMAP_REQUEST_STATUSES!r}", name="status"),
+        sa.Index(
+            "unique_open_remap_request_per_product",
+            "product_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'open'"),
+        ),
+        sa.Index("idx_remap_requests_status", "status", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
+    )
+    vendor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("vendors.id", ondelete="CASCADE"))
+    product_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"))
+    requested_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(20), server_default="open")
+    resolved_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    resolution_note: Mapped[str | None] = mapped_column(sa.Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=sa.func.current_timestamp()
+    )
+
+    product: Mapped[Product] = relationship()

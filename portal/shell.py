@@ -128,6 +128,13 @@ NAV: dict[str, tuple[NavSection, ...]] = {
             "Shopping",
             (
                 NavLink("customer.dashboard", "My account", "home"),
+                NavLink(
+                    "cart.show",
+                    "Cart",
+                    "cart",
+                    count="cart.badge",
+                    count_poll="CART_COUNT_POLL_SECONDS",
+                ),
                 NavLink("points.index", "Points", "star"),
             ),
         ),

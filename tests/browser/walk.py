@@ -55,6 +55,7 @@ NOT_PAGES = {
     "payouts.onboarding_return": "a redirect back to the payouts page (after reading Stripe)",
     "products.export": "a CSV download",
     "vendor_orders.badge": "a fragment polled by the sidebar",
+    "cart.badge": "the cart count the bar and the sidebar load",
     "admin.count": "the admin sidebar's count fragments",
     "products.inline_cell": "a fragment (its editor is an opened state below)",
     "products.import_progress": "a fragment polled by the import page",
@@ -78,7 +79,10 @@ NOT_PAGES = {
 }
 
 # Pages outside the role prefixes that only a signed-in user opens: walked once per role.
-SIGNED_IN_PAGES = {"auth.security": ("admin", "vendor", "driver", "customer")}
+SIGNED_IN_PAGES = {
+    "auth.security": ("admin", "vendor", "driver", "customer"),
+    "cart.show": ("guest", "customer"),  # a guest's cart and a customer's, in their own shells
+}
 
 ROLE_PREFIXES = {
     "/admin": "admin",

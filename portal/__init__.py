@@ -176,6 +176,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from .auth.cli import auth_cli, users_cli
     from .catalog.matching.cli import catalog_cli
+    from .catalog.review import cli as _review_commands  # noqa: F401  (export-decisions)
     from .deliveries.cli import positions_cli
     from .operations.cli import partitions_cli
     from .payouts.cli import payouts_cli

@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.second_factor_views import bp as second_factor_bp
     from .auth.views import bp as auth_bp
+    from .catalog.review.views import bp as catalog_review_bp
     from .catalog.views import bp as products_bp
     from .commissions.views import bp as commissions_bp
     from .customers.views import bp as customers_bp
@@ -144,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
         referrals_bp,
         public_shops_bp,
         vendor_referrals_bp,
+        catalog_review_bp,
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["media_url"] = media_url

@@ -93,12 +93,15 @@
     if (!area || !(area.contains(source) || event.detail.target === area)) return;
     if (event.detail.target !== area) return; // a search box's results, not the panel
     busy = true;
+    area.setAttribute("aria-busy", "true"); // keys wait for the answer; tests read it too
     panelHadFocus = area.contains(document.activeElement);
     if (source.matches?.("form[data-advances]")) showPrefetched();
     if (panelHadFocus) area.focus({ preventScroll: true }); // the pressed button may be hidden now
   });
   document.addEventListener("htmx:afterRequest", (event) => {
-    if (event.detail.target === panel()) busy = false;
+    if (event.detail.target !== panel()) return;
+    busy = false;
+    panel().removeAttribute("aria-busy");
   });
   document.addEventListener("htmx:afterSwap", (event) => {
     const area = panel();

@@ -78,7 +78,21 @@ def test_review_from_the_keyboard_alone(live_server, committed, page_factory):
     _shows(page, p3)
     _settled(page, prefetched=p4)
 
-    page.keyboard.press("u")  # undo the reject: that proposal is back, on screen
+    page.keyboard.press("m")  # map to another: type in the search, Tab to a result, Enter
+    expect(page.locator(f"{CURRENT} details[data-key=m] input[type=search]")).to_be_focused()
+    page.keyboard.type("canon eos")
+    result = page.locator(f"{CURRENT} button[name=master_id]").first
+    expect(result).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(result).to_be_focused()
+    page.keyboard.press("Enter")
+    _shows(page, p4)
+    _settled(page)
+    page.keyboard.press("u")  # undo the remap: p3 is back
+    _shows(page, p3)
+    _settled(page, prefetched=p4)
+
+    page.keyboard.press("u")  # and undo the reject: that proposal is back, on screen
     _shows(page, p2)
     _settled(page, prefetched=p3)
     assert page.evaluate("window.notReloaded") is True
@@ -92,7 +106,7 @@ def test_review_from_the_keyboard_alone(live_server, committed, page_factory):
     assert db.session.get(MatchProposal, p2.id).status == "pending"
     assert mapping.mapping_of(p2.vendor_product_id) is None
     kinds = db.session.scalars(sa.select(MatchDecision.kind).order_by(MatchDecision.created_at))
-    assert list(kinds) == ["approve", "reject", "undo"]
+    assert list(kinds) == ["approve", "reject", "remap", "undo", "undo"]
 
     # Switched off, the keys do nothing, even with the panel focused.
     page.uncheck("#review-shortcuts")

@@ -3,30 +3,21 @@ decision is made, the other is told, and nothing is done twice."""
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from portal.auth.models import User
 from portal.catalog.models import MatchDecision, VendorProductMapping
 from portal.catalog.review import decisions
 from portal.catalog.review.decisions import AlreadyDecided
-from portal.extensions import db
 from tests.catalog.review.helpers import master_with, propose, shop
-from tests.database import empty_all_tables
 from tests.deliveries.test_rating_race import at_once
 from tests.factories import make_admin
 
 
-@pytest.fixture
-def committed_world(app):
-    with app.app_context():
-        yield db.session
-    with app.app_context():
-        empty_all_tables()
-
-
 def decide(kind, proposal_id, admin_id):
     def call():
+        from portal.extensions import db
+
         admin = db.session.get(User, admin_id)
         if kind == "approve":
             return decisions.approve(proposal_id, admin).kind

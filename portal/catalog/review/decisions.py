@@ -173,26 +173,30 @@ def bulk_preview(filters: queue.Filters, min_confidence: Decimal) -> int:
 
 
 def bulk_approve(
-    filters: queue.Filters, min_confidence: Decimal, expected: int, admin: User
+    filters: queue.Filters, min_confidence: Decimal, expected: int, admin: User, *, limit: int
 ) -> int:
-    """Approve every pending proposal in the filter at or above ``min_confidence``.
+    """Approve the pending proposals in the filter at or above ``min_confidence``, the ``limit``
+    most confident of them; returns how many.
 
     ``expected`` is the preview's count: if the queue changed since, nothing is approved and the
-    admin previews again, so the number approved is always the number shown.
+    admin previews again, so what is approved is what the preview said.
     """
+    matching = queue.count(filters, min_confidence=min_confidence)
+    if matching != expected:
+        raise ReviewError(
+            f"{matching} proposals match now, not the {expected} previewed; nothing was"
+            " approved. Preview again."
+        )
+    if not matching:
+        raise ReviewError("No proposal matches; nothing was approved.")
     query = (
         queue.pending(filters, min_confidence=min_confidence)
         .order_by(MatchProposal.confidence.desc(), MatchProposal.id)
+        .limit(limit)
         .with_for_update()
     )
-    proposals = list(db.session.scalars(query))
-    if len(proposals) != expected:
-        raise ReviewError(
-            f"{len(proposals)} proposals match now, not the {expected} previewed; nothing was"
-            " approved. Preview again."
-        )
-    if not proposals:
-        raise ReviewError("No proposal matches; nothing was approved.")
+    # Locked rows another admin settled meanwhile no longer match ``pending``: never approved twice.
+    proposals = list(db.session.scalars(query.execution_options(populate_existing=True)))
     batch = str(uuid.uuid4())
     for proposal in proposals:
         _approve(proposal, admin, "bulk_approve", batch)

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from ... import htmx
@@ -227,6 +236,7 @@ def bulk_preview():
         params=filters.params(),
         minimum=minimum,
         count=count,
+        limit=current_app.config["CATALOG_REVIEW_BULK_MAX"],
         bands=queue.BANDS,
     )
 
@@ -241,10 +251,18 @@ def bulk_approve():
             filters, queue.first(filters), 422, "Give a confidence between 0 and 1 and preview."
         )
     try:
-        approved = decisions.bulk_approve(filters, minimum, expected, current_user)
+        approved = decisions.bulk_approve(
+            filters,
+            minimum,
+            expected,
+            current_user,
+            limit=current_app.config["CATALOG_REVIEW_BULK_MAX"],
+        )
     except ReviewError as error:
         db.session.rollback()
         return _answer(filters, queue.first(filters), 409, str(error))
     db.session.commit()
     words = f"{approved} proposal{'' if approved == 1 else 's'} approved."
+    if expected > approved:
+        words += f" {expected - approved} more at {minimum} or above wait: preview again."
     return _answer(filters, queue.first(filters), toast_text=words)

@@ -159,8 +159,8 @@ def test_bulk_approve_approves_what_the_preview_counted_in_the_filter(world):
     preview = decisions.bulk_preview(filters, Decimal("0.85"))
     assert preview == 3
     with pytest.raises(ReviewError, match="not the 2 previewed"):
-        decisions.bulk_approve(filters, Decimal("0.85"), 2, admin)
-    assert decisions.bulk_approve(filters, Decimal("0.85"), preview, admin) == 3
+        decisions.bulk_approve(filters, Decimal("0.85"), 2, admin, limit=10)
+    assert decisions.bulk_approve(filters, Decimal("0.85"), preview, admin, limit=10) == 3
 
     approved = db.session.scalars(
         sa.select(MatchDecision).where(MatchDecision.kind == "bulk_approve")
@@ -173,6 +173,11 @@ def test_bulk_approve_approves_what_the_preview_counted_in_the_filter(world):
     decisions.undo_last(admin)  # the whole batch
     assert queue.count(filters) == 5
     assert figures(other)[3] == 1
+
+    # Capped: the most confident first, the rest wait for the next round.
+    assert decisions.bulk_approve(filters, Decimal("0.85"), 3, admin, limit=2) == 2
+    assert queue.count(filters, min_confidence=Decimal("0.85")) == 1
+    assert queue.first(filters).confidence == Decimal("0.85")
 
 
 def test_queue_order_steps_and_counts(world):

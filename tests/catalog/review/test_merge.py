@@ -65,9 +65,9 @@ def test_merge_moves_everything_to_the_survivor_redirects_and_mails(db_session, 
     assert mailbox.to(owner_one.email) == []  # its product did not change master
 
 
-def test_undo_of_merge_puts_the_master_back(db_session):
+def test_undo_of_merge_puts_the_master_back(db_session, mailbox):
     _, one = shop(shop_name="One")
-    _, two = shop(shop_name="Two")
+    owner_two, two = shop(shop_name="Two")
     survivor = master_with(one, "Sony Bravia KDL-40V4100", price="500.00", inventory=2)
     merged = master_with(two, "Sony KDL40V4100 Bravia TV", price="450.00", inventory=5)
     waiting = propose(one, merged, title="Bravia 40 KDL")
@@ -76,6 +76,7 @@ def test_undo_of_merge_puts_the_master_back(db_session):
     merge.merge(merged_id, survivor.id, admin)
 
     decisions.undo_last(admin)
+    db.session.commit()
 
     restored = db.session.get(MasterProduct, merged_id)
     assert (restored.slug, restored.name) == (merged_slug, name)
@@ -86,6 +87,12 @@ def test_undo_of_merge_puts_the_master_back(db_session):
     assert waiting.master_product_id == merged_id
     decision = db.session.scalar(sa.select(MatchDecision).where(MatchDecision.kind == "merge"))
     assert decision.undone_at is not None
+    told = mailbox.to(owner_two.email)
+    assert [m["Subject"] for m in told] == [
+        "Catalog products merged: Sony Bravia KDL-40V4100",
+        "Catalog merge undone: Sony KDL40V4100 Bravia TV",
+    ]
+    assert "Sony KDL40V4100 Bravia TV" in body(told[1])
 
 
 def test_merge_refuses_itself_and_unknown_masters(db_session):

@@ -204,6 +204,23 @@ def test_bulk_approve_previews_then_approves_that_many(client, admin, queue_worl
     assert kinds == ["bulk_approve", "bulk_approve"]
 
 
+def test_bulk_approve_takes_the_configured_number_at_a_time(app, client, admin, queue_world):
+    app.config["CATALOG_REVIEW_BULK_MAX"] = 2
+    try:
+        preview = client.get(f"{BASE}/bulk?min_confidence=0", headers=HX).get_data(as_text=True)
+        assert "<strong>3</strong> proposals in this filter" in preview
+        assert "takes 2 at a time" in preview and "Approve 2" in preview
+        response = client.post(
+            f"{BASE}/bulk", data={"min_confidence": "0", "expected": "3"}, headers=HX
+        )
+    finally:
+        app.config["CATALOG_REVIEW_BULK_MAX"] = 200
+    assert "2 proposals approved. 1 more at 0 or above wait" in response.headers["HX-Trigger"]
+    assert f'data-proposal="{queue_world["third"].id}" data-current' in response.get_data(
+        as_text=True
+    )
+
+
 def test_every_form_needs_the_csrf_token(client, admin, queue_world):
     first = queue_world["first"]
     for path in (f"{BASE}/proposals/{first.id}/approve", f"{BASE}/undo", f"{BASE}/bulk"):

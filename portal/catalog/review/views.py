@@ -46,7 +46,6 @@ def _panel_context(filters: queue.Filters, current, message: str | None = None) 
         "item": panel.item(current),
         "next_item": panel.item(after),
         "previous": before,
-        "after_next": queue.step(filters, after) if after is not None else None,
         "counts": queue.counts(filters),
         "last": decisions.last_decision(current_user),
         "message": message,
@@ -100,9 +99,9 @@ def item(proposal_id: str):
     filters = _filters()
     key = _proposal_id(proposal_id)
     current = panel.proposal_or_none(key) if key else None
-    message = None
+    message, status = None, 200
     if current is None:
-        message = "That proposal no longer exists; here is the first one waiting."
+        message, status = "That proposal no longer exists; here is the first one waiting.", 404
         current = queue.first(filters)
     elif current.status != "pending":
         message = "That proposal was decided meanwhile; here is the next one waiting."
@@ -111,7 +110,7 @@ def item(proposal_id: str):
         if message:
             flash(message, "info")
         return redirect(url_for(".index", at=current.id if current else None, **filters.params()))
-    return _panel(filters, current, status=200 if message is None else 404, message=message)
+    return _panel(filters, current, status=status, message=message)
 
 
 def _decided(filters, proposal_id, action, words: str):

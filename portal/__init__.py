@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth.second_factor_views import bp as second_factor_bp
     from .auth.views import bp as auth_bp
     from .cart.views import bp as cart_bp
+    from .catalog.review.views import bp as catalog_review_bp
     from .catalog.views import bp as products_bp
     from .commissions.views import bp as commissions_bp
     from .customers.views import bp as customers_bp
@@ -146,6 +147,7 @@ def register_blueprints(app: Flask) -> None:
         public_shops_bp,
         cart_bp,
         vendor_referrals_bp,
+        catalog_review_bp,
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["media_url"] = media_url
@@ -178,6 +180,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from .auth.cli import auth_cli, users_cli
     from .catalog.matching.cli import catalog_cli
+    from .catalog.review import cli as _review_commands  # noqa: F401  (export-decisions)
     from .deliveries.cli import positions_cli
     from .operations.cli import partitions_cli
     from .payouts.cli import payouts_cli

@@ -466,6 +466,9 @@ class Config:
         "CATALOG_MATCHER_MODEL",
         os.path.join(os.path.dirname(__file__), "catalog", "matching", "models", "default.joblib"),
     )
+    # A bulk approve in the review queue maps at most this many proposals per request (each
+    # goes through the mapping service, ~10 statements): the most confident first.
+    CATALOG_REVIEW_BULK_MAX = _env_int("CATALOG_REVIEW_BULK_MAX", 200)
 
 
 # Under pytest-xdist (scripts/test.sh runs the suite on several workers) each worker, named by

@@ -76,6 +76,9 @@ NOT_PAGES = {
     "vendor_referrals.qr_png": "a QR code download (PNG)",
     "vendor_referrals.qr_svg": "a QR code download (SVG)",
     "vendor_referrals.build_link": "the link builder's fragment (without HTMX: a redirect)",
+    "catalog_review.item": "one proposal of the review queue (without HTMX: a redirect to it)",
+    "catalog_review.masters": "the review panel's master search results (a fragment)",
+    "catalog_review.bulk_preview": "the review queue's bulk approve preview (a fragment)",
 }
 
 # Pages outside the role prefixes that only a signed-in user opens: walked once per role.

@@ -18,7 +18,7 @@ from portal.payouts.payable import payable_records, payable_total
 from portal.vendors.services import vendor_for_user
 from tests.factories import make_vendor
 from tests.orders.helpers import commission_rows, now, paid_order
-from tests.payouts.helpers import settled_order
+from tests.payouts.helpers import listed_sums, settled_order
 
 
 @pytest.fixture
@@ -56,10 +56,11 @@ def dispute(order, status: str = "open") -> None:
 
 
 def claim(vendor, order, status: str, run: PayoutRun | None = None, mark: bool = False) -> Payout:
-    """A payout of ``order``'s records, as a run leaves it: listed (claimed), and marked paid
-    (the payout's id and ``paid`` on each record) or not."""
+    """A payout of ``order``'s records, as a run leaves it: listed (claimed) with their sums
+    kept, and marked paid (the payout's id and ``paid`` on each record) or not."""
     records = commission_rows(order)
     payout = Payout(
+        **listed_sums(r.id for r in records),
         batch_id=run.id if run else None,
         vendor_id=vendor.id,
         vendor_type=vendor.vendor_type,
@@ -81,6 +82,8 @@ def mark_records(payout: Payout) -> None:
     ):
         record.payout_id, record.status = payout.id, "paid"
     payout.records_marked, payout.records_marked_at = len(payout.commission_ids), utcnow()
+    payout.unmarked_count, payout.unmarked_amount = 0, Decimal("0.00")
+    payout.unmarked_commission, payout.unmarked_fee = Decimal("0.00"), Decimal("0.00")
 
 
 def test_no_records_is_nothing(vendor):

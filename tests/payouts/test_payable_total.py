@@ -142,3 +142,31 @@ def test_another_vendors_records_and_payouts_do_not_count(vendor):
     assert agree(vendor)[1] == 1
     assert agree(other) == (Decimal("0.00"), 0)
     assert mine.id
+
+
+def test_a_claimed_record_whose_order_is_disputed_is_held_once(vendor):
+    sold = [settled_order(vendor, price) for price in ("50.00", "20.00")]
+    claim(vendor, sold[0], "failed")  # claimed, kept for the admin's retry
+    dispute(sold[0])  # and now disputed too: still one record held, not two
+    assert agree(vendor) == by_the_rule(vendor)
+    assert agree(vendor)[1] == 1
+
+
+def test_a_paid_payout_half_marked_counts_only_what_is_left(vendor):
+    sold = [
+        settled_order(vendor, "50.00", refund="10.00"),  # a sale and its refund: two records
+        settled_order(vendor, "20.00"),
+        settled_order(vendor, "35.50"),
+    ]
+    payout = claim(vendor, sold[0], "paid")
+    assert len(payout.commission_ids) == 2
+    claim(vendor, sold[1], "pending")
+    # The marking job wrote one of the payout's records and lowered its sums by that one.
+    [first] = commission_rows(sold[0])[:1]
+    first.payout_id, first.status = payout.id, "paid"
+    db.session.flush()
+    for name, value in listed_sums(payout.commission_ids).items():
+        setattr(payout, name, value)
+    payout.records_marked = 1
+    assert payout.unmarked_count == 1
+    assert agree(vendor)[1] == 1  # only sold[2]

@@ -128,6 +128,10 @@ def test_a_run_killed_at_each_step_and_run_again_pays_every_vendor_exactly_once(
         if point == "records_half_marked":
             expected_made = VENDORS
         assert made == expected_made
+        if point == "after_key_saved":
+            # The batch's keys were saved in one commit before its first call.
+            saved = db.session.execute(sa.select(Payout.key_first_sent_at, Payout.attempts)).all()
+            assert len(saved) == VENDORS and all(at and tries == 1 for at, tries in saved)
         assert paid == (VENDORS if point == "records_half_marked" else 0)
         if point == "records_half_marked":
             # Killed after the marking job's first batch (one record): the rest wait, still

@@ -10,7 +10,7 @@ ids against its records (docs/performance.md, "Payout run"). Payouts still claim
 are filled here from the records they list that are still settled.
 
 Revision ID: f1a2b3c40037
-Revises: e5a4b6c80035
+Revises: c0d1e2f30045
 Create Date: 2026-12-04 21:45:00
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f1a2b3c40037'
-down_revision = 'e5a4b6c80035'
+down_revision = 'c0d1e2f30045'
 branch_labels = None
 depends_on = None
 

@@ -72,7 +72,7 @@ def test_within_rooms_a_full_order_takes_its_room_and_the_rest_goes_on_in_propor
 
 
 def test_within_refuses_more_than_the_rooms_hold():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="does not fit"):
         split_within(Decimal("10.00"), [Decimal("1")], [Decimal("9.99")])
 
 

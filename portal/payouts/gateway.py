@@ -207,6 +207,7 @@ class PaymentIntent:
     metadata: dict[str, str]
     last_payment_error: PaymentError | None
     created: datetime
+    raw: dict[str, Any]  # the whole object, read as a webhook's would be
 
     @classmethod
     def from_stripe(cls, data: dict[str, Any]) -> PaymentIntent:
@@ -228,6 +229,7 @@ class PaymentIntent:
                 else None
             ),
             created=_moment(data["created"]),
+            raw=data,
         )
 
 

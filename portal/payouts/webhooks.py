@@ -295,7 +295,7 @@ def _receive(endpoint: str, verify: Callable, handlers: dict[str, Handler]):
         # Stripe itself could not be read: keep nothing, let Stripe send the event again.
         db.session.rollback()
         log.warning("Stripe event %s not handled: %s", event["id"], error.message)
-        return _error(503, "could not read the account from Stripe; send the event again")
+        return _error(503, "could not read Stripe; send the event again")
     except Exception:
         db.session.rollback()
         raise

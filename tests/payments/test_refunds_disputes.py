@@ -221,3 +221,40 @@ def test_an_open_dispute_holds_each_vendors_order_from_payouts(
     for order in orders:
         [(_, held)] = db.session.execute(disputed_records(order.vendor_id)).all()
         assert held == order.id
+
+
+def test_a_refund_event_whose_refunds_cannot_be_read_is_kept_for_stripes_retry(
+    app, client, paid_checkout, app_stripe
+):
+    from portal.payouts.connect_models import StripeEvent
+
+    _, (first, second), intent = paid_checkout
+    gateway().create_refund(
+        charge=intent.latest_charge, amount=Decimal("5.00"), idempotency_key="r"
+    )
+    [event] = server_events(app_stripe, "charge.refunded")
+    app_stripe.arm(
+        "api_error", path="/v1/refunds", method="GET", times=app.config["STRIPE_MAX_ATTEMPTS"]
+    )
+    response = deliver(client, app, event)
+    assert response.status_code == 503 and "send the event again" in response.json["error"]
+    assert refunds_of(first) == refunds_of(second) == []
+    assert db.session.get(StripeEvent, event["id"]) is None
+    assert deliver(client, app, event).json == {"status": "handled"}  # Stripe's retry
+    assert sum(r.amount for r in refunds_of(first) + refunds_of(second)) == Decimal("5.00")
+
+
+@pytest.mark.parametrize("role", ["customer", "vendor", "driver"])
+def test_only_an_admin_opens_or_sends_the_refund_of_a_stripe_payment(
+    client, auth, paid_checkout, app_stripe, role
+):
+    from tests.factories import MAKERS
+
+    _, (first, _), intent = paid_checkout
+    user = MAKERS[role]()
+    auth.login(user.email)
+    url = f"/admin/orders/{first.id}/refund"
+    assert client.get(url).status_code in (302, 403)
+    posted = client.post(url, data={"kind": "order", "reason": "x", "token": "a" * 32})
+    assert posted.status_code in (302, 403)
+    assert refunds_of(first) == [] and gateway().list_refunds(charge=intent.latest_charge) == []

@@ -1,5 +1,6 @@
-"""Stand-ins for Stripe's hosted pages: the Connect onboarding an Account Link opens, and the
-Express dashboard a login link opens. Like Stripe's, an Account Link works once: opened again,
+"""Stand-ins for Stripe's hosted pages: the Connect onboarding an Account Link opens, the
+Express dashboard a login link opens, and the card step of a PaymentIntent (what Stripe's Payment
+Element does in the checkout page). Like Stripe's, an Account Link works once: opened again,
 or after it expired, it sends the person to the link's ``refresh_url``."""
 
 from __future__ import annotations

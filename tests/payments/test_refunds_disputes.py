@@ -258,3 +258,17 @@ def test_only_an_admin_opens_or_sends_the_refund_of_a_stripe_payment(
     posted = client.post(url, data={"kind": "order", "reason": "x", "token": "a" * 32})
     assert posted.status_code in (302, 403)
     assert refunds_of(first) == [] and gateway().list_refunds(charge=intent.latest_charge) == []
+
+
+def test_a_dropped_answer_after_stripe_refunded_is_retried_with_the_same_key_and_refunds_once(
+    app, client, verified_admin, paid_checkout, app_stripe
+):
+    _, (_, second), intent = paid_checkout
+    app_stripe.arm("drop_after", path="/v1/refunds")  # Stripe refunds; the answer is lost
+    data = refund_form(second, client, kind="order")
+    response = client.post(f"/admin/orders/{second.id}/refund", data=data, headers=HTMX)
+    assert response.status_code == 200 and fresh(second).status == "refunded"
+    assert [r.amount for r in gateway().list_refunds(charge=intent.latest_charge)] == [
+        Decimal("20.00")
+    ]
+    assert app_stripe.calls("POST", "/v1/refunds") == [None, 200]  # the retry got the answer

@@ -48,6 +48,7 @@ from .orders.models import (  # noqa: F401
     VendorOrderNumber,
 )
 from .orders.tips import OrderDriverTip  # noqa: F401
+from .payments.models import CheckoutPayment, CheckoutPaymentRefund  # noqa: F401
 from .payouts.connect_models import StripeEvent, StripeOnboarding, VendorBankPayout  # noqa: F401
 from .payouts.driver_models import (  # noqa: F401
     DriverEarning,

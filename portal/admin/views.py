@@ -301,7 +301,7 @@ def order_refund(order_id):
     message = (
         f"Refund of {refund.amount} recorded ({refund.subtotal_amount} of merchandise, "
         f"{refund.delivery_amount} of delivery); commission and fee reversed on it. "
-        "The portal does not return the customer's payment itself."
+        + refund_desk.money_returned(refund)
     )
     if not htmx.is_partial_request():
         flash(message, "success")

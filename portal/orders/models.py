@@ -354,6 +354,8 @@ class OrderDispute(db.Model):
         sa.Index(
             "idx_order_disputes_open", "order_id", postgresql_where=sa.text("status = 'open'")
         ),
+        # One Stripe dispute of a checkout's charge is split over its vendors' orders.
+        sa.UniqueConstraint("stripe_dispute_id", "order_id", name="unique_dispute_share"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -361,7 +363,7 @@ class OrderDispute(db.Model):
     )
     order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
     order_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    stripe_dispute_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    stripe_dispute_id: Mapped[str | None] = mapped_column(sa.String(255))
     amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
     reason: Mapped[str | None] = mapped_column(sa.String(100))
     status: Mapped[str] = mapped_column(sa.String(20), server_default="open")

@@ -2,7 +2,9 @@
 
 The same refund rule and service as a storefront's ``order.refunded`` (``services.refund_order``):
 the admin picks what is refunded and the rule says how much money that is. The portal records the
-refund and its reversals; it does not move the customer's money.
+refund and its reversals; when the order's checkout was paid through Stripe, the same refund is
+sent to Stripe before anything is committed (``portal/payments/refunds.py``). An outside
+storefront's order is refunded by that storefront; the portal does not move its money.
 """
 
 from __future__ import annotations
@@ -33,12 +35,24 @@ class RefundDesk:
     money_left: Decimal
     merchandise_left: Decimal
     delivery_left: Decimal
+    # The checkout was paid through Stripe: a refund here refunds the customer's card too.
+    paid_through_stripe: bool = False
 
 
 def refund_desk(order: Order) -> RefundDesk:
+    from ..payments.intents import payment_of_checkout
+
     state = services.refund_state(order)
     lines = sorted(order.items, key=lambda line: (line.title, str(line.id)))
-    return RefundDesk(order, lines, state.money_left, state.merchandise_left, state.delivery_left)
+    payment = payment_of_checkout(order.checkout_id)
+    return RefundDesk(
+        order,
+        lines,
+        state.money_left,
+        state.merchandise_left,
+        state.delivery_left,
+        paid_through_stripe=payment is not None and payment.status == "succeeded",
+    )
 
 
 def refund_by_admin(
@@ -53,14 +67,20 @@ def refund_by_admin(
 ) -> OrderRefund:
     """Record the admin's refund; ``InvalidOrder`` or ``OrderStateConflict`` saying what does
     not fit. ``refund_ref`` (the form's own token) makes a double submit record it once."""
+    from ..payments import refunds as stripe_refunds
+
     if getattr(by, "role", None) != "admin":
         raise InvalidOrder("Only an admin can refund an order here.")
+    # Locked first, as the charge.refunded webhook locks it: the two never apply one refund twice.
+    payment = stripe_refunds.stripe_payment_for(order)
     existing = services.recorded_refund(order, refund_ref)
     if existing is not None:
         return existing  # the same form sent twice: one refund, one audit row
     refund = _refund(
         order, kind, quantities, f"{(reason or '').strip()} (by {by.email})"[:255], refund_ref, at
     )
+    if payment is not None:
+        stripe_refunds.refund_through_stripe(payment, order, refund)
     audit.record(
         "order.refunded",
         "order",
@@ -96,3 +116,13 @@ def _refund(order: Order, kind: str, quantities, reason: str, refund_ref: str, a
             order, state.delivery_left, refund_ref, reason, at, delivery_amount=state.delivery_left
         )
     raise InvalidOrder("Choose what to refund.")
+
+
+def money_returned(refund: OrderRefund) -> str:
+    """How the customer's money went back, for the admin's message."""
+    from ..payments.refunds import stripe_refund_of
+
+    stripe_id = stripe_refund_of(refund)
+    if stripe_id:
+        return f"Stripe refunded the customer's card ({stripe_id})."
+    return "The portal does not return the customer's payment itself."

@@ -77,6 +77,11 @@ class IdempotencyKeyReused(StripeRefused):
     """The idempotency key was first used with other parameters."""
 
 
+class CardDeclined(TransferDeclined):
+    """A ``card_error`` on a payment: the customer's card was declined (``decline_code`` says
+    why, when Stripe did)."""
+
+
 class InvalidSignature(StripeGatewayError):
     """A webhook whose ``Stripe-Signature`` does not verify with the endpoint's secret."""
 
@@ -180,6 +185,80 @@ class Balance:
 
     def available_in(self, currency: str) -> Decimal:
         return self.available.get(currency, Decimal("0.00"))
+
+
+@dataclass(frozen=True)
+class PaymentError:
+    code: str | None
+    decline_code: str | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    id: str
+    status: str
+    amount: Decimal
+    amount_received: Decimal
+    currency: str
+    client_secret: str | None
+    transfer_group: str | None
+    latest_charge: str | None
+    metadata: dict[str, str]
+    last_payment_error: PaymentError | None
+    created: datetime
+    raw: dict[str, Any]  # the whole object, read as a webhook's would be
+
+    @classmethod
+    def from_stripe(cls, data: dict[str, Any]) -> PaymentIntent:
+        error = data.get("last_payment_error")
+        charge = data.get("latest_charge")
+        return cls(
+            id=data["id"],
+            status=data["status"],
+            amount=from_cents(data["amount"]),
+            amount_received=from_cents(data.get("amount_received") or 0),
+            currency=data["currency"],
+            client_secret=data.get("client_secret"),
+            transfer_group=data.get("transfer_group"),
+            latest_charge=charge["id"] if isinstance(charge, dict) else charge,
+            metadata=dict(data.get("metadata") or {}),
+            last_payment_error=(
+                PaymentError(error.get("code"), error.get("decline_code"), error.get("message"))
+                if error
+                else None
+            ),
+            created=_moment(data["created"]),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount: Decimal
+    currency: str
+    charge: str | None
+    payment_intent: str | None
+    status: str | None
+    metadata: dict[str, str]
+    created: datetime
+
+    @classmethod
+    def from_stripe(cls, data: dict[str, Any]) -> Refund:
+        def named(value):
+            return value["id"] if isinstance(value, dict) else value
+
+        return cls(
+            id=data["id"],
+            amount=from_cents(data["amount"]),
+            currency=data["currency"],
+            charge=named(data.get("charge")),
+            payment_intent=named(data.get("payment_intent")),
+            status=data.get("status"),
+            metadata=dict(data.get("metadata") or {}),
+            created=_moment(data["created"]),
+        )
 
 
 def _by_currency(amounts: list[dict[str, Any]] | None) -> dict[str, Decimal]:
@@ -359,17 +438,21 @@ class StripeGateway:
 
     def list_transfers(self, transfer_group: str, *, page_size: int = 100) -> list[Transfer]:
         """Every transfer of the group, newest first, across pages (Stripe's at most 100)."""
-        transfers: list[Transfer] = []
-        params: dict[str, Any] = {"transfer_group": transfer_group, "limit": page_size}
+        params = {"transfer_group": transfer_group, "limit": page_size}
+        return [
+            Transfer.from_stripe(item)
+            for item in self.every_page(self.client.v1.transfers.list, params)
+        ]
+
+    def every_page(self, list_call: Callable[..., Any], params: dict[str, Any]) -> list[dict]:
+        """Every item a Stripe list call gives, newest first, across its cursor pages."""
+        items: list[dict] = []
         while True:
-            page = self.with_retries(
-                lambda params=params: self.client.v1.transfers.list(params=params)
-            )
-            data = page.to_dict()
-            transfers += [Transfer.from_stripe(item) for item in data["data"]]
-            if not data["has_more"] or not data["data"]:
-                return transfers
-            params = {**params, "starting_after": data["data"][-1]["id"]}
+            page = self.with_retries(lambda params=params: list_call(params=params)).to_dict()
+            items += page["data"]
+            if not page["has_more"] or not page["data"]:
+                return items
+            params = {**params, "starting_after": page["data"][-1]["id"]}
 
     def find_transfer(self, *, transfer_group: str, payout_id: str) -> Transfer | None:
         """The transfer made for a payout, if one was: how a resend older than Stripe's memory
@@ -456,6 +539,130 @@ class StripeGateway:
             )
         except ValueError as error:  # not JSON
             raise InvalidSignature(f"not an event: {error}") from error
+
+    # --- customer payments (docs/payments.md) -------------------------------------------------
+
+    def _payment_call(self, request: Callable[[], T]) -> T:
+        """``with_retries``, a card decline told apart from a transfer's."""
+        try:
+            return self.with_retries(request)
+        except TransferDeclined as error:
+            cause = error.__cause__
+            decline = getattr(cause, "error", None)
+            raise CardDeclined(
+                error.message,
+                code=getattr(decline, "decline_code", None) or error.code,
+                http_status=error.http_status,
+            ) from cause
+
+    def create_payment_intent(
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        transfer_group: str,
+        idempotency_key: str,
+        description: str | None = None,
+        metadata: dict[str, str] | None = None,
+        statement_descriptor_suffix: str | None = None,
+        receipt_email: str | None = None,
+    ) -> PaymentIntent:
+        """``POST /v1/payment_intents``: one per checkout, card step by Stripe's Payment Element
+        (``automatic_payment_methods``), separate charges and transfers (``transfer_group``)."""
+        params: dict[str, Any] = {
+            "amount": _cents(amount),
+            "currency": currency.lower(),
+            "transfer_group": transfer_group,
+            "automatic_payment_methods": {"enabled": True},
+            "metadata": metadata or {},
+        }
+        for name, value in (
+            ("description", description),
+            ("statement_descriptor_suffix", statement_descriptor_suffix),
+            ("receipt_email", receipt_email),
+        ):
+            if value:
+                params[name] = value
+        intent = self.with_retries(
+            lambda: self.client.v1.payment_intents.create(
+                params=params, options={"idempotency_key": idempotency_key}
+            )
+        )
+        return PaymentIntent.from_stripe(intent.to_dict())
+
+    def retrieve_payment_intent(self, intent_id: str) -> PaymentIntent:
+        intent = self.with_retries(lambda: self.client.v1.payment_intents.retrieve(intent_id))
+        return PaymentIntent.from_stripe(intent.to_dict())
+
+    def confirm_payment_intent(
+        self,
+        intent_id: str,
+        *,
+        payment_method: str,
+        return_url: str,
+        idempotency_key: str,
+    ) -> PaymentIntent:
+        """``POST /v1/payment_intents/{id}/confirm``: what Stripe.js does in the browser; the portal
+        calls it only with Stripe's test payment methods (tests, the demo). ``CardDeclined`` when
+        the card is declined."""
+        intent = self._payment_call(
+            lambda: self.client.v1.payment_intents.confirm(
+                intent_id,
+                params={"payment_method": payment_method, "return_url": return_url},
+                options={"idempotency_key": idempotency_key},
+            ),
+        )
+        return PaymentIntent.from_stripe(intent.to_dict())
+
+    def cancel_payment_intent(
+        self, intent_id: str, *, idempotency_key: str, reason: str = "abandoned"
+    ) -> PaymentIntent:
+        intent = self.with_retries(
+            lambda: self.client.v1.payment_intents.cancel(
+                intent_id,
+                params={"cancellation_reason": reason},
+                options={"idempotency_key": idempotency_key},
+            )
+        )
+        return PaymentIntent.from_stripe(intent.to_dict())
+
+    def create_refund(
+        self,
+        *,
+        idempotency_key: str,
+        payment_intent: str | None = None,
+        charge: str | None = None,
+        amount: Decimal | None = None,
+        metadata: dict[str, str] | None = None,
+        reason: str | None = None,
+    ) -> Refund:
+        """``POST /v1/refunds`` of a payment (by its intent or its charge): ``amount``, or all that
+        is left of it."""
+        params: dict[str, Any] = {"metadata": metadata or {}}
+        if (payment_intent is None) == (charge is None):
+            raise ValueError("a refund names a payment intent or a charge")
+        if payment_intent:
+            params["payment_intent"] = payment_intent
+        else:
+            params["charge"] = charge
+        if amount is not None:
+            params["amount"] = _cents(amount)
+        if reason:
+            params["reason"] = reason
+        refund = self.with_retries(
+            lambda: self.client.v1.refunds.create(
+                params=params, options={"idempotency_key": idempotency_key}
+            )
+        )
+        return Refund.from_stripe(refund.to_dict())
+
+    def list_refunds(self, *, charge: str, page_size: int = 100) -> list[Refund]:
+        """Every refund of a charge, newest first, across pages."""
+        params = {"charge": charge, "limit": page_size}
+        return [
+            Refund.from_stripe(item)
+            for item in self.every_page(self.client.v1.refunds.list, params)
+        ]
 
 
 def gateway() -> StripeGateway:

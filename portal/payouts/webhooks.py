@@ -30,6 +30,7 @@ from ..extensions import csrf, db
 from ..inputs import load_json, reads_raw_body
 from ..money import from_cents
 from ..orders.webhooks import read_body
+from ..payments.events import HANDLERS as PAYMENT_HANDLERS
 from . import transfer_events
 from .connect_models import StripeEvent, StripeOnboarding, VendorBankPayout
 from .gateway import Account, InvalidSignature, StripeGatewayError, StripeRefused, gateway
@@ -202,12 +203,14 @@ def on_balance_available(event: dict[str, Any]) -> None:
     transfer_events.on_balance_available(event["data"]["object"])
 
 
-# The platform's events: type -> handler(event): the payout runs' transfers and balance.
+# The platform's events: type -> handler(event): the payout runs' transfers and balance, and
+# the checkouts' payments (portal/payments/events.py).
 PLATFORM_HANDLERS: dict[str, Handler] = {
     "transfer.created": on_transfer,
     "transfer.updated": on_transfer,
     "transfer.reversed": on_transfer,
     "balance.available": on_balance_available,
+    **PAYMENT_HANDLERS,
 }
 
 
@@ -292,7 +295,7 @@ def _receive(endpoint: str, verify: Callable, handlers: dict[str, Handler]):
         # Stripe itself could not be read: keep nothing, let Stripe send the event again.
         db.session.rollback()
         log.warning("Stripe event %s not handled: %s", event["id"], error.message)
-        return _error(503, "could not read the account from Stripe; send the event again")
+        return _error(503, "could not read Stripe; send the event again")
     except Exception:
         db.session.rollback()
         raise

@@ -5,6 +5,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from .demo import DEMO_SEED, demo_accounts, load_demo
+from .payments import pay_demo_checkout
 from .payouts import LocalStripeMissing, onboard_demo_drivers, onboard_demo_shops, pay_demo_run
 from .provider import seed_provider
 
@@ -23,6 +24,7 @@ def seed_demo_command() -> None:
         active = onboard_demo_shops()
         drivers = onboard_demo_drivers()
         run = pay_demo_run()
+        card_checkout = pay_demo_checkout()
     except LocalStripeMissing as error:
         raise click.ClickException(f"payouts accounts not set up: {error}") from error
     click.echo(
@@ -34,6 +36,11 @@ def seed_demo_command() -> None:
         click.echo(
             f"A payout run paid {shops_paid} shops and {len(run.payouts) - shops_paid} drivers, "
             f"and held {len(run.holds)} shops."
+        )
+    if card_checkout is not None:
+        click.echo(
+            f"A two-shop checkout was paid by card through the local Stripe server "
+            f"({card_checkout.payment_intent_id}, {card_checkout.amount})."
         )
     provider = seed_provider(random.Random(DEMO_SEED))
     db.session.commit()

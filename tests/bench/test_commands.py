@@ -94,6 +94,14 @@ def test_payout_run(generated):
     assert "Transfers per second" in out
 
 
+def test_checkout_payment():
+    out = run_bench(
+        "bench.checkout_payment", "--database-url", bench_database("payments"),
+        "--runs", "5", "--warmup", "1",
+    )  # fmt: skip
+    assert "Checkouts paid by intent: 5" in out and "intent / baseline at the median" in out
+
+
 def test_dispatch_claim():
     out = run_bench(
         "bench.dispatch", "--database-url", bench_database("dispatch"),

@@ -49,6 +49,45 @@ OMITTED = {
     "balance_amount_by_source_type": {"bank_account", "fpx"},  # only the kinds of money held
     "event": {"account"},  # only on events of a connected account
     "notification_event_data": {"previous_attributes"},  # only when something changed
+    # Payments (docs/payments.md): a card payment of the platform's own, no tip, no options set.
+    "payment_flows_amount_details_resource_tip": {"amount"},  # only with a tip
+    "payment_intent_payment_method_options": "*",  # only the methods the intent takes
+    "payment_intent_payment_method_options_card": {  # only those set on the intent
+        "capture_method",
+        "request_extended_authorization",
+        "request_incremental_authorization",
+        "request_multicapture",
+        "request_overcapture",
+        "require_cvc_recollection",
+        "setup_future_usage",
+        "statement_descriptor_suffix_kana",
+        "statement_descriptor_suffix_kanji",
+    },
+    "api_errors": "*",  # an error carries only what applies to it
+    # ``refunds`` is not included since 2022-11-15 (list them); ``transfer`` only on destination
+    # charges.
+    "charge": {"refunds", "transfer"},
+    "charge_fraud_details": "*",  # only what was reported
+    "charge_outcome": {"rule"},  # only when a Radar rule decided
+    "radar_radar_options": {"session"},  # only with a Radar session
+    "payment_method_details": "*",  # only the method used (card)
+    "dispute_payment_method_details": {"klarna", "paypal"},  # only the method disputed (card)
+    "payment_method_details_card": {  # only with the enterprise card features
+        "capture_before",
+        "extended_authorization",
+        "incremental_authorization",
+        "multicapture",
+        "overcapture",
+    },
+    # Only for refunds to other kinds of payment method, or ones that failed.
+    "refund": {
+        "description",
+        "destination_details",
+        "failure_balance_transaction",
+        "failure_reason",
+        "instructions_email",
+        "next_action",
+    },
 }
 
 

@@ -9,9 +9,10 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from . import objects
+from . import objects, payments_api
 from .state import FAULTS, Fault
 from .webhooks import CONNECT, PLATFORM, Endpoint
+from .wire import StripeError
 
 bp = Blueprint("control", __name__, url_prefix="/_control")
 
@@ -269,3 +270,55 @@ def deauthorize(account_id: str):
             account=account_id,
         )
         return jsonify(event)
+
+
+@bp.post("/charges/<charge_id>/dispute")
+def dispute_charge(charge_id: str):
+    """The card holder's bank disputes a charge: ``{"amount": cents (default what is left),
+    "reason": "fraudulent", "inquiry": false}``. Sends ``charge.dispute.created``."""
+    body = _body()
+    amount = body.get("amount")
+    if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool)):
+        return _bad("amount is a number of cents")
+    reason = body.get("reason", "fraudulent")
+    if not isinstance(reason, str) or not reason:
+        return _bad("reason is one of Stripe's dispute reasons, e.g. fraudulent")
+    store = _local().store
+    with store.lock:
+        charge = store.state.charges.get(charge_id)
+        if charge is None:
+            abort(404)
+        try:
+            dispute = payments_api.open_dispute(
+                store, charge, amount=amount, reason=reason, inquiry=bool(body.get("inquiry"))
+            )
+        except StripeError as error:
+            return _bad(error.message)
+        return jsonify(dispute)
+
+
+@bp.post("/disputes/<dispute_id>/close")
+def close_dispute(dispute_id: str):
+    """The bank's decision: ``{"status": "won"}`` or ``{"status": "lost"}`` (an inquiry closes
+    as ``warning_closed`` either way). Sends ``charge.dispute.closed``."""
+    status = _body().get("status")
+    if status not in {"won", "lost"}:
+        return _bad("status is won or lost")
+    store = _local().store
+    with store.lock:
+        dispute = store.state.disputes.get(dispute_id)
+        if dispute is None:
+            abort(404)
+        try:
+            payments_api.close_dispute(store, dispute, won=status == "won")
+        except StripeError as error:
+            return _bad(error.message)
+        return jsonify(dispute)
+
+
+@bp.get("/payment_intents")
+def payment_intents():
+    """Every PaymentIntent as the server has it, oldest first (what reached Stripe)."""
+    store = _local().store
+    with store.lock:
+        return jsonify(copy.deepcopy(list(store.state.payment_intents.values())))

@@ -1,14 +1,18 @@
-"""Stand-ins for Stripe's hosted pages: the Connect onboarding an Account Link opens, and the
-Express dashboard a login link opens. Like Stripe's, an Account Link works once: opened again,
+"""Stand-ins for Stripe's hosted pages: the Connect onboarding an Account Link opens, the
+Express dashboard a login link opens, and the card step of a PaymentIntent (what Stripe's Payment
+Element does in the checkout page). Like Stripe's, an Account Link works once: opened again,
 or after it expired, it sends the person to the link's ``refresh_url``."""
 
 from __future__ import annotations
 
 import copy
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, redirect, render_template_string, request
 
 from . import objects
+from .payments_api import confirm
+from .wire import StripeError
 
 bp = Blueprint("hosted", __name__)
 
@@ -102,3 +106,82 @@ def express_dashboard(account_id: str):
             abort(404)
         transfers = [t for t in store.state.transfers.values() if t["destination"] == account_id]
         return _render(EXPRESS, title="Express dashboard", account=account_obj, transfers=transfers)
+
+
+# --- the card step: a stand-in for Stripe's Payment Element ------------------------------------
+# The portal sends the customer here with the intent's client secret and a return URL; the
+# customer picks a test card (no card number ever reaches the portal, nor this page), and is
+# sent back to ``return_url`` with ``payment_intent``, ``payment_intent_client_secret`` and
+# ``redirect_status`` as Stripe's redirect does. A decline stays on the page with the reason,
+# as the Payment Element shows it.
+
+CARD_CHOICES = (
+    ("pm_card_visa", "Visa ending 4242: succeeds, nothing else asked"),
+    ("pm_card_chargeDeclined", "Visa ending 0002: declined (card_declined)"),
+    ("pm_card_chargeDeclinedInsufficientFunds", "Visa ending 9995: declined, insufficient funds"),
+)
+
+CARD = """{% extends page %}{% block content %}
+<p>Pay <strong>{{ "%.2f"|format(intent.amount / 100) }} {{ intent.currency|upper }}</strong>
+{% if intent.description %}for {{ intent.description }}{% endif %}.</p>
+{% if error %}<p role="alert">{{ error }}</p>{% endif %}
+{% if intent.status in ("requires_payment_method", "requires_confirmation", "requires_action") %}
+<form method="post">
+<input type="hidden" name="client_secret" value="{{ intent.client_secret }}">
+<input type="hidden" name="return_url" value="{{ return_url }}">
+<fieldset><legend>Test card</legend>
+{% for value, label in cards %}<label><input type="radio" name="payment_method" value="{{ value }}"
+{% if loop.first %}checked{% endif %}> {{ label }}</label><br>{% endfor %}
+</fieldset>
+<button type="submit">Pay</button>
+</form>
+{% else %}<p>This payment is {{ intent.status|replace("_", " ") }}.</p>{% endif %}
+<p><a href="{{ return_url }}">Back to the shop</a></p>
+{% endblock %}"""
+
+
+def _intent_for_page(intent_id: str):
+    """The intent, if the client secret given is its own (as Stripe.js needs it)."""
+    intent = _store().state.payment_intents.get(intent_id)
+    secret = request.values.get("client_secret")
+    if intent is None or secret != intent["client_secret"]:
+        abort(404)
+    return_url = request.values.get("return_url") or ""
+    if not return_url.startswith(("http://", "https://")):
+        abort(400, "return_url is an http(s) URL")
+    return intent, return_url
+
+
+@bp.route("/pay/<intent_id>", methods=["GET", "POST"])
+def card_page(intent_id: str):
+    store = _store()
+    with store.lock:
+        intent, return_url = _intent_for_page(intent_id)
+        error = None
+        if request.method == "POST":
+            choice = request.form.get("payment_method")
+            if choice not in dict(CARD_CHOICES):
+                abort(400, "choose one of the test cards")
+            try:
+                confirm(store, intent, choice)
+            except StripeError as declined:
+                error = declined.message
+            else:
+                query = urlencode(
+                    {
+                        "payment_intent": intent["id"],
+                        "payment_intent_client_secret": intent["client_secret"],
+                        "redirect_status": "succeeded",
+                    }
+                )
+                separator = "&" if "?" in return_url else "?"
+                return redirect(f"{return_url}{separator}{query}", code=303)
+        status = 402 if error else 200
+        return _render(
+            CARD,
+            title="Pay",
+            intent=intent,
+            return_url=return_url,
+            cards=CARD_CHOICES,
+            error=error,
+        ), status

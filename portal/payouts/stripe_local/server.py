@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from ...loopback import ServerThread
-from . import api, control, hosted
+from . import api, control, hosted, payments_api
 from .objects import API_VERSION
 from .state import DAY, Saved, Store
 from .webhooks import Endpoint, Outbox
@@ -64,7 +64,7 @@ class LocalStripe:
     def _build_app(self) -> Flask:
         app = Flask(__name__)
         app.extensions["stripe_local"] = self
-        for method, rule, handler in api.ROUTES:
+        for method, rule, handler in (*api.ROUTES, *payments_api.ROUTES):
             app.add_url_rule(
                 rule,
                 endpoint=f"{method} {rule}",

@@ -196,9 +196,10 @@ def register_commands(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from . import inputs, read_requests
+    from . import inputs, read_requests, replica_routing
     from .security import apply_security_headers
 
     inputs.register(app)
     read_requests.register(app)
+    replica_routing.init_app(app)
     app.after_request(apply_security_headers)

@@ -17,7 +17,12 @@ import contextlib
 import socket
 import ssl
 
-from werkzeug.serving import ThreadedWSGIServer, generate_adhoc_ssl_context, make_server
+from werkzeug.serving import (
+    ThreadedWSGIServer,
+    WSGIRequestHandler,
+    generate_adhoc_ssl_context,
+    make_server,
+)
 
 
 class _CloseNotifyServer(ThreadedWSGIServer):
@@ -28,6 +33,11 @@ class _CloseNotifyServer(ThreadedWSGIServer):
         with contextlib.suppress(OSError):
             request.shutdown(socket.SHUT_WR)
         request.close()
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:
+        pass  # one line per WAL segment and file otherwise
 
 
 def s3_app():

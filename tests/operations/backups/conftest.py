@@ -127,29 +127,34 @@ def primary(scratch_root, pgbackrest_config):
         instance.stop()
 
 
-class ScratchConfig(TestConfig):
-    SQLALCHEMY_BINDS = {}
+def scratch_config(primary, **settings) -> type:
+    """The test configuration, on the scratch primary's database."""
+    return type(
+        "ScratchConfig",
+        (TestConfig,),
+        {
+            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:{primary.port}/"
+            f"{DATABASE}",
+            "SQLALCHEMY_BINDS": {},
+            "RQ_KEY_PREFIX": "portal-test-backups",
+            **settings,
+        },
+    )
 
 
 @pytest.fixture(scope="session")
 def app(primary, pgbackrest_config, scratch_root):
     restores = scratch_root / "restores"
     restores.mkdir()
-    config = type(
-        "BackupTestConfig",
-        (ScratchConfig,),
-        {
-            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:{primary.port}/"
-            f"{DATABASE}",
-            "BACKUP_PGBACKREST_CONFIG": str(pgbackrest_config),
-            "BACKUP_STANZA": STANZA,
-            "BACKUP_RUN_AS": RUN_AS,
-            "BACKUP_SCRATCH_DIR": str(restores),
-            "BACKUP_SCRATCH_PORT": free_port(),
-            "BACKUP_RESTORE_START_SECONDS": 90,
-            "BACKUP_COMMAND_TIMEOUT_SECONDS": 180,
-            "RQ_KEY_PREFIX": "portal-test-backups",
-        },
+    config = scratch_config(
+        primary,
+        BACKUP_PGBACKREST_CONFIG=str(pgbackrest_config),
+        BACKUP_STANZA=STANZA,
+        BACKUP_RUN_AS=RUN_AS,
+        BACKUP_SCRATCH_DIR=str(restores),
+        BACKUP_SCRATCH_PORT=free_port(),
+        BACKUP_RESTORE_START_SECONDS=90,
+        BACKUP_COMMAND_TIMEOUT_SECONDS=180,
     )
     app = create_app(config)
     app.test_client_class = CsrfClient
@@ -157,6 +162,41 @@ def app(primary, pgbackrest_config, scratch_root):
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def replica(app, primary, scratch_root):
+    """A streaming replica of the scratch primary (pg_basebackup), on a port of its own."""
+    folder = scratch_root / "replica"
+    folder.mkdir()
+    give_to(folder, RUN_AS)
+    instance = LocalInstance(folder / "data", free_port(), RUN_AS, BINDIR)
+    run(
+        [
+            str(BINDIR / "pg_basebackup"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(primary.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(instance.data_dir),
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+            "--no-sync",
+        ],
+        RUN_AS,
+        120,
+    )
+    instance.start({"hot_standby": "on"})
+    try:
+        yield instance
+    finally:
+        instance.stop()
 
 
 ORDER_TOTALS = (Decimal("10.00"), Decimal("20.50"), Decimal("0.05"))

@@ -9,7 +9,7 @@ from portal.replica_routing import REPLICA_ENDPOINTS, choose_database, replica_c
 
 def test_every_replica_page_is_a_route_that_reads(app):
     readable = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
-    assert REPLICA_ENDPOINTS <= readable
+    assert readable >= REPLICA_ENDPOINTS
 
 
 def test_without_a_replica_url_nothing_is_routed(app):

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 REPLICA_BIND = "replica"
 
-#: Read-only pages that may read the replica (tests/test_replica_routing.py checks each exists).
+#: Read-only pages that may read the replica (tests/test_replica_settings.py checks each exists).
 REPLICA_ENDPOINTS = frozenset(
     {
         "admin.dashboard",

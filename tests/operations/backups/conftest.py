@@ -161,6 +161,7 @@ def app(primary, pgbackrest_config, scratch_root):
     migrate_to_head(app)
     yield app
     with app.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 

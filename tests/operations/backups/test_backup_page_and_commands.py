@@ -35,11 +35,12 @@ def test_ops_backups_says_configured_and_names_the_latest_backup(app, full_backu
 def test_on_the_shared_server_the_page_and_commands_say_not_configured():
     shared = create_app(TestConfig)
     shared.test_client_class = CsrfClient
+    result = shared.test_cli_runner().invoke(args=["ops", "backup"])
     with shared.app_context():
         overview = backup_overview()
         assert full_backup_job() is None  # the scheduled job does nothing here
+        db.session.remove()
         db.engine.dispose()
-    result = shared.test_cli_runner().invoke(args=["ops", "backup"])
 
     assert overview.configuration.configured is False
     assert result.exit_code == 1

@@ -26,6 +26,7 @@ def test_a_server_set_up_did_not_create_reports_backups_not_configured():
     shared = create_app(TestConfig)  # the machine's shared server: archive_mode is off
     with shared.app_context():
         state = backups.configuration()
+        db.session.remove()
         db.engine.dispose()
     assert state.configured is False
     assert state.reason

@@ -41,6 +41,7 @@ def replica_app(primary, replica, app):
     routed.test_client_class = CsrfClient
     yield routed
     with routed.app_context():
+        db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
 

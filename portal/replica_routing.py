@@ -112,7 +112,7 @@ def wrote_recently() -> bool:
     from .queues import get_redis
 
     try:
-        return bool(get_redis().exists(_wrote_key(current_user.get_id())))
+        return bool(get_redis().exists(_wrote_key(current_user.id)))
     except RedisError:
         return True  # cannot tell: the primary is always right
 
@@ -140,7 +140,7 @@ def note_write(response: Response) -> Response:
 
         try:
             get_redis().set(
-                _wrote_key(current_user.get_id()),
+                _wrote_key(current_user.id),
                 "1",
                 ex=current_app.config["REPLICA_READ_YOUR_WRITES_SECONDS"],
             )

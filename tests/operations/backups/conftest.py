@@ -30,6 +30,7 @@ from portal.operations.backups_config import render
 from portal.operations.s3_local import serve
 from portal.orders import numbers
 from portal.orders.models import Order
+from portal.queues import get_redis
 from portal.vendors.models import Vendor
 from tests.conftest import CsrfClient, migrate_to_head
 from tests.factories import make_admin
@@ -159,6 +160,10 @@ def app(primary, pgbackrest_config, scratch_root):
     app = create_app(config)
     app.test_client_class = CsrfClient
     migrate_to_head(app)
+    with app.app_context():  # alert markers and queued mail of an earlier run (same Redis db)
+        redis = get_redis(app)
+        for key in redis.scan_iter(f"{app.config['RQ_KEY_PREFIX']}*"):
+            redis.delete(key)
     yield app
     with app.app_context():
         db.session.remove()

@@ -14,6 +14,7 @@ from portal.config import TestConfig
 from portal.extensions import db
 from portal.operations import backups
 from portal.operations.backups_alerts import check_archiving
+from portal.operations.backups_cluster import wait_until
 from portal.operations.backups_models import BackupRun
 from portal.operations.backups_restore import run_restore_test
 from tests.mailbox import body
@@ -125,3 +126,33 @@ def test_archive_lag_past_the_threshold_mails_once_a_while(
     assert first == second == ["archive-lag"]
     lagging = [m for m in mailbox.to(ADMIN) if "falling behind" in m["Subject"]]
     assert len(lagging) == 1  # the second check found the same problem and did not mail again
+
+
+def test_wal_archiving_that_fails_mails_the_admins(ctx, full_backup, mailbox, primary):
+    def on_primary(*statements):
+        with psycopg.connect(primary.url(), autocommit=True) as connection:
+            results = [connection.execute(sql) for sql in statements]
+            return [result.fetchone() if result.description else None for result in results]
+
+    on_primary("ALTER SYSTEM SET archive_command = 'false'", "SELECT pg_reload_conf()")
+    try:
+        segment = on_primary(
+            "SELECT pg_walfile_name(pg_current_wal_lsn())", "SELECT pg_switch_wal()"
+        )
+        assert wait_until(
+            lambda: (
+                on_primary("SELECT last_failed_wal FROM pg_stat_archiver")[0][0] == segment[0][0]
+            ),
+            30,
+        )
+        problems = check_archiving()
+    finally:
+        on_primary("ALTER SYSTEM RESET archive_command", "SELECT pg_reload_conf()")
+
+    assert "archive-failing" in problems
+    message = [m for m in mailbox.to(ADMIN) if "failing" in m["Subject"]][-1]
+    assert message["Subject"] == "Backups: WAL archiving is failing"
+    assert segment[0][0] in body(message)
+    with db.engine.connect() as connection:  # archiving catches up once it works again
+        on_primary("SELECT pg_switch_wal()")
+        assert wait_until(lambda: backups._archived_past(connection, segment[0][0]), 60)

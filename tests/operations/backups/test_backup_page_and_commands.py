@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from portal import create_app
-from portal.config import TestConfig
 from portal.extensions import db
 from portal.operations.backups import full_backup_job
 from portal.operations.backups_status import backup_overview
-from tests.conftest import CsrfClient
 from tests.second_factor import verified_admin
 
 
@@ -32,16 +29,14 @@ def test_ops_backups_says_configured_and_names_the_latest_backup(app, full_backu
     assert f"latest backup: #{full_backup} full succeeded" in result.output
 
 
-def test_on_the_shared_server_the_page_and_commands_say_not_configured():
-    shared = create_app(TestConfig)
-    shared.test_client_class = CsrfClient
-    result = shared.test_cli_runner().invoke(args=["ops", "backup"])
-    with shared.app_context():
-        overview = backup_overview()
-        assert full_backup_job() is None  # the scheduled job does nothing here
-        db.session.remove()
-        db.engine.dispose()
+def test_without_a_configuration_the_commands_and_jobs_say_not_configured(app, monkeypatch):
+    monkeypatch.setitem(app.config, "BACKUP_PGBACKREST_CONFIG", "/nonexistent/pgbackrest.conf")
 
-    assert overview.configuration.configured is False
+    result = app.test_cli_runner().invoke(args=["ops", "backup"])
+    with app.app_context():
+        assert full_backup_job() is None  # the scheduled job does nothing
+        assert backup_overview().configuration.configured is False
+
     assert result.exit_code == 1
     assert "Backups are not configured" in result.output
+    assert "/nonexistent/pgbackrest.conf" in result.output

@@ -9,8 +9,6 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from portal import create_app
-from portal.config import TestConfig
 from portal.extensions import db
 from portal.operations import backups
 from portal.operations.backups_alerts import check_archiving
@@ -21,16 +19,6 @@ from tests.mailbox import body
 from tests.operations.backups.conftest import add_orders
 
 ADMIN = "backups-admin@example.com"
-
-
-def test_a_server_set_up_did_not_create_reports_backups_not_configured():
-    shared = create_app(TestConfig)  # the machine's shared server: archive_mode is off
-    with shared.app_context():
-        state = backups.configuration()
-        db.session.remove()
-        db.engine.dispose()
-    assert state.configured is False
-    assert state.reason
 
 
 def test_the_scratch_cluster_counts_as_configured(ctx):

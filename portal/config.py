@@ -542,6 +542,7 @@ class TestConfig(Config):
             )
         )
     )
+    SQLALCHEMY_BINDS = {}  # no replica, whatever the environment says, unless a test starts one
     # A Redis database of its own, so a test run can flush it without touching development data.
     REDIS_URL = _per_test_worker_redis(_env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
     RATELIMIT_STORAGE_URI = REDIS_URL

@@ -169,6 +169,9 @@ def register_blueprints(app: Flask) -> None:
     from .referrals import redirects
 
     redirects.init_app(app)  # returning visitors' referral links, likewise
+    from .operations import backups_status
+
+    backups_status.init_app(app)  # the operations page's backup section
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -198,12 +201,16 @@ def register_commands(app: Flask) -> None:
         catalog_cli,
     ):
         app.cli.add_command(group)
+    from .operations import backups_cli
+
+    backups_cli.register(app)  # flask ops backup, restore-test, expire, recover, ...
 
 
 def register_request_hooks(app: Flask) -> None:
-    from . import inputs, read_requests
+    from . import inputs, read_requests, replica_routing
     from .security import apply_security_headers
 
     inputs.register(app)
     read_requests.register(app)
+    replica_routing.init_app(app)
     app.after_request(apply_security_headers)

@@ -473,6 +473,54 @@ class Config:
     # goes through the mapping service, ~10 statements): the most confident first.
     CATALOG_REVIEW_BULK_MAX = _env_int("CATALOG_REVIEW_BULK_MAX", 200)
 
+    # --- backups with pgBackRest, and the read replica (docs/operations.md) -------------------
+    # pgBackRest's configuration (rendered by set-up from ops/pgbackrest/), its stanza, and the OS
+    # user it (and pg_ctl for the restore test) runs as: the database cluster's owner. Backups
+    # count as configured only when this file exists and the server archives WAL through
+    # pgBackRest (archive_mode on); otherwise the operations page says what is missing.
+    BACKUP_PGBACKREST = _env("BACKUP_PGBACKREST", "pgbackrest")
+    BACKUP_PGBACKREST_CONFIG = _env("PGBACKREST_CONFIG", "/etc/pgbackrest/pgbackrest.conf")
+    BACKUP_STANZA = _env("BACKUP_STANZA", "portal")
+    BACKUP_RUN_AS = _env("BACKUP_RUN_AS", "postgres")
+    BACKUP_PG_BINDIR = _env("BACKUP_PG_BINDIR", "/usr/lib/postgresql/15/bin")
+    # One pgBackRest command may run this long (a full backup of a large database is slow).
+    BACKUP_COMMAND_TIMEOUT_SECONDS = _env_int("BACKUP_COMMAND_TIMEOUT_SECONDS", 6 * 60 * 60)
+    # The restore test (and `flask ops recover`) start the restored copy on this port of
+    # 127.0.0.1, in a folder under this one; it is removed again after the test.
+    BACKUP_SCRATCH_PORT = _env_int("BACKUP_SCRATCH_PORT", 55439)
+    BACKUP_SCRATCH_DIR = _env("BACKUP_SCRATCH_DIR", "/var/tmp/portal-restore-test")
+    # How long the restored copy may take to start and replay to its restore point.
+    BACKUP_RESTORE_START_SECONDS = _env_int("BACKUP_RESTORE_START_SECONDS", 600)
+    # The tables whose row counts (and money sums, where a column is named) the restore test
+    # compares with the source at the backup's restore point; a table that does not exist is
+    # skipped. The backup job holds a SHARE lock on them while it counts (writers wait).
+    BACKUP_CHECK_TABLES = {
+        "users": None,
+        "vendors": None,
+        "orders": "total",
+        "order_items": "line_total",
+        "order_refunds": "amount",
+        "commission_records": "commission_amount",
+        "payouts": "amount",
+        "points_transactions": "amount",
+    }
+    # WAL archiving: admins are mailed when a segment has waited longer than this to be archived,
+    # or when archiving fails; the same problem is mailed again at most this often.
+    BACKUP_ARCHIVE_LAG_ALERT_SECONDS = _env_int("BACKUP_ARCHIVE_LAG_ALERT_SECONDS", 15 * 60)
+    BACKUP_ALERT_REPEAT_SECONDS = _env_int("BACKUP_ALERT_REPEAT_SECONDS", 6 * 60 * 60)
+
+    # A streaming replica the read-only pages (dashboards, statements, reports) read from;
+    # empty: everything reads the primary (portal/replica_routing.py). After a person's own
+    # write they read the primary this many seconds; everyone does while the replica's replay
+    # lag is above the threshold (measured at most every REPLICA_LAG_CHECK_SECONDS per process).
+    DATABASE_REPLICA_URL = _env("DATABASE_REPLICA_URL", "")
+    SQLALCHEMY_BINDS = (
+        {"replica": sqlalchemy_database_url(DATABASE_REPLICA_URL)} if DATABASE_REPLICA_URL else {}
+    )
+    REPLICA_READ_YOUR_WRITES_SECONDS = _env_int("REPLICA_READ_YOUR_WRITES_SECONDS", 10)
+    REPLICA_MAX_LAG_SECONDS = float(_env("REPLICA_MAX_LAG_SECONDS", "5"))
+    REPLICA_LAG_CHECK_SECONDS = float(_env("REPLICA_LAG_CHECK_SECONDS", "2"))
+
 
 # Under pytest-xdist (scripts/test.sh runs the suite on several workers) each worker, named by
 # PYTEST_XDIST_WORKER (gw0, gw1, …) in its environment and its subprocesses', gets a database, a
@@ -503,6 +551,7 @@ class TestConfig(Config):
             )
         )
     )
+    SQLALCHEMY_BINDS = {}  # no replica, whatever the environment says, unless a test starts one
     # A Redis database of its own, so a test run can flush it without touching development data.
     REDIS_URL = _per_test_worker_redis(_env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
     RATELIMIT_STORAGE_URI = REDIS_URL

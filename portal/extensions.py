@@ -12,6 +12,8 @@ from htmx_flask import Htmx
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from .replica_routing import RoutingSession
+
 # Constraint names are predictable so migrations can refer to them.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -28,7 +30,11 @@ class Base(DeclarativeBase):
 
 # create_savepoint: a session bound to a connection already in a transaction (tests) works in a
 # savepoint of it; bound to the engine, as in the app, the option has no effect.
-db = SQLAlchemy(model_class=Base, session_options={"join_transaction_mode": "create_savepoint"})
+# class_: read-only pages may read a streaming replica (portal/replica_routing.py).
+db = SQLAlchemy(
+    model_class=Base,
+    session_options={"join_transaction_mode": "create_savepoint", "class_": RoutingSession},
+)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

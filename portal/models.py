@@ -36,6 +36,7 @@ from .loyalty.models import (  # noqa: F401
     PointsTransaction,
 )
 from .obfuscation.models import ObfuscationClassification, ProductObfuscation  # noqa: F401
+from .operations.backups_models import BackupRun  # noqa: F401
 from .operations.models import ArchivedOrder  # noqa: F401
 from .orders.models import (  # noqa: F401
     Order,

@@ -179,6 +179,48 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         minute=30,
         queue="low",
     ),
+    # Backups with pgBackRest (portal/operations/backups*.py, docs/operations.md); each does nothing
+    # where backups are not configured. An incremental overlapping the full one is skipped.
+    PeriodicJob(
+        "backup-full",
+        "portal.operations.backups.full_backup_job",
+        every="daily",
+        minute=30,
+        queue="low",
+        timeout=6 * 60 * 60,
+    ),
+    PeriodicJob(
+        "backup-incremental",
+        "portal.operations.backups.incremental_backup_job",
+        every="hourly",
+        minute=45,
+        queue="low",
+        timeout=2 * 60 * 60,
+    ),
+    PeriodicJob(
+        "check-wal-archiving",
+        "portal.operations.backups_alerts.check_archiving_job",
+        every="minutely",
+    ),
+    PeriodicJob(
+        "restore-test",
+        "portal.operations.backups_restore.restore_test_job",
+        every="weekly",
+        weekday=6,
+        hour=5,
+        queue="low",
+        timeout=6 * 60 * 60,
+    ),
+    PeriodicJob(
+        "expire-backups",
+        "portal.operations.backups.expire_job",
+        every="monthly",
+        day=1,
+        hour=5,
+        minute=30,
+        queue="low",
+        timeout=60 * 60,
+    ),
     PeriodicJob(
         "close-previous-month",
         "portal.tiers.jobs.close_previous_month_job",

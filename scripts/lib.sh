@@ -152,6 +152,8 @@ ensure_system_packages() {
     has npm || wanted+=(nodejs npm)
     # LightGBM's wheel (the catalog matcher) links the system's OpenMP runtime.
     deb_installed libgomp1 || wanted+=(libgomp1)
+    # Backups (docs/operations.md); the backup tests run it against a scratch cluster.
+    deb_installed pgbackrest || wanted+=(pgbackrest)
 
     if [ "$browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
         wanted+=(chromium fonts-liberation)
@@ -205,14 +207,19 @@ start_postgres() {
     fi
     if ! pg_lsclusters -h 2>/dev/null | grep -q '^15 \+main '; then
         run_logged "PostgreSQL: creating cluster 15/main" $SUDO pg_createcluster 15 main
+        # Only a cluster set-up made is set up for backups (configure_backups).
+        $SUDO touch "$PG_CREATED_MARKER"
     fi
-    if have_systemd; then
-        run_logged "PostgreSQL: starting (systemd)" $SUDO systemctl start postgresql@15-main
-    else
-        run_logged "PostgreSQL: starting" \
-            $SUDO pg_ctlcluster --skip-systemctl-redirect 15 main start
-    fi
+    run_logged "PostgreSQL: starting" pg_cluster start
     wait_for 30 pg_answering || die "PostgreSQL did not answer on $PG_HOST:$PG_PORT"
+}
+
+pg_cluster() { # start|restart: the Debian cluster 15/main, through systemd where it runs
+    if have_systemd; then
+        $SUDO systemctl "$1" postgresql@15-main
+    else
+        $SUDO pg_ctlcluster --skip-systemctl-redirect 15 main "$1"
+    fi
 }
 
 start_redis() {
@@ -267,6 +274,61 @@ ensure_database() { # [name]
     else
         run_logged "database $name: creating" psql "$(maintenance_url)" -qc "CREATE DATABASE \"$name\""
     fi
+}
+
+# --- backups: pgBackRest and WAL archiving, on a cluster set-up created -----------------------
+
+# WAL archiving needs archive_mode=on and a restart, so set-up turns it on only on the cluster it
+# created itself (the marker below); on a server it found running the operations page says
+# backups are not configured and docs/operations.md says what to change. The repository is a
+# plain directory (/var/lib/pgbackrest); BACKUP_S3_ENDPOINT (with BACKUP_S3_BUCKET, _KEY,
+# _KEY_SECRET, and optionally _PORT, _REGION, _URI_STYLE, _VERIFY_TLS) renders an S3 one instead.
+PG_CONF_DIR=/etc/postgresql/15/main
+PG_CREATED_MARKER="$PG_CONF_DIR/portal-created-by-setup"
+PGBACKREST_CONF=/etc/pgbackrest/pgbackrest.conf
+PGBACKREST_PASS_FILE=/etc/pgbackrest/cipher-pass
+
+configure_backups() {
+    if [ ! -f "$PG_CREATED_MARKER" ]; then
+        say "backups: not configured here (set-up did not create this server; docs/operations.md)"
+        return 0
+    fi
+    $SUDO mkdir -p /etc/pgbackrest /var/lib/pgbackrest /var/lib/pgbackrest-state
+    $SUDO chown postgres:postgres /var/lib/pgbackrest /var/lib/pgbackrest-state
+    $SUDO chmod 750 /var/lib/pgbackrest /var/lib/pgbackrest-state
+    if ! $SUDO test -s "$PGBACKREST_PASS_FILE"; then
+        "$PY" -c 'import secrets; print(secrets.token_urlsafe(48))' \
+            | $SUDO install -m 600 /dev/stdin "$PGBACKREST_PASS_FILE"
+    fi
+    if ! $SUDO test -s "$PGBACKREST_CONF"; then
+        local repo=(--repo posix --repo-path /var/lib/pgbackrest)
+        if [ -n "${BACKUP_S3_ENDPOINT:-}" ]; then
+            repo=(--repo s3 --repo-path /portal --s3-endpoint "$BACKUP_S3_ENDPOINT"
+                --s3-bucket "$BACKUP_S3_BUCKET" --s3-key "$BACKUP_S3_KEY"
+                --s3-key-secret "$BACKUP_S3_KEY_SECRET" --s3-port "${BACKUP_S3_PORT:-443}"
+                --s3-region "${BACKUP_S3_REGION:-us-east-1}"
+                --s3-uri-style "${BACKUP_S3_URI_STYLE:-path}"
+                --s3-verify-tls "${BACKUP_S3_VERIFY_TLS:-y}")
+        fi
+        "$PY" -m portal.operations.backups_config "${repo[@]}" \
+            --pg-path /var/lib/postgresql/15/main --state-path /var/lib/pgbackrest-state \
+            --cipher-pass "$($SUDO cat "$PGBACKREST_PASS_FILE")" \
+            | $SUDO install -m 640 -g postgres /dev/stdin "$PGBACKREST_CONF"
+        say "backups: pgBackRest configured ($PGBACKREST_CONF, from ops/pgbackrest/)"
+    fi
+    local archiving="$PG_CONF_DIR/conf.d/90-portal-archiving.conf"
+    if [ ! -f "$archiving" ]; then
+        printf '%s\n' "# Written by scripts/lib.sh (configure_backups): WAL archiving through pgBackRest." \
+            "wal_level = replica" "archive_mode = on" \
+            "archive_command = 'pgbackrest --config=$PGBACKREST_CONF --stanza=portal archive-push %p'" \
+            | $SUDO install -m 644 -o postgres -g postgres /dev/stdin "$archiving"
+    fi
+    if [ "$(psql "$(maintenance_url)" -Atqc 'SHOW archive_mode')" != "on" ]; then
+        run_logged "PostgreSQL: restarting for WAL archiving" pg_cluster restart
+        wait_for 30 pg_answering || die "PostgreSQL did not answer after the restart"
+    fi
+    run_logged "backups: pgBackRest stanza (stanza-create)" $SUDO runuser -u postgres -- \
+        pgbackrest --config="$PGBACKREST_CONF" --stanza=portal stanza-create
 }
 
 # --- Python ---------------------------------------------------------------------------------
@@ -363,6 +425,7 @@ setup_common() {
     ensure_pg_login
     check_postgis
     ensure_venv "$extras"
+    configure_backups
     ensure_assets
 }
 

@@ -6,7 +6,7 @@ the restore point created right after it and the row counts and money sums of th
 that restore point (``reference``); the weekly restore test restores to that point and compares.
 
 Revision ID: c4d5e6f70039
-Revises: e5a4b6c80035
+Revises: a8b9c0d10043
 Create Date: 2026-12-04 22:00:00.000000
 
 """
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'c4d5e6f70039'
-down_revision = 'e5a4b6c80035'
+down_revision = 'a8b9c0d10043'
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ refund, and a Stripe dispute split over a checkout's orders (docs/payments.md).
   a checkout's charge holds each of its vendors' orders.
 
 Revision ID: a8b9c0d10043
-Revises: a7c5e9d10036
+Revises: f1a2b3c40037
 Create Date: 2026-12-04 22:00:00
 
 """
@@ -19,7 +19,7 @@ import portal.clock
 
 # revision identifiers, used by Alembic.
 revision = 'a8b9c0d10043'
-down_revision = 'a7c5e9d10036'
+down_revision = 'f1a2b3c40037'
 branch_labels = None
 depends_on = None
 

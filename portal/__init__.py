@@ -177,7 +177,7 @@ def register_commands(app: Flask) -> None:
     from .auth.cli import auth_cli, users_cli
     from .catalog.matching.cli import catalog_cli
     from .deliveries.cli import positions_cli
-    from .operations.cli import partitions_cli
+    from .operations.cli import ops_cli, partitions_cli
     from .payouts.cli import payouts_cli
     from .seed.cli import seed_cli
     from .tiers.cli import money_cli
@@ -186,6 +186,7 @@ def register_commands(app: Flask) -> None:
         users_cli,
         auth_cli,
         partitions_cli,
+        ops_cli,
         seed_cli,
         money_cli,
         payouts_cli,

@@ -96,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from .media import bp as media_bp
     from .media import media_url, private_bp, private_url
     from .obfuscation.views import bp as obfuscation_bp
+    from .operations.views import bp as operations_bp
     from .orders.vendor_views import bp as vendor_orders_bp
     from .orders.webhooks import bp as webhooks_bp
     from .payouts.driver_views import admin_bp as admin_driver_pay_bp
@@ -115,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         auth_bp,
         second_factor_bp,
         admin_bp,
+        operations_bp,
         admin_points_bp,
         vendor_bp,
         vendor_orders_bp,

@@ -9,6 +9,7 @@ payouts' view of aggregated commission records, and driver earnings that outlive
 * ``aggregated_commission_payouts``: per payout, shop and month, how many of its commission
   records were aggregated into ``commission_summaries`` and their sum, so a payout still accounts
   for every record it paid after their partition is dropped.
+* ``archived_orders`` gets an index on (customer_id, created_at): the customer's page lists them.
 * ``driver_earnings.delivery_id`` becomes nullable: an earning keeps its amounts when the delivery
   of an archived order goes, as points rows keep theirs and lose only the order reference.
 * ``pgstattuple`` is installed when the server offers it (the REINDEX job's bloat estimate); a
@@ -72,6 +73,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('payout_id', 'shop_id', 'year', 'month', name=op.f('pk_aggregated_commission_payouts')),
     )
     op.alter_column('driver_earnings', 'delivery_id', existing_type=sa.Uuid(), nullable=True)
+    op.create_index('idx_archived_orders_customer_date', 'archived_orders', ['customer_id', 'created_at'], unique=False)
     op.execute(
         """
         DO $$ BEGIN
@@ -86,6 +88,7 @@ def upgrade():
 def downgrade():
     op.execute("DELETE FROM driver_earnings WHERE delivery_id IS NULL")
     op.alter_column('driver_earnings', 'delivery_id', existing_type=sa.Uuid(), nullable=False)
+    op.drop_index('idx_archived_orders_customer_date', table_name='archived_orders')
     op.drop_table('aggregated_commission_payouts')
     op.drop_index('idx_archived_order_rows_order', table_name='archived_order_rows')
     op.drop_table('archived_order_rows')

@@ -29,6 +29,8 @@ class ArchivedOrder(OrderColumns, db.Model):
         sa.PrimaryKeyConstraint("id"),
         *order_checks(),
         sa.Index("idx_archived_orders_vendor_date", "vendor_id", "created_at"),
+        # The customer's page lists their archived orders (portal/operations/history.py).
+        sa.Index("idx_archived_orders_customer_date", "customer_id", "created_at"),
     )
 
     archived_at: Mapped[datetime] = mapped_column(

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from .. import htmx
 from ..security import restrict_blueprint
 from ..shell import toast
-from . import page
+from . import history, page
 from .commission_retention import aggregated_payout_records
 
 bp = Blueprint("operations", __name__, url_prefix="/admin/operations")
@@ -82,3 +82,17 @@ def delete_failed(queue, job_id):
 def aggregated_payout_records_global(payout_id):
     """For the payout page: its records that retention aggregated into monthly summaries."""
     return aggregated_payout_records(payout_id)
+
+
+@bp.app_template_global("archived_customer_orders")
+def archived_customer_orders_global(customer_id):
+    """For the customer's page: their orders that moved to the archive."""
+    return history.customer_archived_orders(customer_id)
+
+
+@bp.app_template_global("summarised_commission_months")
+def summarised_commission_months_global():
+    """For the shop's statement: the signed-in shop's months aggregated after a year."""
+    from ..vendors.access import current_vendor
+
+    return history.summarised_months(current_vendor().id)

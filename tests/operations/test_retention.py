@@ -109,10 +109,18 @@ def sell(vendor_id, customer_id, driver_id, *, refund=None, external_id=None):
 
 
 @pytest.fixture
-def march(db_session):
+def people(db_session):
+    """The shop's and the customer's accounts (to sign in as)."""
+    return {"vendor": make_vendor(), "customer": make_customer()}
+
+
+@pytest.fixture
+def march(people):
     """Three March 2024 orders of one shop, in partitions of their own."""
-    vendor = vendor_for_user(make_vendor())
-    customer = db.session.scalar(sa.select(Customer).where(Customer.user_id == make_customer().id))
+    vendor = vendor_for_user(people["vendor"])
+    customer = db.session.scalar(
+        sa.select(Customer).where(Customer.user_id == people["customer"].id)
+    )
     driver_id = _driver_id()
     placed = [
         sell(vendor.id, customer.id, driver_id),
@@ -413,3 +421,34 @@ def test_a_month_a_killed_run_detached_but_did_not_drop_is_dropped(aggregated):
 def test_the_retention_window_ends_with_whole_months():
     assert retiring.first_kept_month(24, date(2026, 12, 4)) == Period(2024, 12)
     assert retiring.first_kept_month(12, date(2026, 1, 31)) == Period(2025, 1)
+
+
+# --- the pages that show history ------------------------------------------------------------
+
+
+@pytest.fixture
+def archived_month(aggregated):
+    with run() as r:
+        order_archive.archive_old_orders(r, before=APRIL)
+    return aggregated
+
+
+def test_the_customer_sees_archived_orders_from_the_archive(client, auth, people, archived_month):
+    auth.login(people["customer"].email)
+
+    html = client.get("/account/").get_data(as_text=True)
+
+    assert "Older orders, from the archive" in html
+    assert html.count("Corner Shop") >= 3
+    assert "$47.48" in html
+
+
+def test_the_statement_shows_summarised_months(client, auth, people, aggregated):
+    auth.login(people["vendor"].email)
+    (total,) = scalar_row("SELECT sum(total_amount) FROM commission_summaries")
+
+    html = client.get("/vendor/commissions/").get_data(as_text=True)
+
+    assert "Months summarised after a year" in html
+    assert "Mar 2024" in html or "March 2024" in html
+    assert f"${total}" in html

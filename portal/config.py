@@ -471,6 +471,8 @@ class Config:
     # --- retention and maintenance (portal/operations/, docs/retention-maintenance.md) -------
     # Orders move to archived_orders by whole months once the month ended this many months ago.
     ORDER_RETENTION_MONTHS = _env_int("ORDER_RETENTION_MONTHS", 24)
+    # An archived month's partition is emptied this many rows per transaction before its detach.
+    ORDER_ARCHIVE_DELETE_BATCH = _env_int("ORDER_ARCHIVE_DELETE_BATCH", 5000)
     # The monthly archive slot acts only in these months: the quarterly archive.
     ORDER_ARCHIVE_MONTHS = (1, 4, 7, 10)
     # Commission records are aggregated into commission_summaries after this many months.

@@ -13,7 +13,8 @@ window, oldest first:
    orders are copied into ``archived_orders`` with an explicit column list. Every insert is
    ``ON CONFLICT DO NOTHING``, so a run repeated over a month copies nothing twice;
 2. the copy is checked (the month's order count and money sums against the archive's);
-3. the partition is detached and dropped (``retiring.py``).
+3. the partition, every row of it now in the archive, is emptied in batches (so the detach has
+   no foreign key left to check under its lock), then detached and dropped (``retiring.py``).
 
 A month some of whose orders still have commission records is kept and reported: commission
 retention (a year) must have aggregated them first, and one still owed keeps its order with it.
@@ -24,15 +25,18 @@ archived from there; the operations page shows such rows highlighted.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..extensions import db
 from ..orders.models import Order
 from ..periods import Period
+from .batches import delete_in_batches
 from .models import ArchivedOrder
 from .retiring import (
     MonthPartition,
@@ -107,6 +111,7 @@ class MonthReport:
     orders: int = 0
     total: Decimal = Decimal("0.00")
     rows: dict[str, int] = field(default_factory=dict)  # per referencing table
+    seconds: dict[str, float] = field(default_factory=dict)  # per step
     kept_because: str | None = None
     detach_ms: float | None = None
     finished_leftover: bool = False
@@ -269,7 +274,9 @@ def archive_month(partition: MonthPartition, run: Run) -> MonthReport:
     before = _sums(partition.name, partition.name)
     for rule in RULES:
         run.progress(f"{partition.name}: {rule.action} {rule.table}")
+        began = time.perf_counter()
         report.rows[rule.table] = _apply(rule, partition.name)
+        report.seconds[rule.table] = time.perf_counter() - began
     run.progress(f"{partition.name}: copying orders")
     _copy_orders(partition.name)
     after = _sums("archived_orders", partition.name)
@@ -278,10 +285,34 @@ def archive_month(partition: MonthPartition, run: Run) -> MonthReport:
         raise ArchiveError(f"{partition.name}: the archive holds {after}, the month {before}")
     db.session.commit()
 
+    _empty_and_detach(partition, run, report)
+    return report
+
+
+def _empty_and_detach(partition: MonthPartition, run: Run, report: MonthReport) -> None:
+    """Empty the copied partition in batches, then detach and drop it.
+
+    DETACH checks, under its ACCESS EXCLUSIVE lock, that no row of any referencing table points
+    into the partition: a probe per order per foreign key, about 0.6 s for 50,000 orders
+    (docs/retention-maintenance.md). Deleting the already archived rows first, a batch per
+    transaction under the ordinary row locks, leaves it nothing to check.
+    """
+    run.progress(f"{partition.name}: emptying the copied partition")
+    began = time.perf_counter()
+    batch = current_app.config["ORDER_ARCHIVE_DELETE_BATCH"]
+    archived = sa.table("archived_orders", sa.column("id"))
+    rows = sa.table(partition.name, sa.column("id"))
+    chunk = (
+        sa.select(rows.c.id)
+        .where(rows.c.id.in_(sa.select(archived.c.id)))
+        .limit(batch)
+        .scalar_subquery()
+    )
+    delete_in_batches(sa.delete(rows).where(rows.c.id.in_(chunk)), batch)
+    report.seconds["emptying"] = time.perf_counter() - began
     run.progress(f"{partition.name}: detaching")
     report.detach_ms = detach(TABLE, partition.name)
     drop_detached(partition.name)
-    return report
 
 
 def finish_leftover(partition: MonthPartition, run: Run) -> MonthReport:
@@ -297,8 +328,6 @@ def finish_leftover(partition: MonthPartition, run: Run) -> MonthReport:
 
 def archive_old_orders(run: Run, *, before: Period | None = None) -> list[MonthReport]:
     """Archive every month of orders before ``before`` (default: the retention window's start)."""
-    from flask import current_app
-
     check_rules()
     before = before or first_kept_month(current_app.config["ORDER_RETENTION_MONTHS"])
     reports = [finish_leftover(leftover, run) for leftover in detached_leftovers(TABLE)]

@@ -10,6 +10,9 @@ payouts' view of aggregated commission records, and driver earnings that outlive
   records were aggregated into ``commission_summaries`` and their sum, so a payout still accounts
   for every record it paid after their partition is dropped.
 * ``archived_orders`` gets an index on (customer_id, created_at): the customer's page lists them.
+* ``commission_records`` and ``vendor_platform_fees`` get a partial index on ``refund_id``: each
+  archived refund's delete checks the reversals that name it (73 s for 3,553 refunds without it,
+  docs/retention-maintenance.md).
 * ``driver_earnings.delivery_id`` becomes nullable: an earning keeps its amounts when the delivery
   of an archived order goes, as points rows keep theirs and lose only the order reference.
 * ``pgstattuple`` is installed when the server offers it (the REINDEX job's bloat estimate); a
@@ -74,6 +77,8 @@ def upgrade():
     )
     op.alter_column('driver_earnings', 'delivery_id', existing_type=sa.Uuid(), nullable=True)
     op.create_index('idx_archived_orders_customer_date', 'archived_orders', ['customer_id', 'created_at'], unique=False)
+    op.create_index('idx_commission_refund', 'commission_records', ['refund_id'], unique=False, postgresql_where=sa.text('refund_id IS NOT NULL'))
+    op.create_index('idx_platform_fee_refund', 'vendor_platform_fees', ['refund_id'], unique=False, postgresql_where=sa.text('refund_id IS NOT NULL'))
     op.execute(
         """
         DO $$ BEGIN
@@ -88,6 +93,8 @@ def upgrade():
 def downgrade():
     op.execute("DELETE FROM driver_earnings WHERE delivery_id IS NULL")
     op.alter_column('driver_earnings', 'delivery_id', existing_type=sa.Uuid(), nullable=False)
+    op.drop_index('idx_platform_fee_refund', table_name='vendor_platform_fees')
+    op.drop_index('idx_commission_refund', table_name='commission_records')
     op.drop_index('idx_archived_orders_customer_date', table_name='archived_orders')
     op.drop_table('aggregated_commission_payouts')
     op.drop_index('idx_archived_order_rows_order', table_name='archived_order_rows')

@@ -452,3 +452,48 @@ def test_the_statement_shows_summarised_months(client, auth, people, aggregated)
     assert "Months summarised after a year" in html
     assert "Mar 2024" in html or "March 2024" in html
     assert f"${total}" in html
+
+
+# --- the commands ---------------------------------------------------------------------------
+
+
+def test_the_commands_dry_run_says_what_they_would_do_and_change_nothing(app, march):
+    runner = app.test_cli_runner()
+
+    commissions = runner.invoke(args=["ops", "aggregate-commissions", "--dry-run"])
+    archive = runner.invoke(args=["ops", "archive-orders", "--dry-run"])
+
+    assert commissions.exit_code == 0, commissions.output
+    assert "would aggregate 0 months of commission records; 1 kept" in commissions.output
+    assert "commission_records_2024_03: kept, 3 records still owed" in commissions.output
+    assert archive.exit_code == 0, archive.output
+    assert "orders_2024_03: kept (5 commission records still reference its orders)" in (
+        archive.output
+    )
+    assert partition_exists("orders_2024_03") and partition_exists("commission_records_2024_03")
+
+
+def test_the_mail_folder_loses_only_old_messages(app, db_session, tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setitem(app.config, "MAIL_BACKEND", "file")
+    monkeypatch.setitem(app.config, "MAIL_FOLDER", str(tmp_path))
+    old, new = tmp_path / "old.eml", tmp_path / "new.eml"
+    old.write_text("x")
+    new.write_text("y")
+    long_ago = time_ago_days(app.config["MAIL_FOLDER_RETENTION_DAYS"] + 1)
+    os.utime(old, (long_ago, long_ago))
+    runner = app.test_cli_runner()
+
+    dry = runner.invoke(args=["ops", "prune-mail-folder", "--dry-run"])
+    assert "would delete 1 stored mail messages" in dry.output and old.exists()
+
+    done = runner.invoke(args=["ops", "prune-mail-folder"])
+    assert "deleted 1 stored mail messages" in done.output
+    assert not old.exists() and new.exists()
+
+
+def time_ago_days(days: int) -> float:
+    import time
+
+    return time.time() - days * 86400

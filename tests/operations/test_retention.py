@@ -497,3 +497,38 @@ def time_ago_days(days: int) -> float:
     import time
 
     return time.time() - days * 86400
+
+
+def test_the_operations_page_reports_a_kept_commission_month(client, auth, march):
+    from portal.periods import Period as Month
+
+    auth.login(make_admin().email)
+
+    html = client.get("/admin/operations").get_data(as_text=True)
+
+    assert 'id="kept-months"' in html
+    assert str(Month(2024, 3)) in html and "3 records still owed" in html
+
+
+def test_the_payout_page_lists_the_months_its_records_were_aggregated_into(
+    client, auth, people, march
+):
+    from portal.payouts.models import Payout
+
+    payout = Payout(vendor_id=march[0].vendor_id, amount=Decimal("1.00"), status="paid")
+    db.session.add(payout)
+    db.session.flush()
+    pay_everything()
+    db.session.execute(sa.text("UPDATE commission_records SET payout_id = :p"), {"p": payout.id})
+    (count, total) = scalar_row(
+        "SELECT count(*), sum(commission_amount) FROM commission_records WHERE payout_id = :p",
+        p=payout.id,
+    )
+    with run() as r:
+        commission_retention.aggregate_old_commissions(r, before=APRIL)
+    auth.login(people["vendor"].email)
+
+    html = client.get(f"/vendor/payouts/{payout.id}").get_data(as_text=True)
+
+    assert "Older records of this payout were summarised by month" in html
+    assert f"Mar 2024: {count} records, ${total} commission" in html

@@ -25,9 +25,9 @@ def test_run_now_and_the_row_follows_the_job(app, live_server, committed, page_f
         expect(row).to_have_attribute("data-outcome", "none")
         page.evaluate("window.notReloaded = true")
 
-        row.get_by_role("button", name="Run analyze now").click()
+        row.get_by_role("button", name="Run now: analyze").click()
         expect(row).to_have_attribute("data-outcome", "queued")
-        expect(row.get_by_role("button", name="Run analyze now")).to_be_disabled()
+        expect(row.get_by_role("button", name="Run now: analyze")).to_be_disabled()
 
         # The worker takes it (here, in this process), and the polled row shows the outcome.
         _AppSimpleWorker([prefixed_queue_name("low", app)], app=app).work(burst=True)

@@ -56,6 +56,7 @@ NOT_PAGES = {
     "products.export": "a CSV download",
     "vendor_orders.badge": "a fragment polled by the sidebar",
     "admin.count": "the admin sidebar's count fragments",
+    "operations.job": "one job's row, polled by the operations page",
     "products.inline_cell": "a fragment (its editor is an opened state below)",
     "products.import_progress": "a fragment polled by the import page",
     "admin.month_close_progress": "a fragment polled by the month-end close page",

@@ -98,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from .media import bp as media_bp
     from .media import media_url, private_bp, private_url
     from .obfuscation.views import bp as obfuscation_bp
+    from .operations.views import bp as operations_bp
     from .orders.vendor_views import bp as vendor_orders_bp
     from .orders.webhooks import bp as webhooks_bp
     from .payouts.driver_views import admin_bp as admin_driver_pay_bp
@@ -117,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
         auth_bp,
         second_factor_bp,
         admin_bp,
+        operations_bp,
         admin_points_bp,
         vendor_bp,
         vendor_orders_bp,
@@ -185,7 +187,7 @@ def register_commands(app: Flask) -> None:
     from .catalog.matching.cli import catalog_cli
     from .catalog.review import cli as _review_commands  # noqa: F401  (export-decisions)
     from .deliveries.cli import positions_cli
-    from .operations.cli import partitions_cli
+    from .operations.cli import ops_cli, partitions_cli
     from .payouts.cli import payouts_cli
     from .seed.cli import seed_cli
     from .tiers.cli import money_cli
@@ -194,6 +196,7 @@ def register_commands(app: Flask) -> None:
         users_cli,
         auth_cli,
         partitions_cli,
+        ops_cli,
         seed_cli,
         money_cli,
         payouts_cli,

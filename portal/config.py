@@ -16,6 +16,10 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -520,6 +524,33 @@ class Config:
     REPLICA_READ_YOUR_WRITES_SECONDS = _env_int("REPLICA_READ_YOUR_WRITES_SECONDS", 10)
     REPLICA_MAX_LAG_SECONDS = float(_env("REPLICA_MAX_LAG_SECONDS", "5"))
     REPLICA_LAG_CHECK_SECONDS = float(_env("REPLICA_LAG_CHECK_SECONDS", "2"))
+
+    # --- retention and maintenance (portal/operations/, docs/retention-maintenance.md) -------
+    # Orders move to archived_orders by whole months once the month ended this many months ago.
+    ORDER_RETENTION_MONTHS = _env_int("ORDER_RETENTION_MONTHS", 24)
+    # An archived month's partition is emptied this many rows per transaction before its detach.
+    ORDER_ARCHIVE_DELETE_BATCH = _env_int("ORDER_ARCHIVE_DELETE_BATCH", 5000)
+    # The monthly archive slot acts only in these months: the quarterly archive.
+    ORDER_ARCHIVE_MONTHS = (1, 4, 7, 10)
+    # Commission records are aggregated into commission_summaries after this many months.
+    COMMISSION_RETENTION_MONTHS = _env_int("COMMISSION_RETENTION_MONTHS", 12)
+    # The plain DETACH waits at most this long for its ACCESS EXCLUSIVE lock, then gives up
+    # (the partition is finished on the next run) rather than queue every reader behind it.
+    RETENTION_LOCK_TIMEOUT_MS = _env_int("RETENTION_LOCK_TIMEOUT_MS", 5000)
+    # Messages the file mail backend wrote are deleted after this many days.
+    MAIL_FOLDER_RETENTION_DAYS = _env_int("MAIL_FOLDER_RETENTION_DAYS", 30)
+    # ANALYZE a table once this many rows changed since its last analyze (and this share of it).
+    ANALYZE_MIN_MODIFIED_ROWS = _env_int("ANALYZE_MIN_MODIFIED_ROWS", 1000)
+    ANALYZE_MODIFIED_SHARE = _env_float("ANALYZE_MODIFIED_SHARE", 0.05)
+    # VACUUM (ANALYZE) a table whose dead tuples pass this share of its rows (and this count).
+    VACUUM_DEAD_SHARE = _env_float("VACUUM_DEAD_SHARE", 0.05)
+    VACUUM_MIN_DEAD_ROWS = _env_int("VACUUM_MIN_DEAD_ROWS", 1000)
+    # REINDEX CONCURRENTLY an index of at least REINDEX_MIN_BYTES whose leaf density (pgstattuple)
+    # is below REINDEX_MIN_LEAF_DENSITY percent, or, without pgstattuple, that grew by this factor
+    # since its last reindex.
+    REINDEX_MIN_BYTES = _env_int("REINDEX_MIN_BYTES", 8 * 1024 * 1024)
+    REINDEX_MIN_LEAF_DENSITY = _env_float("REINDEX_MIN_LEAF_DENSITY", 70.0)
+    REINDEX_GROWTH_FACTOR = _env_float("REINDEX_GROWTH_FACTOR", 1.5)
 
 
 # Under pytest-xdist (scripts/test.sh runs the suite on several workers) each worker, named by

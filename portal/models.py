@@ -37,7 +37,12 @@ from .loyalty.models import (  # noqa: F401
 )
 from .obfuscation.models import ObfuscationClassification, ProductObfuscation  # noqa: F401
 from .operations.backups_models import BackupRun  # noqa: F401
-from .operations.models import ArchivedOrder  # noqa: F401
+from .operations.models import (  # noqa: F401
+    AggregatedCommissionPayout,
+    ArchivedOrder,
+    ArchivedOrderRow,
+    JobRun,
+)
 from .orders.models import (  # noqa: F401
     Order,
     OrderDispute,

@@ -221,6 +221,55 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         queue="low",
         timeout=60 * 60,
     ),
+    # Retention and maintenance (portal/operations/jobs.py, docs/retention-maintenance.md): one
+    # at a time under an advisory lock, each run recorded in job_runs.
+    PeriodicJob(
+        "analyze", "portal.operations.jobs.analyze_job", every="daily", hour=5, queue="low"
+    ),
+    PeriodicJob(
+        "vacuum",
+        "portal.operations.jobs.vacuum_job",
+        every="weekly",
+        weekday=6,
+        hour=3,
+        queue="low",
+        timeout=4 * 3600,
+    ),
+    PeriodicJob(
+        "reindex",
+        "portal.operations.jobs.reindex_job",
+        every="monthly",
+        day=15,
+        hour=3,
+        queue="low",
+        timeout=4 * 3600,
+    ),
+    PeriodicJob(
+        "aggregate-commissions",
+        "portal.operations.jobs.aggregate_commissions_job",
+        every="monthly",
+        day=2,
+        hour=4,
+        queue="low",
+        timeout=3 * 3600,
+    ),
+    PeriodicJob(
+        "archive-orders",
+        "portal.operations.jobs.archive_orders_job",
+        every="monthly",
+        day=3,
+        hour=4,
+        queue="low",
+        timeout=6 * 3600,
+    ),
+    PeriodicJob(
+        "prune-mail-folder",
+        "portal.operations.jobs.prune_mail_folder_job",
+        every="daily",
+        hour=5,
+        minute=30,
+        queue="low",
+    ),
     PeriodicJob(
         "close-previous-month",
         "portal.tiers.jobs.close_previous_month_job",

@@ -18,7 +18,8 @@ from ..deliveries import verification as driver_verification
 from ..deliveries.providers.services import margin_summary
 from ..extensions import db
 from ..mail import stored_mail, stored_message
-from ..operations.failed_jobs import failed_job_count, recent_failed_jobs
+from ..operations import page as operations_page
+from ..operations.failed_jobs import failed_job_count
 from ..orders import completion, refund_desk
 from ..orders.breakdown import money_breakdown
 from ..orders.forms import OrderActionForm
@@ -46,7 +47,7 @@ from .forms import (
     PayoutPauseForm,
     PromotionForm,
 )
-from .overview import marketplace_numbers, needs_attention, partition_rows
+from .overview import marketplace_numbers, needs_attention
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 restrict_blueprint(bp, "admin")
@@ -67,12 +68,7 @@ def dashboard():
 
 @bp.route("/operations")
 def operations():
-    return render_template(
-        "admin/operations.html",
-        partitions=partition_rows(),
-        failed_jobs=recent_failed_jobs(),
-        failed_count=failed_job_count(),
-    )
+    return render_template("admin/operations.html", **operations_page.page_context())
 
 
 @bp.route("/counts/<name>")

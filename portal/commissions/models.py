@@ -46,6 +46,10 @@ class CommissionRecord(db.Model):
         sa.Index(
             "idx_commission_payout", "payout_id", postgresql_where=sa.text("payout_id IS NOT NULL")
         ),
+        # Deleting an archived refund checks its reversals by this (migration 0038).
+        sa.Index(
+            "idx_commission_refund", "refund_id", postgresql_where=sa.text("refund_id IS NOT NULL")
+        ),
         {"postgresql_partition_by": "RANGE (created_at)"},
     )
     __mapper_args__ = {"primary_key": ["id"]}
@@ -133,6 +137,11 @@ class VendorPlatformFee(db.Model):
         order_reference(),
         rate_range("fee_percentage"),
         sa.Index("idx_platform_fee_order", "order_id"),
+        sa.Index(
+            "idx_platform_fee_refund",
+            "refund_id",
+            postgresql_where=sa.text("refund_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(

@@ -25,6 +25,7 @@ class FailedJob:
     job_id: str
     description: str
     failed_at: datetime | None
+    traceback: str = ""
 
 
 def _registries() -> list[tuple[str, FailedJobRegistry]]:
@@ -33,6 +34,11 @@ def _registries() -> list[tuple[str, FailedJobRegistry]]:
         (purpose, FailedJobRegistry(queue=queue))
         for purpose, queue in zip(purposes, get_queues(), strict=True)
     ]
+
+
+def _traceback(job: Job) -> str:
+    result = job.latest_result()
+    return (result.exc_string if result is not None else None) or ""
 
 
 def failed_job_count() -> int:
@@ -54,6 +60,10 @@ def recent_failed_jobs(limit: int = 10) -> list[FailedJob]:
         for job in Job.fetch_many(ids, connection=redis):
             if job is not None:
                 ended = as_utc(job.ended_at) if job.ended_at else None
-                found.append(FailedJob(purpose, job.id, job.description or job.func_name, ended))
+                found.append(
+                    FailedJob(
+                        purpose, job.id, job.description or job.func_name, ended, _traceback(job)
+                    )
+                )
     found.sort(key=lambda job: job.failed_at or datetime.min.replace(tzinfo=UTC), reverse=True)
     return found[:limit]

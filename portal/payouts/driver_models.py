@@ -66,7 +66,8 @@ class DriverEarning(db.Model):
         sa.Uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")
     )
     driver_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("drivers.id"))
-    delivery_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("delivery_assignments.id"))
+    # NULL once the delivery went with its archived order (portal/operations/order_archive.py).
+    delivery_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("delivery_assignments.id"))
     pay: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2))
     tip: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2))
     amount: Mapped[Decimal] = mapped_column(sa.Numeric(8, 2))

@@ -123,3 +123,14 @@ def test_position_pings():
         "--drivers", "20", "--seconds", "1", "--repeats", "1", "--connections", "4",
     )  # fmt: skip
     assert "lost: 0" in out
+
+
+def test_retention_archive():
+    # Destructive, so on data of its own.
+    url = bench_database("archive")
+    run_bench(
+        "bench.generate", "--database-url", url, "--vendors", "10", "--customers", "50",
+        "--orders", "300", "--months", "2", "--product-shops", "1", "--products-per-shop", "5",
+    )  # fmt: skip
+    out = run_bench("bench.archive", "--database-url", url, "--repeats", "3")
+    assert "orders: DETACH held ACCESS EXCLUSIVE at most" in out and "ratio" in out

@@ -57,6 +57,7 @@ NOT_PAGES = {
     "vendor_orders.badge": "a fragment polled by the sidebar",
     "cart.badge": "the cart count the bar and the sidebar load",
     "admin.count": "the admin sidebar's count fragments",
+    "operations.job": "one job's row, polled by the operations page",
     "products.inline_cell": "a fragment (its editor is an opened state below)",
     "products.import_progress": "a fragment polled by the import page",
     "admin.month_close_progress": "a fragment polled by the month-end close page",

@@ -35,7 +35,7 @@ def list_command() -> None:
         click.echo(f"{partition.name:<34} {rows:>10}  {partition.bounds}")
 
 
-ops_cli = AppGroup("ops", help="Retention and maintenance jobs (each recorded in job_runs).")
+ops_cli = AppGroup("ops", help="Retention, maintenance and backup jobs (docs/operations.md).")
 
 
 def _add_ops_command(name: str, title: str) -> None:

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from portal import mail
 from portal.admin import audit
 from portal.auth import signups, tokens
+from portal.catalog import mapping, remaps
 from portal.catalog.services import create_product
 from portal.clock import utcnow
 from portal.commissions.models import CommissionRecord
@@ -75,6 +76,7 @@ NOT_PAGES = {
     "vendor_referrals.qr_png": "a QR code download (PNG)",
     "vendor_referrals.qr_svg": "a QR code download (SVG)",
     "vendor_referrals.build_link": "the link builder's fragment (without HTMX: a redirect)",
+    "catalog_remaps.masters": "a remap request's master search results (a fragment)",
 }
 
 # Pages outside the role prefixes that only a signed-in user opens: walked once per role.
@@ -126,6 +128,10 @@ def seed(committed) -> World:
         classification_code="walk-wellness",
         name="Household item with a long neutral name to truncate in the preview",
     )
+    # The catalog's pages: the product is its own master's offer, and asks to be remapped.
+    master = mapping.create_master_from_product(product)
+    mapping.map_product(product, master, method="new_master")
+    remaps.request_remap(vendor, product, "Walked: the 2021 reserve, not the 2020.", requested_by=owner)
     customer = make_customer(full_name="Maximiliana Featherstonehaugh-Worthington")
     order = orders.place_order(
         vendor_id=vendor.id,
@@ -194,6 +200,7 @@ def seed(committed) -> World:
             "auth.verify_email": {"token": tokens.verify_token(customer)},
             "auth.finish_signup": {"token": re.search(r"/signup/finish/(\S+)", signup.body)[1]},
             "tracking.page": {"token": delivery.tracking_token},
+            "catalog_public.page": {"slug": master.slug},
         },
     )
 

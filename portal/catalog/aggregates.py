@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from ..extensions import db
+from .models import MasterProduct
 
 _SYNC_MAPPINGS = sa.text(
     """
@@ -75,6 +76,12 @@ def refresh_for_products(product_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
 
 
 def recompute_masters(master_ids: Iterable[uuid.UUID]) -> None:
-    ids = list(master_ids)
-    if ids:
-        db.session.execute(_RECOMPUTE_MASTERS, {"ids": ids})
+    ids = set(master_ids)
+    if not ids:
+        return
+    db.session.execute(_RECOMPUTE_MASTERS, {"ids": list(ids)})
+    # The figures were written by SQL: masters already loaded in the session must not go on
+    # showing the old ones (a price edit, then a page of the master, in one request).
+    for instance in list(db.session.identity_map.values()):
+        if isinstance(instance, MasterProduct) and instance.id in ids:
+            db.session.expire(instance)

@@ -1,5 +1,5 @@
-"""``/admin/catalog/remap-requests``: the vendors' open remap requests, for admins to resolve (map the
-product to a master they find by name) or decline with a note."""
+"""``/admin/catalog/remap-requests``: the vendors' open remap requests, for admins to resolve (map
+the product to a master they find by name) or decline with a note."""
 
 from __future__ import annotations
 

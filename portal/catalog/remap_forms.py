@@ -18,7 +18,9 @@ class RemapRequestForm(FlaskForm):
 class ResolveForm(FlaskForm):
     master = StringField("Master product")  # the radio buttons of the search results
     q = StringField("Find the master product")
-    note = TextAreaField("Note to the shop (optional)", render_kw={"maxlength": NOTE_MAX, "rows": 2})
+    note = TextAreaField(
+        "Note to the shop (optional)", render_kw={"maxlength": NOTE_MAX, "rows": 2}
+    )
 
 
 class DeclineForm(FlaskForm):

@@ -45,9 +45,7 @@ def _checked_note(note: str | None, what: str) -> str:
     if len(text) < NOTE_MIN:
         raise RemapError(f"Write a little more: at least {NOTE_MIN} characters.", "note")
     if len(text) > NOTE_MAX:
-        raise RemapError(
-            f"Keep it to {NOTE_MAX} characters (this is {len(text)}).", "note"
-        )
+        raise RemapError(f"Keep it to {NOTE_MAX} characters (this is {len(text)}).", "note")
     return text
 
 
@@ -67,7 +65,9 @@ def _already_open(product: Product) -> RemapError:
     )
 
 
-def request_remap(vendor: Vendor, product: Product, note: str | None, *, requested_by) -> RemapRequest:
+def request_remap(
+    vendor: Vendor, product: Product, note: str | None, *, requested_by
+) -> RemapRequest:
     """Open a remap request for one of the shop's own active products."""
     if product.vendor_id != vendor.id or product.status != "active":
         raise RemapError("There is no such product in your shop.")
@@ -106,7 +106,7 @@ class VendorRequestPage(KeysetPage):
 
 
 def vendor_requests(vendor_id: uuid.UUID, request: PageRequest) -> VendorRequestPage:
-    """The shop's requests newest first (``idx_remap_requests_vendor``), with each product's title."""
+    """The shop's requests newest first (``idx_remap_requests_vendor``), with the products."""
     query = (
         sa.select(
             RemapRequest.id,
@@ -198,7 +198,9 @@ def search_masters(q: str, limit: int = MASTER_CHOICES) -> list[sa.Row]:
         return []
     pattern = "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
     return db.session.execute(
-        sa.select(MasterProduct.id, MasterProduct.name, MasterProduct.slug, MasterProduct.vendor_count)
+        sa.select(
+            MasterProduct.id, MasterProduct.name, MasterProduct.slug, MasterProduct.vendor_count
+        )
         .where(MasterProduct.normalized_name.ilike(pattern))
         .order_by(sa.func.similarity(MasterProduct.normalized_name, text).desc(), MasterProduct.id)
         .limit(limit)
@@ -249,4 +251,3 @@ def decline_remap(request_id: uuid.UUID, *, admin, note: str | None) -> RemapReq
     request = _open_or_refuse(request_id)
     _close(request, "declined", admin, _checked_note(note, "why the request is declined"))
     return request
-

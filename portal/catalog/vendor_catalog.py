@@ -127,6 +127,8 @@ def _statement(
             sa.and_(
                 # Only while unmapped: mapping a product supersedes its proposal anyway.
                 mapping.id.is_(None),
+                # The shop's key first, so ``idx_match_proposals_vendor`` finds its proposals.
+                proposal.vendor_id == vendor_id,
                 proposal.vendor_product_id == Product.id,
                 proposal.status == "pending",
             ),
@@ -170,9 +172,7 @@ def _statement(
         .select_from(counts)
         .outerjoin(chosen, sa.true())
         .outerjoin(MasterProduct, MasterProduct.id == chosen.c.master_id)
-        .outerjoin(
-            remap, sa.and_(remap.product_id == chosen.c.product_id, remap.status == "open")
-        )
+        .outerjoin(remap, sa.and_(remap.product_id == chosen.c.product_id, remap.status == "open"))
         .order_by(chosen.c.title, chosen.c.product_id)
     )
 

@@ -66,7 +66,7 @@ def test_the_master_page_on_a_phone(live_server, committed, page_factory):
 def test_a_vendor_requests_a_remap_on_a_phone_and_an_admin_resolves_it(
     live_server, committed, page_factory
 ):
-    owner, _, mine, master, other = offered_master()
+    owner, _, mine, _, other = offered_master()
     admin = make_admin()
     committed.commit()
     row = f"#catalog-{mine.id}"

@@ -131,7 +131,9 @@ def seed(committed) -> World:
     # The catalog's pages: the product is its own master's offer, and asks to be remapped.
     master = mapping.create_master_from_product(product)
     mapping.map_product(product, master, method="new_master")
-    remaps.request_remap(vendor, product, "Walked: the 2021 reserve, not the 2020.", requested_by=owner)
+    remaps.request_remap(
+        vendor, product, "Walked: the 2021 reserve, not the 2020.", requested_by=owner
+    )
     customer = make_customer(full_name="Maximiliana Featherstonehaugh-Worthington")
     order = orders.place_order(
         vendor_id=vendor.id,

@@ -74,7 +74,7 @@ def test_offers_cheapest_first_with_inventory(client, db_session):
     assert "Hopeful Shop" not in html and "maybe" not in html  # a waiting proposal never shows
     assert "old listing" not in html  # an archived product neither
     assert "Out of stock" in html and "8 in stock" in html and "3 in stock" in html
-    assert re.search(r"\$12\.99\s*–\s*\$14\.50", html) and "from 3 shops" in html
+    assert re.search(r"\$12\.99\s*\u2013\s*\$14\.50", html) and "from 3 shops" in html
     assert "<h1>Lavazza Qualità Rossa 1 kg beans</h1>" in html
     assert "Lavazza · Coffee" in html and "<dt>roast</dt><dd>medium</dd>" in html
     cheap_slug = re.search(r'class="offer-shop" href="(/shops/[^"]+)">Cheap Corner', html)[1]
@@ -88,9 +88,7 @@ def test_the_head_carries_canonical_slug_and_meta(client, db_session):
     db.session.flush()
     html = client.get(f"/products/{master.slug}?utm_source=x").get_data(as_text=True)
     head = html[: html.index("</head>")]
-    assert (
-        f'<link rel="canonical" href="http://localhost/products/{master.slug}">' in head
-    )
+    assert f'<link rel="canonical" href="http://localhost/products/{master.slug}">' in head
     assert "<title>Lavazza Rossa 1 kg: compare prices · Marketplace Portal</title>" in head
     assert (
         '<meta name="description" content="Lavazza Qualità Rossa, 1 kg of beans, from local '
@@ -125,9 +123,7 @@ def test_a_master_nobody_offers_says_so(client, db_session):
     assert "No shop offers this product right now." in html and 'id="price-range"' not in html
 
 
-def test_the_page_agrees_with_the_stored_aggregates_when_every_shop_is_active(
-    client, db_session
-):
+def test_the_page_agrees_with_the_stored_aggregates_when_every_shop_is_active(client, db_session):
     master = catalog(db_session)
     db.session.execute(sa.text("UPDATE vendors SET status = 'active'"))
     from portal.catalog.aggregates import recompute_masters

@@ -75,7 +75,9 @@ def test_the_note_is_required_and_length_checked(client, auth, mapped_product, n
     answer = client.post(remap_url(p), data={"note": note}, headers=HX)
     assert answer.status_code == 422
     html = answer.get_data(as_text=True)
-    assert message in html and 'aria-invalid="true"' in html and "<details class=\"remap\" open" in html
+    assert (
+        message in html and 'aria-invalid="true"' in html and '<details class="remap" open' in html
+    )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RemapRequest)) == 0
     # Without JavaScript the whole page comes back with the form open and the note kept.
     full = client.post(remap_url(p), data={"note": note})
@@ -127,7 +129,7 @@ def open_request(mapped_product):
 
 
 def test_admin_lists_open_requests_with_the_note(client, auth, open_request):
-    _, p, wrong, _, _ = open_request
+    _, _, wrong, _, _ = open_request
     auth.login(make_admin().email)
     html = client.get("/admin/catalog/remap-requests/").get_data(as_text=True)
     assert NOTE in html and "Pantry" in html and "Oat milk 1 l" in html
@@ -227,8 +229,9 @@ def test_only_admins_open_or_decide(client, auth, open_request, role):
     base = "/admin/catalog/remap-requests"
     assert client.get(f"{base}/").status_code == 403
     assert client.get(f"{base}/masters?q=oat").status_code == 403
-    assert client.post(f"{base}/{made.id}/resolve", data={"master": str(right.id)}).status_code == 403
+    assert (
+        client.post(f"{base}/{made.id}/resolve", data={"master": str(right.id)}).status_code == 403
+    )
     assert client.post(f"{base}/{made.id}/decline", data={"note": NOTE}).status_code == 403
     db.session.refresh(made)
     assert made.status == "open"
-

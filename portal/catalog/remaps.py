@@ -39,7 +39,7 @@ class RemapError(ValueError):
 
 
 def _checked_note(note: str | None, what: str) -> str:
-    text = " ".join((note or "").split())
+    text = (note or "").strip()  # line breaks kept: the admin reads the note as written
     if not text:
         raise RemapError(f"Write {what}.", "note")
     if len(text) < NOTE_MIN:

@@ -115,3 +115,11 @@ def test_position_pings():
         "--drivers", "20", "--seconds", "1", "--repeats", "1", "--connections", "4",
     )  # fmt: skip
     assert "lost: 0" in out
+
+
+def test_catalog_page():
+    out = run_bench(
+        "bench.catalog_page", "--products", "200", "--repeats", "3",
+        "--database-url", bench_database("catalog"),
+    )  # fmt: skip
+    assert "catalog, page 1" in out and "x baseline" in out and "Execution Time" in out

@@ -27,6 +27,8 @@ from ..pagination import Paged, clamp_page
 from .models import MasterProduct, MatchProposal, Product, RemapRequest, VendorProductMapping
 
 PER_PAGE = 25
+# Above any real last page (25 million products); a larger number in a link is not sent to SQL.
+MAX_PAGE = 1_000_000
 STATUSES = {
     "auto": "Matched automatically",
     "verified": "Verified",
@@ -202,7 +204,7 @@ def catalog_page(
     """One page of the shop's active products with their catalog status, by title."""
     status = status if status in STATUSES else ""
     q = q.strip()[:200]
-    page = max(1, page)
+    page = max(1, min(page, MAX_PAGE))
     result = db.session.execute(_statement(vendor_id, status, q, page, per_page)).all()
     counts = {key: getattr(result[0], key) for key in ("all", *STATUSES)}
     total = counts[status or "all"]

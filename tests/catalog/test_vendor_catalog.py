@@ -123,6 +123,8 @@ def test_search_and_an_unknown_status_lists_everything(vendor_client):
     assert vendor_catalog.catalog_page(vendor.id, status="bogus").total_rows == 7
     page = client.get("/vendor/products/catalog/?status=bogus&page=x")
     assert page.status_code == 200
+    huge = client.get("/vendor/products/catalog/?page=99999999999999999999", headers=HX)
+    assert huge.status_code == 200 and "page 1 of 1" in huge.get_data(as_text=True)
 
 
 def test_archived_products_and_other_shops_are_not_listed(vendor_client):

@@ -108,6 +108,7 @@ def test_a_vendor_requests_a_remap_on_a_phone_and_an_admin_resolves_it(
     choice = laptop.locator(f"{card} input[name=master][value='{other.id}']")
     expect(choice).to_be_visible()
     assert walk.axe_violations(laptop) == []
+    laptop.screenshot(path="test-artifacts/admin-remap-requests.png", full_page=True)
     choice.check()
     laptop.click(f"{card} details:first-of-type button[type=submit]")
     expect(laptop.locator(card)).to_have_count(0)

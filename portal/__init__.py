@@ -77,9 +77,11 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.second_factor_views import bp as second_factor_bp
     from .auth.views import bp as auth_bp
+    from .cart.views import bp as cart_bp
     from .catalog.catalog_views import bp as vendor_catalog_bp
     from .catalog.public_views import bp as catalog_public_bp
     from .catalog.remap_admin_views import bp as catalog_remaps_bp
+    from .catalog.review.views import bp as catalog_review_bp
     from .catalog.views import bp as products_bp
     from .commissions.views import bp as commissions_bp
     from .customers.views import bp as customers_bp
@@ -146,7 +148,9 @@ def register_blueprints(app: Flask) -> None:
         invitations_bp,
         referrals_bp,
         public_shops_bp,
+        cart_bp,
         vendor_referrals_bp,
+        catalog_review_bp,
         vendor_catalog_bp,
         catalog_remaps_bp,
         catalog_public_bp,
@@ -182,6 +186,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from .auth.cli import auth_cli, users_cli
     from .catalog.matching.cli import catalog_cli
+    from .catalog.review import cli as _review_commands  # noqa: F401  (export-decisions)
     from .deliveries.cli import positions_cli
     from .operations.cli import partitions_cli
     from .payouts.cli import payouts_cli

@@ -173,6 +173,9 @@ class Config:
     REFERRAL_DELETE_BATCH = _env_int("REFERRAL_DELETE_BATCH", 5000)
     # The shop's public page lists this many products a page.
     SHOP_PAGE_PRODUCTS_PER_PAGE = _env_int("SHOP_PAGE_PRODUCTS_PER_PAGE", 48)
+    # The most of one product a cart holds (portal/cart/service.py), whatever the stock.
+    CART_MAX_QUANTITY = _env_int("CART_MAX_QUANTITY", 99)
+    CART_COUNT_POLL_SECONDS = _env_int("CART_COUNT_POLL_SECONDS", 120)
 
     # Loyalty points (portal/loyalty/rules.py reads these): points per $1 of merchandise paid for
     # with money, times the tier's multiplier; tiers by lifetime earned points; what a point is
@@ -463,6 +466,9 @@ class Config:
         "CATALOG_MATCHER_MODEL",
         os.path.join(os.path.dirname(__file__), "catalog", "matching", "models", "default.joblib"),
     )
+    # A bulk approve in the review queue maps at most this many proposals per request (each
+    # goes through the mapping service, ~10 statements): the most confident first.
+    CATALOG_REVIEW_BULK_MAX = _env_int("CATALOG_REVIEW_BULK_MAX", 200)
 
 
 # Under pytest-xdist (scripts/test.sh runs the suite on several workers) each worker, named by

@@ -22,6 +22,7 @@ from .commissions.models import (  # noqa: F401
     VendorCommissionTotal,
     VendorPlatformFee,
 )
+from .cart.models import Cart, CartItem  # noqa: F401
 from .customers.models import Customer  # noqa: F401
 from .deliveries.models import DeliveryAssignment, Driver, DriverRequest  # noqa: F401
 from .deliveries.models_drivers import DriverDocument, DriverPosition  # noqa: F401

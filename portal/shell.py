@@ -83,6 +83,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                 NavLink("admin.dashboard", "Overview", "home"),
                 NavLink("admin.vendors", "Vendors", "store"),
                 NavLink("obfuscation.index", "Product obfuscation", "box"),
+                NavLink("catalog_review.index", "Review matches", "check"),
                 NavLink("catalog_remaps.index", "Remap requests", "link"),
                 NavLink("admin_deliveries.board", "Live deliveries", "truck"),
                 NavLink(
@@ -130,6 +131,13 @@ NAV: dict[str, tuple[NavSection, ...]] = {
             "Shopping",
             (
                 NavLink("customer.dashboard", "My account", "home"),
+                NavLink(
+                    "cart.show",
+                    "Cart",
+                    "cart",
+                    count="cart.badge",
+                    count_poll="CART_COUNT_POLL_SECONDS",
+                ),
                 NavLink("points.index", "Points", "star"),
             ),
         ),

@@ -45,6 +45,7 @@ from tests import hostile_corpus as corpus
 from tests import second_factor
 from tests.auth.test_access import PUBLIC_ENDPOINTS
 from tests.catalog.helpers import product, shop
+from tests.catalog.review.helpers import master_with, propose
 from tests.deliveries.driver_files import pdf_bytes
 from tests.deliveries.helpers import delivery_row
 from tests.deliveries.tracking_helpers import tracked
@@ -89,6 +90,7 @@ SEEDED_ARGS = (
     "offer_id",
     "slug",
     "customer_id",
+    "proposal_id",
     "request_id",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
@@ -297,6 +299,8 @@ def world(app, db_session):
         "offer_id": offer.id,
         "slug": vendor.slug,  # its public page
         "customer_id": customer_for_user(customer).id,
+        # A match waiting for review: approve, reject, remap and merge are reached.
+        "proposal_id": propose(vendor, master_with(vendor, "Walked master")).id,
         "request_id": remaps.request_remap(  # an open remap request: resolve and decline
             vendor, item, "Walked: a remap request's note.", requested_by=owner
         ).id,

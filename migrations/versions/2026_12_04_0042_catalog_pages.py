@@ -1,7 +1,7 @@
 """The vendor's list of their own remap requests, newest first, reads one index.
 
 Revision ID: f7a8b9c00042
-Revises: a7c5e9d10036
+Revises: c0d1e2f30045
 Create Date: 2026-12-04 22:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f7a8b9c00042'
-down_revision = 'a7c5e9d10036'
+down_revision = 'c0d1e2f30045'
 branch_labels = None
 depends_on = None
 

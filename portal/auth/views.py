@@ -16,6 +16,7 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..cart import current as carts
 from ..extensions import db, limiter, login_manager
 from ..mail import Outgoing, stored_message
 from ..referrals import cookie as referral_cookie
@@ -48,11 +49,15 @@ def load_user(session_id: str) -> User | None:
 
 def sign_in(user: User) -> None:
     """Start a server-side session for ``user`` on this browser, commit, and sign in. A customer
-    who came through shops' referral links on this browser is tied to those visits."""
+    who came through shops' referral links on this browser is tied to those visits, and the cart
+    they filled as a guest becomes theirs."""
     sessions.start_session(user)
     referrals.tie_user(referral_cookie.visitor_id(request.cookies), user)
+    cart_notes = carts.merge_at_sign_in(user)
     db.session.commit()
     login_user(user)
+    for note in cart_notes:
+        flash(note, "warning")
 
 
 def _email_key(prefix: str) -> str:

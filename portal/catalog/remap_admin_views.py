@@ -45,7 +45,9 @@ def masters():
     """The search results of one request's resolve form (HTMX, as the admin types)."""
     return render_template(
         "catalog/_master_choices.html",
-        masters=remaps.search_masters(request.args.get("q", "")),
+        masters=remaps.master_choices(
+            _uuid(request.args.get("request")), request.args.get("q", "")
+        ),
         request_id=request.args.get("request", ""),
         q=request.args.get("q", ""),
     )
@@ -78,7 +80,7 @@ def _refused(request_id: uuid.UUID, kind: str, error: remaps.RemapError, form):
         "note": form.note.data,
         "q": getattr(form, "q", None) and form.q.data,
     }
-    refused["masters"] = remaps.search_masters(refused["q"] or "")
+    refused["masters"] = remaps.master_choices(request_id, refused["q"] or "")
     if htmx.is_partial_request():
         row = remaps.open_request_row(request_id)
         if row is None:  # decided meanwhile by another admin: say so where the row was

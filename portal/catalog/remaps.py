@@ -20,14 +20,13 @@ from ..inputs import constraint_of
 from ..pagination import KeysetPage, Paged, PageRequest, clamp_page, ends, keyset_rows
 from ..vendors.models import Vendor
 from . import mapping
-from .matching.normalize import normalize
 from .models import MasterProduct, Product, RemapRequest, VendorProductMapping
+from .review.queue import search_masters
 
 NOTE_MIN = 10
 NOTE_MAX = 1000
 OPEN_INDEX = "unique_open_remap_request_per_product"
 PER_PAGE = 20
-MASTER_CHOICES = 10
 
 
 class RemapError(ValueError):
@@ -188,23 +187,11 @@ def open_request_row(request_id: uuid.UUID) -> sa.Row | None:
     return db.session.execute(_open_rows().where(RemapRequest.id == request_id)).first()
 
 
-def search_masters(q: str, limit: int = MASTER_CHOICES) -> list[sa.Row]:
-    """Masters whose normalised name holds the words typed, the closest names first.
-
-    ``ILIKE`` on ``normalized_name`` uses its trigram index (``idx_master_products_name_trgm``).
-    """
-    text = normalize(q or "")[:200]
-    if len(text) < 2:
-        return []
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-    return db.session.execute(
-        sa.select(
-            MasterProduct.id, MasterProduct.name, MasterProduct.slug, MasterProduct.vendor_count
-        )
-        .where(MasterProduct.normalized_name.ilike(pattern))
-        .order_by(sa.func.similarity(MasterProduct.normalized_name, text).desc(), MasterProduct.id)
-        .limit(limit)
-    ).all()
+def master_choices(request_id: uuid.UUID | None, q: str) -> list[MasterProduct]:
+    """The masters a request's resolve form offers for what the admin typed: the review queue's
+    search, without the master the product maps to now."""
+    row = open_request_row(request_id) if request_id else None
+    return search_masters(q or "", exclude=row.master_id if row else None)
 
 
 def _open_or_refuse(request_id: uuid.UUID) -> RemapRequest:

@@ -34,6 +34,12 @@ PUBLIC_ENDPOINTS = {
     "tracking.rate",  # a POST: its customer rates the delivery from the tracking page
     "referrals.visit",  # a shop's referral link /r/<code>: anyone follows it
     "shops.page",  # a shop's public page
+    # Guests shop too: the cart is the session's until they sign in.
+    "cart.show",
+    "cart.badge",
+    "cart.add_item",
+    "cart.update_item",
+    "cart.remove_item",
     "catalog_public.page",  # a master product's public page
 }
 

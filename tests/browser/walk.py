@@ -56,6 +56,7 @@ NOT_PAGES = {
     "payouts.onboarding_return": "a redirect back to the payouts page (after reading Stripe)",
     "products.export": "a CSV download",
     "vendor_orders.badge": "a fragment polled by the sidebar",
+    "cart.badge": "the cart count the bar and the sidebar load",
     "admin.count": "the admin sidebar's count fragments",
     "products.inline_cell": "a fragment (its editor is an opened state below)",
     "products.import_progress": "a fragment polled by the import page",
@@ -76,11 +77,17 @@ NOT_PAGES = {
     "vendor_referrals.qr_png": "a QR code download (PNG)",
     "vendor_referrals.qr_svg": "a QR code download (SVG)",
     "vendor_referrals.build_link": "the link builder's fragment (without HTMX: a redirect)",
+    "catalog_review.item": "one proposal of the review queue (without HTMX: a redirect to it)",
+    "catalog_review.masters": "the review panel's master search results (a fragment)",
+    "catalog_review.bulk_preview": "the review queue's bulk approve preview (a fragment)",
     "catalog_remaps.masters": "a remap request's master search results (a fragment)",
 }
 
 # Pages outside the role prefixes that only a signed-in user opens: walked once per role.
-SIGNED_IN_PAGES = {"auth.security": ("admin", "vendor", "driver", "customer")}
+SIGNED_IN_PAGES = {
+    "auth.security": ("admin", "vendor", "driver", "customer"),
+    "cart.show": ("guest", "customer"),  # a guest's cart and a customer's, in their own shells
+}
 
 ROLE_PREFIXES = {
     "/admin": "admin",

@@ -330,6 +330,9 @@ class Config:
     # Records the marking job writes paid per commit, after a run (portal/payouts/marking.py):
     # each batch is a short transaction of its own.
     PAYOUT_MARK_BATCH_RECORDS = _env_int("PAYOUT_MARK_BATCH_RECORDS", 5000)
+    # Payouts a run sends per batch: one commit saves their keys before the calls, one their
+    # statuses after (portal/payouts/runs.py, _send_batch).
+    PAYOUT_SEND_BATCH = _env_int("PAYOUT_SEND_BATCH", 100)
     # Drivers' earnings (pay plus tip) settle like commissions: this many days after the
     # delivery (the return window's length by default), by the daily settle job; then the payout
     # run pays them. A return after that does not take a driver's pay back: the work was done.

@@ -114,6 +114,7 @@ class Payout(db.Model):
         _in("status", PAYOUT_STATUSES, "status"),
         sa.CheckConstraint(ONE_HOLDER, name="one_holder"),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        sa.CheckConstraint("unmarked_count >= 0", name="unmarked_count_not_negative"),
         sa.CheckConstraint(
             "amount_reversed >= 0 AND amount_reversed <= greatest(amount, 0)",
             name="amount_reversed_range",
@@ -179,6 +180,14 @@ class Payout(db.Model):
     # its records, and a paid payout's records read as paid through it.
     records_marked: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     records_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The listed records marking has not written yet (migration 0037): how many, and their
+    # Σ order_amount, Σ commission_amount and Σ paired platform fee, as the kept totals
+    # (vendor_commission_totals) count them. Written by grouping, lowered by each marking batch
+    # in the commit that writes its records: what a page moves from settled to paid (payable.py).
+    unmarked_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    unmarked_amount: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
+    unmarked_commission: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
+    unmarked_fee: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), server_default="0")
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime,
         server_default=sa.func.current_timestamp(),

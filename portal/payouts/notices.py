@@ -62,12 +62,15 @@ def owners(vendor_ids: list[uuid.UUID]) -> dict[uuid.UUID, Owner]:
     return {row[0]: Owner(*row) for row in rows}
 
 
-def payout_sent(vendor_id: uuid.UUID, amount: Decimal, record_count: int) -> None:
-    owner = owners([vendor_id]).get(vendor_id)
-    if owner is not None and owner.payout_sent:
-        send_after_commit(
-            owner.email, "payout_sent", owner=owner, amount=amount, record_count=record_count
-        )
+def payouts_sent(sent: list[tuple[uuid.UUID, Decimal, int]]) -> None:
+    """``(vendor_id, amount, record_count)`` of payouts just paid: their owners in one read."""
+    found = owners([vendor_id for vendor_id, _, _ in sent])
+    for vendor_id, amount, record_count in sent:
+        owner = found.get(vendor_id)
+        if owner is not None and owner.payout_sent:
+            send_after_commit(
+                owner.email, "payout_sent", owner=owner, amount=amount, record_count=record_count
+            )
 
 
 def payout_failed(vendor_id: uuid.UUID, amount: Decimal, reason: str) -> None:

@@ -7,11 +7,13 @@ in ``commission_ids`` when a run groups it, and that list **claims** them until 
 pays; the marking job does, after the payout is paid, in small batches (marking.py). Meanwhile
 a paid payout's list is the truth of its records: ``record_status`` and ``status_is`` read a
 record listed by a paid, unmarked payout as paid, and ``paid_unmarked_totals`` moves those
-records' sums from settled to paid in the kept totals. Its vendor net is the record's amount
-less its commission and its paired platform fee (docs/money.md); refund rows are negative and
-net off. Runs group these rows per vendor. The vendor's payouts page needs only the sum, which
-``payable_total`` takes from the kept per-status totals (``vendor_commission_totals``) less the
-few settled records that are not payable, so it never reads a large shop's history.
+records' sums from settled to paid in the kept totals, read from the payouts (each keeps the
+count and sums of its listed records not written yet, ``unmarked_*``). Its vendor net is the
+record's amount less its commission and its paired platform fee (docs/money.md); refund rows
+are negative and net off. Runs group these rows per vendor. The vendor's payouts page needs only
+the sum, which ``payable_total`` takes from the kept per-status totals
+(``vendor_commission_totals``) less what the vendor's unmarked payouts keep and the few disputed
+records, so it never reads a large shop's history, nor a large payout's list.
 """
 
 from __future__ import annotations
@@ -41,6 +43,17 @@ def _vendor_net():
         - CommissionRecord.commission_amount
         - _paired_fee().scalar_subquery()
     ).label("vendor_net")
+
+
+def unmarked_sums() -> tuple:
+    """``(count, Σ amount, Σ commission, Σ fee)`` columns over payout rows: what they list that
+    marking has not written yet (kept on each payout: grouping writes them, marking lowers them)."""
+    return (
+        sa.func.coalesce(sa.func.sum(Payout.unmarked_count), 0),
+        sa.func.coalesce(sa.func.sum(Payout.unmarked_amount), 0),
+        sa.func.coalesce(sa.func.sum(Payout.unmarked_commission), 0),
+        sa.func.coalesce(sa.func.sum(Payout.unmarked_fee), 0),
+    )
 
 
 def unmarked_payouts():
@@ -95,16 +108,17 @@ def status_is(status: str, vendor_id) -> sa.ColumnElement[bool]:
 def paid_unmarked_totals(vendor_id) -> sa.Select:
     """``(record_count, amount_total, commission_total, fee_total)`` of the vendor's records
     that are paid but still stored as settled: what the kept totals count as settled and are
-    paid. Zeros (one index probe) when nothing waits for marking."""
-    return sa.select(
-        sa.func.count(),
-        sa.func.coalesce(sa.func.sum(CommissionRecord.order_amount), 0),
-        sa.func.coalesce(sa.func.sum(CommissionRecord.commission_amount), 0),
-        sa.func.coalesce(sa.func.sum(_paired_fee().scalar_subquery()), 0),
-    ).where(
-        CommissionRecord.shop_id == vendor_id,
-        CommissionRecord.status == "settled",
-        _paid_through_claim(vendor_id),
+    paid. Read from the sums kept on the vendor's paid, unmarked payouts (one probe of
+    ``idx_payouts_unmarked``, a few rows), never from the records they list."""
+    return sa.select(*unmarked_sums()).where(Payout.vendor_id == vendor_id, paid_unmarked())
+
+
+def paid_unmarked_commission(vendor_id) -> sa.ScalarSelect:
+    """The commission of those records (the dashboard's "Commission paid"), as a subquery."""
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(Payout.unmarked_commission), 0))
+        .where(Payout.vendor_id == vendor_id, paid_unmarked())
+        .scalar_subquery()
     )
 
 
@@ -145,9 +159,8 @@ def _disputed():
     )
 
 
-def payable_records(vendor_id: uuid.UUID | None = None) -> sa.Select:
-    """Rows ``(id, shop_id, vendor_net)`` of the payable records, of one vendor or all."""
-    query = sa.select(CommissionRecord.id, CommissionRecord.shop_id, _vendor_net()).where(
+def _payable(query: sa.Select, vendor_id: uuid.UUID | None) -> sa.Select:
+    query = query.where(
         CommissionRecord.status == "settled",
         CommissionRecord.payout_id.is_(None),
         ~_claimed(vendor_id),
@@ -156,6 +169,29 @@ def payable_records(vendor_id: uuid.UUID | None = None) -> sa.Select:
     if vendor_id is not None:
         query = query.where(CommissionRecord.shop_id == vendor_id)
     return query
+
+
+def payable_records(vendor_id: uuid.UUID | None = None) -> sa.Select:
+    """Rows ``(id, shop_id, vendor_net)`` of the payable records, of one vendor or all."""
+    return _payable(
+        sa.select(CommissionRecord.id, CommissionRecord.shop_id, _vendor_net()), vendor_id
+    )
+
+
+def payable_parts() -> sa.Select:
+    """Rows ``(id, shop_id, order_amount, commission_amount, fee)`` of every payable record:
+    the same rule, with the net's parts apart (vendor net = amount - commission - fee), so
+    grouping can keep on each payout the sums the kept totals count, looking each fee up once."""
+    return _payable(
+        sa.select(
+            CommissionRecord.id,
+            CommissionRecord.shop_id,
+            CommissionRecord.order_amount,
+            CommissionRecord.commission_amount,
+            _paired_fee().scalar_subquery().label("fee"),
+        ),
+        None,
+    )
 
 
 def disputed_records(vendor_id: uuid.UUID) -> sa.Select:
@@ -182,9 +218,10 @@ def payable_total(vendor_id: uuid.UUID) -> tuple[Decimal, int]:
     """The vendor's payable net and record count: what ``payable_records(vendor_id)`` sums to.
 
     The settled records' kept totals, less the settled records that are not payable: those
-    claimed by the vendor's unmarked payouts (few, and none between runs) and those an open
-    dispute holds (found from the few open disputes). A few index reads whatever the shop's
-    history; ``tests/payouts/test_payable_total.py`` holds it equal to the rule.
+    claimed by the vendor's unmarked payouts (their kept sums: a few payout rows, none between
+    runs) and those an open dispute holds that no such payout lists (found from the few open
+    disputes). A few index reads whatever the shop's history or the size of its payouts;
+    ``tests/payouts/test_payable_total.py`` holds it equal to the rule.
     """
     kept = db.session.execute(
         sa.select(
@@ -199,28 +236,32 @@ def payable_total(vendor_id: uuid.UUID) -> tuple[Decimal, int]:
     ).first()
     if kept is None:
         return Decimal("0.00"), 0
+    claimed_count, amount, commission, fee = db.session.execute(
+        sa.select(*unmarked_sums()).where(Payout.vendor_id == vendor_id, unmarked_payouts())
+    ).one()
     open_disputes = sa.select(OrderDispute.order_id, OrderDispute.order_created_at).where(
         OrderDispute.status == "open"
     )
-    held_ids = sa.union(
-        claimed_ids(vendor_id),
-        sa.select(CommissionRecord.id).where(
+    listed_by_unmarked = sa.exists().where(
+        Payout.vendor_id == vendor_id,
+        unmarked_payouts(),
+        CommissionRecord.id == sa.func.any(Payout.commission_ids),
+    )
+    disputed = (
+        sa.select(_vendor_net())
+        .where(
             sa.tuple_(CommissionRecord.order_id, CommissionRecord.order_created_at).in_(
                 open_disputes
             ),
             CommissionRecord.shop_id == vendor_id,
-        ),
-    )
-    unpayable = (
-        sa.select(_vendor_net())
-        .where(
-            CommissionRecord.id.in_(held_ids),
-            CommissionRecord.shop_id == vendor_id,
             CommissionRecord.status == "settled",
+            ~listed_by_unmarked,  # counted with its payout's sums already
         )
         .subquery()
     )
-    held_net, held_count = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(unpayable.c.vendor_net), 0), sa.func.count())
+    disputed_net, disputed_count = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(disputed.c.vendor_net), 0), sa.func.count())
     ).one()
-    return Decimal(kept[0]) - Decimal(held_net), int(kept[1]) - int(held_count)
+    held_net = Decimal(amount) - Decimal(commission) - Decimal(fee) + Decimal(disputed_net)
+    held_count = int(claimed_count) + int(disputed_count)
+    return Decimal(kept[0]) - held_net, int(kept[1]) - held_count

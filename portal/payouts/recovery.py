@@ -101,7 +101,7 @@ def _recovered(
     if reversed_total > source.amount_reversed:
         source.amount_reversed = reversed_total
         source.reversed_at = utcnow()
-    runs.after_paid(payout, mark_records=mark_records)
+    runs.after_paid(payout.id, driver=False, mark_records=mark_records)
     if updated:
         record(
             "payout.recovered",

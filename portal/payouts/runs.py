@@ -27,6 +27,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -43,7 +44,7 @@ from . import driver_runs, marking, notices, recovery
 from .driver_models import PayoutRunDriverHold
 from .gateway import BalanceInsufficient, StripeGatewayError, Transfer, gateway
 from .models import ConnectedAccount, Payout, PayoutRun, PayoutRunHold
-from .payable import payable_records
+from .payable import payable_parts
 
 #: The advisory lock of payout sending ("payo" in ASCII).
 RUN_LOCK_KEY = 0x7061796F
@@ -187,7 +188,15 @@ def group_run(run: PayoutRun) -> None:
     }
     execute = db.session.execute
     execute(sa.text("DROP TABLE IF EXISTS run_records, run_vendors"))
-    execute(sa.text(f"CREATE TEMP TABLE run_records AS {_sql(payable_records())}"))
+    # The net's parts apart: each payout keeps the sums its unmarked records count in the kept
+    # totals (unmarked_*), which the pages read until marking has written them (payable.py).
+    execute(
+        sa.text(
+            "CREATE TEMP TABLE run_records AS SELECT p.*,"
+            " p.order_amount - p.commission_amount - p.fee AS vendor_net"
+            f" FROM ({_sql(payable_parts())}) p"
+        )
+    )
     execute(sa.text("ANALYZE run_records"))
     # One row per vendor with payable records; reason NULL means the run pays it.
     execute(
@@ -211,7 +220,9 @@ def group_run(run: PayoutRun) -> None:
                         WHEN sum(r.vendor_net) < :minimum THEN 'below_minimum'
                    END::varchar(30) AS reason,
                    NULL::uuid AS payout_id,
-                   array_agg(r.id ORDER BY r.id) AS record_ids
+                   array_agg(r.id ORDER BY r.id) AS record_ids,
+                   sum(r.order_amount) AS amount, sum(r.commission_amount) AS commission,
+                   sum(r.fee) AS fee
             FROM run_records r
             LEFT JOIN connected_accounts a ON a.vendor_id = r.shop_id
             GROUP BY r.shop_id, a.id
@@ -240,11 +251,12 @@ def group_run(run: PayoutRun) -> None:
         sa.text(
             """
             INSERT INTO payouts (id, batch_id, vendor_id, vendor_type, kind, amount,
-                                 commission_ids, status, idempotency_key, attempts, created_at,
-                                 updated_at)
+                                 commission_ids, unmarked_count, unmarked_amount,
+                                 unmarked_commission, unmarked_fee, status, idempotency_key,
+                                 attempts, created_at, updated_at)
             SELECT v.payout_id, :run, v.vendor_id, d.vendor_type,
                    CASE WHEN v.net < 0 THEN 'recovery' ELSE 'transfer' END, v.net,
-                   v.record_ids,
+                   v.record_ids, v.record_count, v.amount, v.commission, v.fee,
                    'pending', 'payout-' || v.payout_id, 0, :now, :now
             FROM run_vendors v JOIN vendors d ON d.id = v.vendor_id
             WHERE v.reason IS NULL
@@ -316,15 +328,45 @@ def _keep_holds(params: dict) -> None:
 # --- 2. sending -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Outgoing:
+    """What sending and recording one payout's transfer need, read before a commit expires the
+    payout: so a batch's HTTP calls run with no transaction open and no row read per payout."""
+
+    payout_id: uuid.UUID
+    amount: Decimal
+    vendor_id: uuid.UUID | None
+    driver_id: uuid.UUID | None
+    record_count: int
+    transfer_group: str
+    idempotency_key: str | None
+    destination: str | None = None
+
+    @classmethod
+    def of(cls, payout: Payout, destination: str | None = None) -> _Outgoing:
+        return cls(
+            payout.id,
+            payout.amount,
+            payout.vendor_id,
+            payout.driver_id,
+            len(payout.commission_ids or []),
+            str(payout.batch_id),
+            payout.idempotency_key,
+            destination,
+        )
+
+
 def send_pending(run: PayoutRun) -> int:
-    """Step 2: send each of the run's pending payouts (the caller holds the lock)."""
+    """Step 2: send each of the run's pending payouts (the caller holds the lock), in batches of
+    ``PAYOUT_SEND_BATCH``: one commit saves the batch's keys, one its statuses (_send_batch)."""
     pending = db.session.scalars(
         sa.select(Payout.id)
         .where(Payout.batch_id == run.id, Payout.status == "pending")
         .order_by(Payout.id)
     ).all()
-    for payout_id in pending:
-        _send(db.session.get(Payout, payout_id))
+    size = max(1, int(current_app.config["PAYOUT_SEND_BATCH"]))
+    for start in range(0, len(pending), size):
+        _send_batch(pending[start : start + size])
     return len(pending)
 
 
@@ -332,68 +374,155 @@ def _send(payout: Payout, *, mark_records: bool = False) -> None:
     """Send one payout's transfer (the caller holds the lock). Ends paid, waiting or failed;
     ``mark_records`` queues the marking of its records after the commit (outside a run, which
     queues it once at its end)."""
-    if payout.kind == "recovery":
-        recovery.recover(payout, mark_records=mark_records)
-        return
+    _send_batch([payout.id], mark_records=mark_records)
+
+
+def _destinations(payouts: list[Payout]) -> dict[tuple[str, uuid.UUID], str]:
+    """Each holder's connected account, one read for the batch: ``("vendor"|"driver", id)``."""
+    vendors = [p.vendor_id for p in payouts if p.vendor_id is not None]
+    drivers = [p.driver_id for p in payouts if p.driver_id is not None]
+    rows = db.session.execute(
+        sa.select(
+            ConnectedAccount.vendor_id,
+            ConnectedAccount.driver_id,
+            ConnectedAccount.stripe_account_id,
+        ).where(
+            sa.or_(ConnectedAccount.vendor_id.in_(vendors), ConnectedAccount.driver_id.in_(drivers))
+        )
+    ).all()
+    found = {}
+    for vendor_id, driver_id, account in rows:
+        found["vendor" if vendor_id else "driver", vendor_id or driver_id] = account
+    return found
+
+
+def _send_batch(payout_ids: list[uuid.UUID], *, mark_records: bool = False) -> None:
+    """Send these payouts' transfers (the caller holds the lock), each ending paid, waiting or
+    failed, with the exactly-once rule of one payout kept for the batch:
+
+    1. every key is saved (``key_first_sent_at``, first time only, and ``attempts``) in one
+       commit **before any call**: a payout killed before its call merely looks its transfer up
+       sooner once the key is a day old, and finds none;
+    2. the calls, one after another, with no transaction open;
+    3. the payouts whose call succeeded become ``paid`` in one statement and one commit.
+
+    Killed between 2 and 3, every payout of the batch is still pending with its key saved, and
+    the next run's resend gets Stripe's first answer (or, a day later, finds the transfer)."""
     gw = gateway()
-    # A vendor's payout or a driver's: the same transfer to the holder's connected account.
-    holder = (
-        ConnectedAccount.driver_id == payout.driver_id
-        if payout.driver_id is not None
-        else ConnectedAccount.vendor_id == payout.vendor_id
-    )
-    destination = db.session.scalar(sa.select(ConnectedAccount.stripe_account_id).where(holder))
-    if destination is None:
-        who = "driver" if payout.driver_id is not None else "vendor"
-        _fail(payout, f"The {who} has no connected Stripe account.")
-        return
+    payouts = db.session.scalars(
+        sa.select(Payout).where(Payout.id.in_(payout_ids)).order_by(Payout.id)
+    ).all()
+    accounts = _destinations(payouts)
     memory = timedelta(hours=current_app.config["PAYOUT_KEY_MEMORY_HOURS"])
     now = utcnow()
-    forgotten = payout.key_first_sent_at is not None and now - payout.key_first_sent_at >= memory
-    if payout.idempotency_key is None or forgotten:
-        # A new key (after a replayed refusal) or one Stripe may have forgotten: the transfer may
-        # exist, so look it up, and send only if none does.
-        found = gw.find_transfer(transfer_group=str(payout.batch_id), payout_id=str(payout.id))
-        if found is not None:
-            _paid(payout, found, mark_records=mark_records)
-            return
-        payout.key_first_sent_at = None
-        if payout.idempotency_key is None:
-            payout.idempotency_key = f"payout-{payout.id}-{payout.attempts + 1}"
-    if payout.key_first_sent_at is None:
-        payout.key_first_sent_at = now
-    payout.attempts += 1
+    outgoing: list[_Outgoing] = []
+    for payout in payouts:
+        if payout.kind == "recovery":
+            recovery.recover(payout, mark_records=mark_records)  # one reversal, its own commits
+            continue
+        who = "driver" if payout.driver_id is not None else "vendor"
+        destination = accounts.get((who, payout.driver_id or payout.vendor_id))
+        if destination is None:
+            _fail(payout, f"The {who} has no connected Stripe account.")
+            continue
+        forgotten = (
+            payout.key_first_sent_at is not None and now - payout.key_first_sent_at >= memory
+        )
+        if payout.idempotency_key is None or forgotten:
+            # A new key (after a replayed refusal) or one Stripe may have forgotten: the transfer
+            # may exist, so look it up, and send only if none does.
+            found = gw.find_transfer(transfer_group=str(payout.batch_id), payout_id=str(payout.id))
+            if found is not None:
+                _record_paid([(_Outgoing.of(payout), found)], mark_records=mark_records)
+                continue
+            payout.key_first_sent_at = None
+            if payout.idempotency_key is None:
+                payout.idempotency_key = f"payout-{payout.id}-{payout.attempts + 1}"
+        outgoing.append(_Outgoing.of(payout, destination))
+    if not outgoing:
+        return
+    db.session.execute(
+        sa.update(Payout)
+        .where(Payout.id.in_([out.payout_id for out in outgoing]))
+        .values(
+            key_first_sent_at=sa.func.coalesce(Payout.key_first_sent_at, now),
+            attempts=Payout.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     failpoint("after_key_saved")
-    try:
-        transfer = gw.create_transfer(
-            amount=payout.amount,
-            destination=destination,
-            transfer_group=str(payout.batch_id),
-            payout_id=str(payout.id),
-            idempotency_key=payout.idempotency_key,
-        )
-    except BalanceInsufficient:
-        _wait(payout)
-        return
-    except StripeGatewayError as error:
-        _fail(payout, f"{error.message} ({error.code or 'no code'})")
-        return
-    failpoint("after_transfer_call")
-    _paid(payout, transfer, mark_records=mark_records)
+    sent: list[tuple[_Outgoing, Transfer]] = []
+    for out in outgoing:
+        try:
+            transfer = gw.create_transfer(
+                amount=out.amount,
+                destination=out.destination,
+                transfer_group=out.transfer_group,
+                payout_id=str(out.payout_id),
+                idempotency_key=out.idempotency_key,
+            )
+        except BalanceInsufficient:
+            _wait(db.session.get(Payout, out.payout_id))
+            continue
+        except StripeGatewayError as error:
+            _fail(
+                db.session.get(Payout, out.payout_id),
+                f"{error.message} ({error.code or 'no code'})",
+            )
+            continue
+        failpoint("after_transfer_call")
+        sent.append((out, transfer))
+    _record_paid(sent, mark_records=mark_records)
 
 
 def _paid(payout: Payout, transfer: Transfer, *, mark_records: bool = False) -> None:
-    if transfer.payout_id != str(payout.id) or transfer.amount != payout.amount:
-        _fail(payout, f"Stripe's transfer {transfer.id} does not match this payout.")
+    _record_paid([(_Outgoing.of(payout), transfer)], mark_records=mark_records)
+
+
+def _record_paid(sent: list[tuple[_Outgoing, Transfer]], *, mark_records: bool) -> None:
+    """The payouts whose transfers Stripe made become ``paid``: one statement, one commit."""
+    matching = []
+    for out, transfer in sent:
+        if transfer.payout_id != str(out.payout_id) or transfer.amount != out.amount:
+            payout = db.session.get(Payout, out.payout_id)
+            _fail(payout, f"Stripe's transfer {transfer.id} does not match this payout.")
+        else:
+            matching.append((out, transfer))
+    if not matching:
         return
-    updated = mark_paid_once(payout, stripe_transfer_id=transfer.id)
-    after_paid(payout, mark_records=mark_records)
+    updated = mark_paid_many({out.payout_id: transfer.id for out, transfer in matching})
+    for out, _ in matching:
+        after_paid(out.payout_id, driver=out.driver_id is not None, mark_records=mark_records)
     failpoint("after_update_before_commit")
-    if updated and payout.vendor_id is not None:  # drivers see theirs on their page
-        notices.payout_sent(payout.vendor_id, payout.amount, len(payout.commission_ids or []))
+    notices.payouts_sent(
+        [
+            (out.vendor_id, out.amount, out.record_count)
+            for out, _ in matching
+            if out.payout_id in updated and out.vendor_id is not None  # drivers: their page
+        ]
+    )
     db.session.commit()
-    db.session.expire(payout)
+
+
+def mark_paid_many(transfers: dict[uuid.UUID, str]) -> set[uuid.UUID]:
+    """Payouts become ``paid`` with their transfer (``{payout id: transfer id}``), in one
+    statement; returns the ids this call changed. Conditional, so a webhook and the worker
+    recording the same transfer act, and mail, once."""
+    now = utcnow().replace(tzinfo=None)
+    rows = db.session.execute(
+        sa.text(
+            """
+            UPDATE payouts p SET status = 'paid', processed_at = :now, failed_at = NULL,
+                   failure_reason = NULL, updated_at = :now, stripe_transfer_id = s.transfer_id
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:transfers AS varchar[])) AS s(id, transfer_id)
+            WHERE p.id = s.id AND p.status <> 'paid'
+            RETURNING p.id
+            """
+        ),
+        {"ids": list(transfers), "transfers": list(transfers.values()), "now": now},
+    ).scalars()
+    return set(rows)
 
 
 def mark_paid_once(payout: Payout, **stripe_ids: str) -> bool:
@@ -417,13 +546,13 @@ def mark_paid_once(payout: Payout, **stripe_ids: str) -> bool:
     return updated is not None
 
 
-def after_paid(payout: Payout, *, mark_records: bool) -> None:
+def after_paid(payout_id: uuid.UUID, *, driver: bool, mark_records: bool) -> None:
     """In the transaction that paid it: a driver's few earnings are written at once; a vendor's
     records are left to the marking job, queued after the commit when ``mark_records``."""
-    if payout.driver_id is not None:
-        marking.mark_driver_payout(payout.id)
+    if driver:
+        marking.mark_driver_payout(payout_id)
     elif mark_records:
-        marking.enqueue_marking_after_commit(f"payout-{payout.id}")
+        marking.enqueue_marking_after_commit(f"payout-{payout_id}")
 
 
 def record_transfer(payout: Payout, transfer: Transfer) -> None:

@@ -15,9 +15,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from ..commissions.models import CommissionRecord, VendorCommissionTotal, VendorPlatformFee
+from ..commissions.models import VendorCommissionTotal, VendorPlatformFee
 from ..extensions import db
-from ..payouts.payable import paid_unmarked_totals
+from ..payouts.payable import paid_unmarked_commission
 from ..periods import Period
 from ..vendors.models import Vendor
 from ..vendors.onboarding import first_step_probes
@@ -138,9 +138,7 @@ def _dashboard_statement() -> sa.Select:
             _array(VendorCommissionTotal.commission_total, *totals, order_by=by_status),
             fees,
             # Paid records the marking job has not written yet (payouts.payable).
-            paid_unmarked_totals(vendor_id)
-            .with_only_columns(sa.func.coalesce(sa.func.sum(CommissionRecord.commission_amount), 0))
-            .scalar_subquery(),
+            paid_unmarked_commission(vendor_id),
             _array(VendorMonthlyVolume.year, *volumes, order_by=by_month),
             _array(VendorMonthlyVolume.month, *volumes, order_by=by_month),
             _array(VendorMonthlyVolume.total_sales, *volumes, order_by=by_month),

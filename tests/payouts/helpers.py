@@ -66,6 +66,36 @@ def net_of(shop) -> Decimal:
     return sum(row.vendor_net for row in db.session.execute(payable_records(shop.id)))
 
 
+def listed_sums(record_ids) -> dict:
+    """What grouping keeps on a payout listing these records (those still settled): the
+    ``unmarked_*`` columns, summed from the records themselves."""
+    from portal.commissions.models import CommissionRecord, VendorPlatformFee
+
+    fee = (
+        sa.select(sa.func.coalesce(sa.func.sum(VendorPlatformFee.fee_amount), 0))
+        .where(
+            VendorPlatformFee.order_id == CommissionRecord.order_id,
+            VendorPlatformFee.vendor_id == CommissionRecord.shop_id,
+            VendorPlatformFee.refund_id.is_not_distinct_from(CommissionRecord.refund_id),
+        )
+        .scalar_subquery()
+    )
+    count, amount, commission, fees = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(CommissionRecord.order_amount), 0),
+            sa.func.coalesce(sa.func.sum(CommissionRecord.commission_amount), 0),
+            sa.func.coalesce(sa.func.sum(fee), 0),
+        ).where(CommissionRecord.id.in_(list(record_ids)), CommissionRecord.status == "settled")
+    ).one()
+    return {
+        "unmarked_count": count,
+        "unmarked_amount": amount,
+        "unmarked_commission": commission,
+        "unmarked_fee": fees,
+    }
+
+
 def payouts_of(shop) -> list[Payout]:
     return db.session.scalars(sa.select(Payout).where(Payout.vendor_id == shop.id)).all()
 

@@ -248,3 +248,91 @@ def test_the_sweep_finishes_what_a_lost_job_left(paid_shop, app):
 
     assert {status for status, _ in _stored(shop).values()} == {"paid"}
     assert marking.unmarked_count() == 0
+
+
+def _totals(shop) -> dict:
+    """Every total a page shows that the gap moves, as the pages read them."""
+    from portal.commissions.statements import StatementFilter, statement_totals
+    from portal.tiers.dashboard import vendor_dashboard
+
+    db.session.expire_all()
+    return {
+        "all": statement_totals(shop.id, StatementFilter()),
+        "paid": statement_totals(shop.id, StatementFilter(status="paid")),
+        "settled": statement_totals(shop.id, StatementFilter(status="settled")),
+        "dashboard": vendor_dashboard(shop.id, now().date()).commission_by_status,
+        "payable": payable_total(shop.id),
+    }
+
+
+def test_a_payout_keeps_the_sums_of_the_records_it_has_not_marked(paid_shop):
+    from tests.payouts.helpers import listed_sums
+
+    _, shop, _ = paid_shop
+    runs.run_payouts()
+    [payout] = payouts_of(shop)
+    expected = listed_sums(payout.commission_ids)
+    assert expected["unmarked_count"] == len(payout.commission_ids) == 4
+    assert {name: getattr(payout, name) for name in expected} == expected
+    net = payout.unmarked_amount - payout.unmarked_commission - payout.unmarked_fee
+    assert net == payout.amount  # the same records, summed by their parts
+
+    assert marking.mark_batch(3) == (3, 3)
+    db.session.refresh(payout)
+    left = listed_sums(payout.commission_ids)  # the one record still stored settled
+    assert left["unmarked_count"] == 1
+    assert {name: getattr(payout, name) for name in left} == left
+
+    mark_queued_records()
+    db.session.refresh(payout)
+    assert payout.unmarked_count == 0 and payout.unmarked_amount == 0
+    assert payout.unmarked_commission == 0 and payout.unmarked_fee == 0
+
+
+def test_totals_are_the_same_in_the_gap_half_marked_and_marked_and_count_nothing_twice(
+    paid_shop,
+):
+    _, shop, _ = paid_shop
+    before = _totals(shop)
+    runs.run_payouts()
+    [payout] = payouts_of(shop)
+
+    gap = _totals(shop)
+    # Every record moved from settled to paid once: none left settled, none counted twice.
+    assert gap["all"] == before["all"]
+    assert gap["paid"].rows == before["settled"].rows == len(payout.commission_ids)
+    assert gap["paid"].amount == before["settled"].amount
+    assert gap["paid"].fee == before["settled"].fee
+    assert gap["settled"].rows == 0 and gap["settled"].amount == 0
+    assert gap["dashboard"]["paid"] == before["dashboard"]["settled"] > 0
+    assert gap["dashboard"]["settled"] == 0
+    assert gap["payable"] == (0, 0) and before["payable"][1] == 4
+
+    assert marking.mark_batch(3) == (3, 3)  # one payout half written
+    assert _totals(shop) == gap
+    # A replayed batch over records already written writes nothing and lowers nothing.
+    db.session.execute(sa.update(Payout).where(Payout.id == payout.id).values(records_marked=0))
+    assert marking.mark_batch(3) == (3, 0)
+    assert _totals(shop) == gap
+
+    mark_queued_records()
+    assert _totals(shop) == gap
+    assert marking.mark_paid_records().records == 0
+    assert _totals(shop) == gap
+
+
+def test_two_paid_payouts_of_one_vendor_in_the_gap_add_up(paid_shop, app_stripe):
+    _, shop, _ = paid_shop
+    runs.run_payouts()
+    settled_order(shop, "40.00", refund="4.00")
+    second = runs.run_payouts()  # the first payout's records still wait for marking
+    assert len(payouts_of(shop)) == 2 and second.status == "finished"
+
+    gap = _totals(shop)
+    records = sum(len(p.commission_ids) for p in payouts_of(shop))
+    assert gap["paid"].rows == records == 6 and gap["settled"].rows == 0
+    assert gap["payable"] == (0, 0)
+    assert len(app_stripe.transfer_log()) == 2
+
+    mark_queued_records()
+    assert _totals(shop) == gap

@@ -18,7 +18,7 @@ from portal.payouts.payable import payable_records, payable_total
 from portal.vendors.services import vendor_for_user
 from tests.factories import make_vendor
 from tests.orders.helpers import commission_rows, now, paid_order
-from tests.payouts.helpers import settled_order
+from tests.payouts.helpers import listed_sums, settled_order
 
 
 @pytest.fixture
@@ -56,10 +56,11 @@ def dispute(order, status: str = "open") -> None:
 
 
 def claim(vendor, order, status: str, run: PayoutRun | None = None, mark: bool = False) -> Payout:
-    """A payout of ``order``'s records, as a run leaves it: listed (claimed), and marked paid
-    (the payout's id and ``paid`` on each record) or not."""
+    """A payout of ``order``'s records, as a run leaves it: listed (claimed) with their sums
+    kept, and marked paid (the payout's id and ``paid`` on each record) or not."""
     records = commission_rows(order)
     payout = Payout(
+        **listed_sums(r.id for r in records),
         batch_id=run.id if run else None,
         vendor_id=vendor.id,
         vendor_type=vendor.vendor_type,
@@ -81,6 +82,8 @@ def mark_records(payout: Payout) -> None:
     ):
         record.payout_id, record.status = payout.id, "paid"
     payout.records_marked, payout.records_marked_at = len(payout.commission_ids), utcnow()
+    payout.unmarked_count, payout.unmarked_amount = 0, Decimal("0.00")
+    payout.unmarked_commission, payout.unmarked_fee = Decimal("0.00"), Decimal("0.00")
 
 
 def test_no_records_is_nothing(vendor):
@@ -139,3 +142,31 @@ def test_another_vendors_records_and_payouts_do_not_count(vendor):
     assert agree(vendor)[1] == 1
     assert agree(other) == (Decimal("0.00"), 0)
     assert mine.id
+
+
+def test_a_claimed_record_whose_order_is_disputed_is_held_once(vendor):
+    sold = [settled_order(vendor, price) for price in ("50.00", "20.00")]
+    claim(vendor, sold[0], "failed")  # claimed, kept for the admin's retry
+    dispute(sold[0])  # and now disputed too: still one record held, not two
+    assert agree(vendor) == by_the_rule(vendor)
+    assert agree(vendor)[1] == 1
+
+
+def test_a_paid_payout_half_marked_counts_only_what_is_left(vendor):
+    sold = [
+        settled_order(vendor, "50.00", refund="10.00"),  # a sale and its refund: two records
+        settled_order(vendor, "20.00"),
+        settled_order(vendor, "35.50"),
+    ]
+    payout = claim(vendor, sold[0], "paid")
+    assert len(payout.commission_ids) == 2
+    claim(vendor, sold[1], "pending")
+    # The marking job wrote one of the payout's records and lowered its sums by that one.
+    [first] = commission_rows(sold[0])[:1]
+    first.payout_id, first.status = payout.id, "paid"
+    db.session.flush()
+    for name, value in listed_sums(payout.commission_ids).items():
+        setattr(payout, name, value)
+    payout.records_marked = 1
+    assert payout.unmarked_count == 1
+    assert agree(vendor)[1] == 1  # only sold[2]

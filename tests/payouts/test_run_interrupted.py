@@ -117,11 +117,21 @@ def test_a_run_killed_at_each_step_and_run_again_pays_every_vendor_exactly_once(
         paid = db.session.scalar(
             sa.select(sa.func.count()).select_from(Payout).where(Payout.status == "paid")
         )
-        # What the kill left: Stripe made a transfer the database may not know of yet.
-        expected_made = {"after_payout_rows_commit": 0, "after_key_saved": 0}.get(point, 1)
+        # What the kill left: Stripe made transfers the database may not know of yet. A batch's
+        # keys are saved before its first call and its statuses after its last (all three
+        # vendors are one batch), so the update before its commit follows every call.
+        expected_made = {
+            "after_payout_rows_commit": 0,
+            "after_key_saved": 0,
+            "after_update_before_commit": VENDORS,
+        }.get(point, 1)
         if point == "records_half_marked":
             expected_made = VENDORS
         assert made == expected_made
+        if point == "after_key_saved":
+            # The batch's keys were saved in one commit before its first call.
+            saved = db.session.execute(sa.select(Payout.key_first_sent_at, Payout.attempts)).all()
+            assert len(saved) == VENDORS and all(at and tries == 1 for at, tries in saved)
         assert paid == (VENDORS if point == "records_half_marked" else 0)
         if point == "records_half_marked":
             # Killed after the marking job's first batch (one record): the rest wait, still

@@ -356,3 +356,28 @@ def test_a_run_is_refused_while_another_process_holds_the_lock(db_session, app_s
     assert payouts_of(shop) == [] and app_stripe.transfer_log() == []
     runs.run_payouts()
     assert payouts_of(shop)[0].status == "paid"
+
+
+def test_payouts_go_out_in_batches_a_refusal_failing_only_its_own(
+    db_session, app_stripe, app, mailbox
+):
+    app_stripe.set_balance(1_000_000)
+    shops = [established_shop() for _ in range(5)]
+    for n, shop in enumerate(shops):
+        connect(shop, app_stripe)
+        settled_order(shop, f"{20 + n}.00")
+    app.config["PAYOUT_SEND_BATCH"] = 2  # batches of 2, 2 and 1
+    app_stripe.arm("card_declined")  # the first call of the run is refused
+
+    runs.run_payouts()
+
+    payouts = sorted((p for shop in shops for p in payouts_of(shop)), key=lambda p: p.id)
+    assert [p.status for p in payouts] == ["failed"] + ["paid"] * 4
+    log = app_stripe.transfer_log()
+    assert sorted(t["metadata"]["payout_id"] for t in log) == [str(p.id) for p in payouts[1:]]
+    for payout in payouts:
+        assert payout.attempts == 1 and payout.key_first_sent_at is not None
+    # Each paid payout mailed once; the refused one mailed as failed.
+    subjects = [m["Subject"] for shop in shops for m in mailbox.to(owner_email(shop))]
+    assert sum(s.startswith("Payout sent") for s in subjects) == 4
+    assert sum(s.startswith("Payout failed") for s in subjects) == 1

@@ -1,7 +1,7 @@
 """The vendor's list of their own remap requests, newest first, reads one index.
 
 Revision ID: f7a8b9c00042
-Revises: c0d1e2f30045
+Revises: f1a2b3c40037
 Create Date: 2026-12-04 22:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f7a8b9c00042'
-down_revision = 'c0d1e2f30045'
+down_revision = 'f1a2b3c40037'
 branch_labels = None
 depends_on = None
 

@@ -78,6 +78,9 @@ def register_blueprints(app: Flask) -> None:
     from .auth.second_factor_views import bp as second_factor_bp
     from .auth.views import bp as auth_bp
     from .cart.views import bp as cart_bp
+    from .catalog.catalog_views import bp as vendor_catalog_bp
+    from .catalog.public_views import bp as catalog_public_bp
+    from .catalog.remap_admin_views import bp as catalog_remaps_bp
     from .catalog.review.views import bp as catalog_review_bp
     from .catalog.views import bp as products_bp
     from .commissions.views import bp as commissions_bp
@@ -150,6 +153,9 @@ def register_blueprints(app: Flask) -> None:
         cart_bp,
         vendor_referrals_bp,
         catalog_review_bp,
+        vendor_catalog_bp,
+        catalog_remaps_bp,
+        catalog_public_bp,
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["media_url"] = media_url

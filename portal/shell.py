@@ -56,6 +56,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                 NavLink("vendor.dashboard", "My shop", "home"),
                 NavLink("vendor_orders.index", "Orders", "inbox", count="vendor_orders.badge"),
                 NavLink("products.index", "Products", "box"),
+                NavLink("vendor_catalog.index", "Catalog", "check"),
                 NavLink("vendor_deliveries.index", "Deliveries", "truck"),
                 NavLink("vendor_referrals.index", "Referrals", "link"),
             ),
@@ -83,6 +84,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                 NavLink("admin.vendors", "Vendors", "store"),
                 NavLink("obfuscation.index", "Product obfuscation", "box"),
                 NavLink("catalog_review.index", "Review matches", "check"),
+                NavLink("catalog_remaps.index", "Remap requests", "link"),
                 NavLink("admin_deliveries.board", "Live deliveries", "truck"),
                 NavLink(
                     "admin.drivers",

@@ -25,6 +25,7 @@ from wtforms import FormField
 
 from portal import create_app
 from portal.catalog import products as product_service
+from portal.catalog import remaps
 from portal.catalog.imports import create_import
 from portal.clock import utcnow
 from portal.config import TestConfig
@@ -90,6 +91,7 @@ SEEDED_ARGS = (
     "slug",
     "customer_id",
     "proposal_id",
+    "request_id",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
 # value is also sent under each name at once).
@@ -299,6 +301,9 @@ def world(app, db_session):
         "customer_id": customer_for_user(customer).id,
         # A match waiting for review: approve, reject, remap and merge are reached.
         "proposal_id": propose(vendor, master_with(vendor, "Walked master")).id,
+        "request_id": remaps.request_remap(  # an open remap request: resolve and decline
+            vendor, item, "Walked: a remap request's note.", requested_by=owner
+        ).id,
     }
     assert set(args) == set(SEEDED_ARGS)
     # Arguments whose seeded value depends on the endpoint.

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from ..extensions import db
+from .models import MasterProduct
 
 _SYNC_MAPPINGS = sa.text(
     """
@@ -60,6 +61,11 @@ _RECOMPUTE_MASTERS = sa.text(
 )
 
 
+_LOCK_MASTERS = sa.text(
+    "SELECT id FROM master_products WHERE id = ANY(:ids) ORDER BY id FOR NO KEY UPDATE"
+)
+
+
 def refresh_for_products(product_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
     """Sync the mappings of these products and recompute their master products.
 
@@ -75,6 +81,17 @@ def refresh_for_products(product_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
 
 
 def recompute_masters(master_ids: Iterable[uuid.UUID]) -> None:
-    ids = list(master_ids)
-    if ids:
-        db.session.execute(_RECOMPUTE_MASTERS, {"ids": ids})
+    ids = set(master_ids)
+    if not ids:
+        return
+    # Lock the masters first, in one order (no deadlock between two writers), and compute in the
+    # next statement: under READ COMMITTED its snapshot then includes whatever another
+    # transaction holding these rows committed. Computed in the same statement that waits for the
+    # lock, the figures would come from a snapshot older than that change, and overwrite it.
+    db.session.execute(_LOCK_MASTERS, {"ids": list(ids)})
+    db.session.execute(_RECOMPUTE_MASTERS, {"ids": list(ids)})
+    # The figures were written by SQL: masters already loaded in the session must not go on
+    # showing the old ones (a price edit, then a page of the master, in one request).
+    for instance in list(db.session.identity_map.values()):
+        if isinstance(instance, MasterProduct) and instance.id in ids:
+            db.session.expire(instance)

@@ -121,8 +121,8 @@ def create_master_from_product(product: Product) -> MasterProduct:
         slug=unique_master_slug(product.title),
         meta_title=product.title[:255],
         meta_description=_meta_description(product.title, product.description),
-        lowest_price=product.price,
-        highest_price=product.price,
+        # No figures of its own: a master has prices, stock and shops only through its mappings
+        # (``map_product`` recomputes them); one never mapped must not claim the product's price.
     )
     refresh_match_fields(master)
     db.session.add(master)
@@ -181,7 +181,7 @@ def map_product(
     )
     _supersede_pending(product.id)
     db.session.flush()
-    _recompute({master.id, previous_master} - {None})
+    aggregates.recompute_masters({master.id, previous_master} - {None})
     return mapping_of(product.id)
 
 
@@ -193,16 +193,8 @@ def unmap_product(product: Product) -> uuid.UUID | None:
         .returning(VendorProductMapping.master_product_id)
     )
     if master_id is not None:
-        _recompute({master_id})
+        aggregates.recompute_masters({master_id})
     return master_id
-
-
-def _recompute(master_ids: set[uuid.UUID]) -> None:
-    aggregates.recompute_masters(master_ids)
-    # The aggregates were written by SQL: masters already loaded must not show the old figures.
-    for instance in list(db.session.identity_map.values()):
-        if isinstance(instance, MasterProduct) and instance.id in master_ids:
-            db.session.expire(instance)
 
 
 def _supersede_pending(product_id: uuid.UUID) -> None:

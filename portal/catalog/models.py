@@ -471,6 +471,8 @@ class RemapRequest(db.Model):
             postgresql_where=sa.text("status = 'open'"),
         ),
         sa.Index("idx_remap_requests_status", "status", "created_at"),
+        # The vendor's own requests, newest first (a keyset list).
+        sa.Index("idx_remap_requests_vendor", "vendor_id", sa.text("created_at DESC"), "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(

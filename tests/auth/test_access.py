@@ -40,6 +40,7 @@ PUBLIC_ENDPOINTS = {
     "cart.add_item",
     "cart.update_item",
     "cart.remove_item",
+    "catalog_public.page",  # a master product's public page
 }
 
 

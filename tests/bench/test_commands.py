@@ -134,3 +134,11 @@ def test_retention_archive():
     )  # fmt: skip
     out = run_bench("bench.archive", "--database-url", url, "--repeats", "3")
     assert "orders: DETACH held ACCESS EXCLUSIVE at most" in out and "ratio" in out
+
+
+def test_catalog_page():
+    out = run_bench(
+        "bench.catalog_page", "--products", "200", "--repeats", "3",
+        "--database-url", bench_database("catalog"),
+    )  # fmt: skip
+    assert "catalog, page 1" in out and "x baseline" in out and "Execution Time" in out

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from portal import mail
 from portal.admin import audit
 from portal.auth import signups, tokens
+from portal.catalog import mapping, remaps
 from portal.catalog.services import create_product
 from portal.clock import utcnow
 from portal.commissions.models import CommissionRecord
@@ -80,6 +81,7 @@ NOT_PAGES = {
     "catalog_review.item": "one proposal of the review queue (without HTMX: a redirect to it)",
     "catalog_review.masters": "the review panel's master search results (a fragment)",
     "catalog_review.bulk_preview": "the review queue's bulk approve preview (a fragment)",
+    "catalog_remaps.masters": "a remap request's master search results (a fragment)",
 }
 
 # Pages outside the role prefixes that only a signed-in user opens: walked once per role.
@@ -133,6 +135,12 @@ def seed(committed) -> World:
         obfuscation.product_for_obfuscation(product.id),
         classification_code="walk-wellness",
         name="Household item with a long neutral name to truncate in the preview",
+    )
+    # The catalog's pages: the product is its own master's offer, and asks to be remapped.
+    master = mapping.create_master_from_product(product)
+    mapping.map_product(product, master, method="new_master")
+    remaps.request_remap(
+        vendor, product, "Walked: the 2021 reserve, not the 2020.", requested_by=owner
     )
     customer = make_customer(full_name="Maximiliana Featherstonehaugh-Worthington")
     order = orders.place_order(
@@ -202,6 +210,7 @@ def seed(committed) -> World:
             "auth.verify_email": {"token": tokens.verify_token(customer)},
             "auth.finish_signup": {"token": re.search(r"/signup/finish/(\S+)", signup.body)[1]},
             "tracking.page": {"token": delivery.tracking_token},
+            "catalog_public.page": {"slug": master.slug},
         },
     )
 

@@ -525,7 +525,7 @@ class Config:
     REPLICA_MAX_LAG_SECONDS = float(_env("REPLICA_MAX_LAG_SECONDS", "5"))
     REPLICA_LAG_CHECK_SECONDS = float(_env("REPLICA_LAG_CHECK_SECONDS", "2"))
 
-    # --- retention and maintenance (portal/operations/, docs/retention-maintenance.md) -------
+    # --- retention and maintenance (portal/operations/, docs/operations.md) -------
     # Orders move to archived_orders by whole months once the month ended this many months ago.
     ORDER_RETENTION_MONTHS = _env_int("ORDER_RETENTION_MONTHS", 24)
     # An archived month's partition is emptied this many rows per transaction before its detach.

@@ -221,7 +221,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         queue="low",
         timeout=60 * 60,
     ),
-    # Retention and maintenance (portal/operations/jobs.py, docs/retention-maintenance.md): one
+    # Retention and maintenance (portal/operations/jobs.py, docs/operations.md): one
     # at a time under an advisory lock, each run recorded in job_runs.
     PeriodicJob(
         "analyze", "portal.operations.jobs.analyze_job", every="daily", hour=5, queue="low"

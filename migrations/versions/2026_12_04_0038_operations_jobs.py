@@ -12,7 +12,7 @@ payouts' view of aggregated commission records, and driver earnings that outlive
 * ``archived_orders`` gets an index on (customer_id, created_at): the customer's page lists them.
 * ``commission_records`` and ``vendor_platform_fees`` get a partial index on ``refund_id``: each
   archived refund's delete checks the reversals that name it (73 s for 3,553 refunds without it,
-  docs/retention-maintenance.md).
+  docs/operations.md).
 * ``driver_earnings.delivery_id`` becomes nullable: an earning keeps its amounts when the delivery
   of an archived order goes, as points rows keep theirs and lose only the order reference.
 * ``pgstattuple`` is installed when the server offers it (the REINDEX job's bloat estimate); a

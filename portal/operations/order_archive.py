@@ -294,7 +294,7 @@ def _empty_and_detach(partition: MonthPartition, run: Run, report: MonthReport) 
 
     DETACH checks, under its ACCESS EXCLUSIVE lock, that no row of any referencing table points
     into the partition: a probe per order per foreign key, about 0.6 s for 50,000 orders
-    (docs/retention-maintenance.md). Deleting the already archived rows first, a batch per
+    (docs/operations.md). Deleting the already archived rows first, a batch per
     transaction under the ordinary row locks, leaves it nothing to check.
     """
     run.progress(f"{partition.name}: emptying the copied partition")

@@ -8,7 +8,7 @@ Shared by the orders archive (``order_archive.py``) and the commission aggregati
    ACCESS EXCLUSIVE lock on the parent, so it runs last in its transaction and under
    ``lock_timeout`` (``RETENTION_LOCK_TIMEOUT_MS``): a detach that cannot get the lock gives up
    instead of queueing every reader behind it, and the next run tries again. How long the lock is
-   held is measured and recorded (docs/retention-maintenance.md).
+   held is measured and recorded (docs/operations.md).
 2. ``DROP TABLE child``: the detached table is no partition any more, so this locks only itself.
 
 A run killed between the two leaves a detached table with the partition's name; the next run

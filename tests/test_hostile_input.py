@@ -92,6 +92,8 @@ SEEDED_ARGS = (
     "customer_id",
     "proposal_id",
     "request_id",
+    "queue",
+    "job_id",
 )
 # Query-string names the pages read (a page reading a new one is walked with it too, as every
 # value is also sent under each name at once).
@@ -301,6 +303,9 @@ def world(app, db_session):
         "customer_id": customer_for_user(customer).id,
         # A match waiting for review: approve, reject, remap and merge are reached.
         "proposal_id": propose(vendor, master_with(vendor, "Walked master")).id,
+        # A failed job's retry and delete: no such job, so a 404, and the values still go through.
+        "queue": "default",
+        "job_id": "walked-job",
         "request_id": remaps.request_remap(  # an open remap request: resolve and decline
             vendor, item, "Walked: a remap request's note.", requested_by=owner
         ).id,

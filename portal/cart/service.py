@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..catalog.models import Product
+from ..clock import utcnow
 from ..extensions import db
 from ..money import to_money
 from ..vendors.models import Vendor
@@ -154,7 +155,8 @@ def add(cart: Cart, product_id: uuid.UUID, quantity: int) -> CartItem:
         raise CartError(f"At most {max_quantity()} of one product fit in a cart.")
     _check_stock(product, wanted)
     if item is None:
-        item = CartItem(cart_id=cart.id, product_id=product_id, quantity=wanted)
+        # The app's clock, not the transaction's: lines keep the order they were added in.
+        item = CartItem(cart_id=cart.id, product_id=product_id, quantity=wanted, added_at=utcnow())
         db.session.add(item)
     else:
         item.quantity = wanted
@@ -214,7 +216,14 @@ def merge_into(guest: Cart, into: Cart) -> list[str]:
         if allowed <= 0:
             continue
         if existing is None:
-            db.session.add(CartItem(cart_id=into.id, product_id=product.id, quantity=allowed))
+            db.session.add(
+                CartItem(
+                    cart_id=into.id,
+                    product_id=product.id,
+                    quantity=allowed,
+                    added_at=guest_item.added_at,
+                )
+            )
         else:
             existing.quantity = allowed
     db.session.delete(guest)

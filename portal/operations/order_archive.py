@@ -85,6 +85,8 @@ RULES: tuple[Rule, ...] = (
     Rule("driver_earnings", "unlink", via=DELIVERY, column="delivery_id"),
     Rule(DELIVERY, "archive"),
     Rule("vendor_platform_fees", "archive"),  # before order_refunds, which its refund_id names
+    # A Stripe refund's share on an order names the order's refund row too: before order_refunds.
+    Rule("checkout_payment_refunds", "archive"),
     Rule("order_items", "archive"),
     Rule("order_events", "archive"),
     Rule("order_refunds", "archive"),

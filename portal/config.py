@@ -16,6 +16,11 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_float_or_none(name: str) -> float | None:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else None
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -463,6 +468,13 @@ class Config:
         "CATALOG_MATCHER_MODEL",
         os.path.join(os.path.dirname(__file__), "catalog", "matching", "models", "default.joblib"),
     )
+    # Override the model file's band thresholds (None: the file's own, chosen on validation data).
+    # At or above AUTO_MAP a match is mapped unreviewed; below NEW_MASTER the product becomes a
+    # master of its own; between, it waits for review.
+    CATALOG_AUTO_MAP_THRESHOLD = _env_float_or_none("CATALOG_AUTO_MAP_THRESHOLD")
+    CATALOG_NEW_MASTER_THRESHOLD = _env_float_or_none("CATALOG_NEW_MASTER_THRESHOLD")
+    # Vendor products matched per batch (one commit, one featurizer fit each).
+    CATALOG_MATCH_BATCH = _env_int("CATALOG_MATCH_BATCH", 250)
 
 
 # Under pytest-xdist (scripts/test.sh runs the suite on several workers) each worker, named by

@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.second_factor_views import bp as second_factor_bp
     from .auth.views import bp as auth_bp
+    from .catalog.matching_views import bp as catalog_matching_bp
     from .catalog.views import bp as products_bp
     from .commissions.views import bp as commissions_bp
     from .customers.views import bp as customers_bp
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
         vendor_orders_bp,
         commissions_bp,
         products_bp,
+        catalog_matching_bp,
         driver_bp,
         tracking_bp,
         vendor_deliveries_bp,

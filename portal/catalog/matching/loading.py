@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from .model import MatcherModel, Thresholds, load
+from .model import MatcherModel, ModelFileError, Thresholds, load
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,13 @@ def _read(path: str) -> tuple[MatcherModel | None, str | None]:
         try:
             model = load(path)
         except Exception as error:  # any unreadable file: fall back, say why
+            why = (
+                str(error)
+                if isinstance(error, ModelFileError)
+                else (f"{path} could not be read: {type(error).__name__} {error}")
+            )
             notice = (
-                f"No scoring model could be loaded ({error}). The matcher makes exact matches"
+                f"No scoring model could be loaded ({why}). The matcher makes exact matches"
                 " (GTIN, SKU, model number, name) and sends the rest to review; it creates no"
                 " new masters and maps nothing automatically from scores."
             )

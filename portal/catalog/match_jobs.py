@@ -22,7 +22,7 @@ from ..extensions import db
 from ..failures import failure_message
 from ..queues import enqueue_after_commit
 from .matching.loading import active_matcher
-from .matching.pipeline import BatchResult, match_batch
+from .matching.pipeline import BatchResult, Stages, match_batch
 from .models import (
     MATCH_RUN_SCOPES,
     CatalogMatchRun,
@@ -140,7 +140,9 @@ def _count(run: CatalogMatchRun, result: BatchResult) -> None:
     run.new_masters += result.new_masters
 
 
-def run_catalog_match(run_id: str, product_ids: list[str] | None = None) -> dict:
+def run_catalog_match(
+    run_id: str, product_ids: list[str] | None = None, stages: Stages | None = None
+) -> dict:
     """The job: match the run's remaining products a batch at a time, one commit per batch."""
     run = db.session.get(CatalogMatchRun, uuid.UUID(str(run_id)))
     if run is None:
@@ -159,7 +161,7 @@ def run_catalog_match(run_id: str, product_ids: list[str] | None = None) -> dict
     db.session.commit()
     try:
         for batch in _batches(targets, current_app.config["CATALOG_MATCH_BATCH"]):
-            _count(run, match_batch(batch, matcher, run.id))
+            _count(run, match_batch(batch, matcher, run.id, stages))
             db.session.commit()
         run.status = "done"
         run.finished_at = utcnow()
@@ -173,6 +175,31 @@ def run_catalog_match(run_id: str, product_ids: list[str] | None = None) -> dict
         db.session.commit()
         raise
     return summary(run)
+
+
+def match_now(
+    scope: str, *, vendor_id: uuid.UUID | None = None, requested_by=None
+) -> CatalogMatchRun:
+    """A run done here and now, in the caller's transaction (the demo seed): the same batches as
+    the job, flushed, not committed, and no job queued."""
+    matcher = active_matcher()
+    targets = _targets(scope, vendor_id, None)
+    run = CatalogMatchRun(
+        scope=scope,
+        vendor_id=vendor_id,
+        requested_by_id=getattr(requested_by, "id", None),
+        status="running",
+        total=len(targets),
+        notice=matcher.notice,
+        started_at=utcnow(),
+    )
+    db.session.add(run)
+    db.session.flush()
+    for batch in _batches(targets, current_app.config["CATALOG_MATCH_BATCH"]):
+        _count(run, match_batch(batch, matcher, run.id))
+    run.status, run.finished_at = "done", utcnow()
+    db.session.flush()
+    return run
 
 
 def summary(run: CatalogMatchRun) -> dict:

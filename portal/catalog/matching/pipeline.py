@@ -13,6 +13,7 @@ Everything goes through ``catalog.mapping``; this module flushes, the job commit
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -209,10 +210,28 @@ def propose(
     return proposal
 
 
+class Stages:
+    """Seconds spent per stage, summed over batches (the benchmark reports them)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._start = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._start
+        self._start = now
+
+
 def match_batch(
-    product_ids: Sequence[uuid.UUID], matcher: ActiveMatcher, run_id: uuid.UUID | None = None
+    product_ids: Sequence[uuid.UUID],
+    matcher: ActiveMatcher,
+    run_id: uuid.UUID | None = None,
+    stages: Stages | None = None,
 ) -> BatchResult:
     """Match these products (the unmapped active ones among them); flushes, never commits."""
+    stages = stages or Stages()
+    stages.lap("commits and between batches")
     result = BatchResult()
     products = unmapped_products(product_ids)
     result.processed = len(product_ids)
@@ -221,6 +240,7 @@ def match_batch(
         return result
     by_id = {p.id: p for p in products}
     records, sides = _product_records(products)
+    stages.lap("load and vendor fields")
     for product_id, (method, master_id) in blocking.exact_matches(sides).items():
         mapping.map_product(
             by_id.pop(product_id),
@@ -229,8 +249,10 @@ def match_batch(
             confidence=EXACT_CONFIDENCE,
         )
         result.exact += 1
+    stages.lap("exact matches")
     sides = [s for s in sides if s.id in by_id]
     found = blocking.candidates(sides)
+    stages.lap("blocking")
     if matcher.model is None:
         for product_id, by_master in found.items():
             if not by_master:
@@ -248,7 +270,9 @@ def match_batch(
             result.proposed += 1
         return result
     thresholds = matcher.thresholds
-    for product_id, scored in score_candidates(matcher, records, found).items():
+    best = score_candidates(matcher, records, found)
+    stages.lap("features and scoring")
+    for product_id, scored in best.items():
         product = by_id[product_id]
         band = "new_master" if scored.master_id is None else thresholds.band(scored.probability)
         if band == "auto":
@@ -269,4 +293,5 @@ def match_batch(
             master = mapping.create_master_from_product(product)
             mapping.map_product(product, master, method="new_master")
             result.new_masters += 1
+    stages.lap("writing mappings, proposals, masters")
     return result

@@ -185,6 +185,26 @@ def main() -> None:
 
         p, r, f = precision_recall_f1(np.array(labels), np.array(predicted))
         print(f"test pairs through the database: precision {p:.4f} recall {r:.4f} f1 {f:.4f}")
+        # Calibration through the database: the run's chosen pairs that a split labels, by the
+        # confidence the run gave them (auto-maps are stored to the cent, proposals to 1e-4).
+        labelled = {
+            (products[a], masters[b]): label for pairs in splits.values() for a, b, label in pairs
+        }
+        print("reliability of the chosen pairs (all splits' labels):")
+        for low in (0.0, 0.2, 0.4, 0.6, 0.8, 0.9):
+            high = {0.8: 0.9, 0.9: 1.01}.get(low, low + 0.2)
+            chosen = [
+                (confidence, labelled[(pid, master)])
+                for pid, (master, confidence, band) in done.items()
+                if band != "new_master" and (pid, master) in labelled and low <= confidence < high
+            ]
+            if chosen:
+                mean = sum(c for c, _ in chosen) / len(chosen)
+                rate = sum(label for _, label in chosen) / len(chosen)
+                print(
+                    f"  {low:.1f}-{min(high, 1.0):.1f}: {len(chosen):4d} pairs,"
+                    f" mean confidence {mean:.3f}, observed {rate:.3f}"
+                )
         bands = {}
         for _, _, band in done.values():
             bands[band] = bands.get(band, 0) + 1

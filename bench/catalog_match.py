@@ -39,7 +39,7 @@ from portal.extensions import db
 
 from .product_import import recreate
 
-DATABASE_URL = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_bench_catalog"
+DATABASE_URL = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/portal_bench_catalog_match"
 TYPES = (
     "LCD HDTV", "digital camera", "GPS navigator", "universal remote", "headphones", "blender",
     "microwave oven", "laptop", "printer", "router", "speaker", "monitor", "hard drive", "kettle",

@@ -115,3 +115,21 @@ def test_position_pings():
         "--drivers", "20", "--seconds", "1", "--repeats", "1", "--connections", "4",
     )  # fmt: skip
     assert "lost: 0" in out
+
+
+def test_catalog_match():
+    out = run_bench(
+        "bench.catalog_match", "--database-url", bench_database("catalog_match"),
+        "--products", "60", "--masters", "120", "--vendors", "3", "--batch", "20",
+    )  # fmt: skip
+    assert "matcher run:" in out and "recall" in out and "peak RSS" in out
+
+
+def test_catalog_dataset(tmp_path):
+    from tests.catalog.matching.synthetic import write_benchmark
+
+    dataset = write_benchmark(tmp_path / "synthetic", products=30)
+    out = run_bench(
+        "bench.catalog_dataset", str(dataset), "--database-url", bench_database("catalog_dataset")
+    )
+    assert "blocking: recall" in out and "test pairs through the database: precision" in out

@@ -26,6 +26,8 @@ TRIGRAM_THRESHOLD = 0.3
 TRIGRAM_LIMIT = 8
 CODES_LIMIT = 8
 TEXT_LIMIT = 6
+# The trigram key runs for the products the code and full-text keys found fewer candidates for.
+TRIGRAM_WHEN_FEWER = 3
 # Words of the vendor's name that must all be in a master's text for the full-text key.
 TEXT_WORDS = 3
 _WORD = re.compile(r"^[a-z][a-z0-9]*$")
@@ -139,29 +141,35 @@ def exact_matches(sides: list[VendorSide]) -> dict[uuid.UUID, tuple[str, uuid.UU
     return {pid: (method, master) for pid, (_, method, master) in best.items()}
 
 
-_CANDIDATES = sa.text(
+_KEYED = sa.text(
     """
-    SELECT q.id AS product_id, c.master_id, max(c.similarity) AS similarity
+    SELECT q.id AS product_id, c.master_id, similarity(c.normalized_name, q.name) AS similarity
       FROM jsonb_to_recordset(CAST(:rows AS jsonb))
            AS q(id uuid, name text, codes varchar[], words text)
       CROSS JOIN LATERAL (
-        (SELECT mp.id AS master_id, similarity(mp.normalized_name, q.name) AS similarity
-           FROM master_products mp
-          WHERE mp.normalized_name % q.name
-          ORDER BY mp.normalized_name <-> q.name
-          LIMIT :trigram_limit)
-        UNION ALL
-        (SELECT mp.id, similarity(mp.normalized_name, q.name)
+        (SELECT mp.id AS master_id, mp.normalized_name
            FROM master_products mp
           WHERE cardinality(q.codes) > 0 AND mp.model_codes && q.codes
           LIMIT :codes_limit)
-        UNION ALL
-        (SELECT mp.id, similarity(mp.normalized_name, q.name)
+        UNION
+        (SELECT mp.id, mp.normalized_name
            FROM master_products mp
           WHERE q.words <> '' AND mp.search_vector @@ to_tsquery('simple', q.words)
           LIMIT :text_limit)
       ) AS c
-     GROUP BY q.id, c.master_id
+    """
+)
+_TRIGRAM = sa.text(
+    """
+    SELECT q.id AS product_id, c.master_id, c.similarity
+      FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS q(id uuid, name text)
+      CROSS JOIN LATERAL (
+        SELECT mp.id AS master_id, similarity(mp.normalized_name, q.name) AS similarity
+          FROM master_products mp
+         WHERE mp.normalized_name % q.name
+         ORDER BY mp.normalized_name <-> q.name
+         LIMIT :trigram_limit
+      ) AS c
     """
 )
 
@@ -184,22 +192,22 @@ def candidates(sides: list[VendorSide]) -> dict[uuid.UUID, dict[uuid.UUID, float
     """
     if not sides:
         return {}
-    set_trigram_threshold()
     rows = [
         {"id": str(s.id), "name": s.normalized_name, "codes": s.model_codes, "words": s.words}
         for s in sides
     ]
     found: dict[uuid.UUID, dict[uuid.UUID, float]] = {s.id: {} for s in sides}
-    for row in db.session.execute(
-        _CANDIDATES,
-        {
-            "rows": json.dumps(rows),
-            "trigram_limit": TRIGRAM_LIMIT,
-            "codes_limit": CODES_LIMIT,
-            "text_limit": TEXT_LIMIT,
-        },
-    ):
+    keyed = {"rows": json.dumps(rows), "codes_limit": CODES_LIMIT, "text_limit": TEXT_LIMIT}
+    for row in db.session.execute(_KEYED, keyed):
         found[row.product_id][row.master_id] = float(row.similarity or 0.0)
+    # The trigram key costs the most (a long name has many common trigrams): only for products
+    # the two cheap keys found few candidates for.
+    few = [r for r in rows if len(found[uuid.UUID(r["id"])]) < TRIGRAM_WHEN_FEWER]
+    if few:
+        set_trigram_threshold()
+        trigram = {"rows": json.dumps(few), "trigram_limit": TRIGRAM_LIMIT}
+        for row in db.session.execute(_TRIGRAM, trigram):
+            found[row.product_id][row.master_id] = float(row.similarity or 0.0)
     _drop_own_masters(sides, found)
     _drop_rejected(found)
     return found

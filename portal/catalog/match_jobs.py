@@ -21,6 +21,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..failures import failure_message
 from ..queues import enqueue_after_commit
+from .matching import blocking
 from .matching.loading import active_matcher
 from .matching.pipeline import BatchResult, Stages, match_batch
 from .models import (
@@ -158,6 +159,7 @@ def run_catalog_match(
     targets = _targets(run.scope, run.vendor_id, ids, run.id)
     # A resumed run keeps what its committed batches counted and does the rest.
     run.total = run.processed + len(targets)
+    blocking.merge_pending_index_entries()
     db.session.commit()
     try:
         for batch in _batches(targets, current_app.config["CATALOG_MATCH_BATCH"]):

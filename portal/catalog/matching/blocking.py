@@ -174,6 +174,27 @@ _TRIGRAM = sa.text(
 )
 
 
+BLOCKING_INDEXES = (
+    "idx_master_products_name_trgm",
+    "idx_master_products_model_codes",
+    "idx_master_products_search",
+)
+
+
+def merge_pending_index_entries() -> None:
+    """Fold the GIN indexes' pending lists into the indexes proper.
+
+    GIN buffers new entries (``fastupdate``) in a list every scan reads linearly until VACUUM
+    merges them; after a bulk of new masters (an import, a run's new masters) that list made each
+    blocking lookup scan it whole, and the planner then preferred sequential scans (measured:
+    445 ms a lookup on 20,000 fresh masters, 5 ms once merged). A run starts by merging them.
+    """
+    for name in BLOCKING_INDEXES:
+        db.session.execute(
+            sa.text("SELECT gin_clean_pending_list(CAST(:name AS regclass))"), {"name": name}
+        )
+
+
 def set_trigram_threshold(threshold: float = TRIGRAM_THRESHOLD) -> None:
     """For this transaction: the `%` operator (and so the GIN index) cuts at ``threshold``."""
     db.session.execute(

@@ -48,12 +48,19 @@ class VendorSide:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
+def model_values(attributes: dict[str, Any] | None) -> list[str]:
+    """The attribute values that name a model or part number (``Model: DMC-FX500``)."""
+    return [
+        str(value)
+        for key, value in (attributes or {}).items()
+        if key.strip().lower().replace(" ", "_") in MODEL_ATTRIBUTE_KEYS and value
+    ]
+
+
 def attribute_codes(attributes: dict[str, Any] | None) -> list[str]:
-    """Codes in the attributes that name a model or part number (``Model: DMC-FX500``)."""
     found: set[str] = set()
-    for key, value in (attributes or {}).items():
-        if key.strip().lower().replace(" ", "_") in MODEL_ATTRIBUTE_KEYS and value:
-            found |= codes(normalize(str(value)))
+    for value in model_values(attributes):
+        found |= codes(normalize(value))
     return sorted(found)
 
 

@@ -56,11 +56,7 @@ class BatchResult:
 
 
 def _model_values(attributes) -> str:
-    return " ".join(
-        str(value)
-        for key, value in (attributes or {}).items()
-        if key.strip().lower().replace(" ", "_") in mapping.MODEL_ATTRIBUTE_KEYS and value
-    )
+    return " ".join(blocking.model_values(attributes))
 
 
 def unmapped_products(product_ids: Sequence[uuid.UUID]) -> list[Product]:

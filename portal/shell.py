@@ -82,6 +82,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                 NavLink("admin.dashboard", "Overview", "home"),
                 NavLink("admin.vendors", "Vendors", "store"),
                 NavLink("obfuscation.index", "Product obfuscation", "box"),
+                NavLink("catalog_matching.index", "Catalog matching", "box"),
                 NavLink("admin_deliveries.board", "Live deliveries", "truck"),
                 NavLink(
                     "admin.drivers",

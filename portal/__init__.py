@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .cart.views import bp as cart_bp
     from .catalog.catalog_views import bp as vendor_catalog_bp
+    from .catalog.matching_views import bp as catalog_matching_bp
     from .catalog.public_views import bp as catalog_public_bp
     from .catalog.remap_admin_views import bp as catalog_remaps_bp
     from .catalog.review.views import bp as catalog_review_bp
@@ -127,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
         vendor_orders_bp,
         commissions_bp,
         products_bp,
+        catalog_matching_bp,
         driver_bp,
         tracking_bp,
         vendor_deliveries_bp,

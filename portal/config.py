@@ -20,6 +20,11 @@ def _env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _env_float_or_none(name: str) -> float | None:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else None
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -476,6 +481,13 @@ class Config:
     # A bulk approve in the review queue maps at most this many proposals per request (each
     # goes through the mapping service, ~10 statements): the most confident first.
     CATALOG_REVIEW_BULK_MAX = _env_int("CATALOG_REVIEW_BULK_MAX", 200)
+    # Override the model file's band thresholds (None: the file's own, chosen on validation data).
+    # At or above AUTO_MAP a match is mapped unreviewed; below NEW_MASTER the product becomes a
+    # master of its own; between, it waits for review.
+    CATALOG_AUTO_MAP_THRESHOLD = _env_float_or_none("CATALOG_AUTO_MAP_THRESHOLD")
+    CATALOG_NEW_MASTER_THRESHOLD = _env_float_or_none("CATALOG_NEW_MASTER_THRESHOLD")
+    # Vendor products matched per batch (one commit, one featurizer fit each).
+    CATALOG_MATCH_BATCH = _env_int("CATALOG_MATCH_BATCH", 250)
 
     # --- backups with pgBackRest, and the read replica (docs/operations.md) -------------------
     # pgBackRest's configuration (rendered by set-up from ops/pgbackrest/), its stanza, and the OS

@@ -85,6 +85,7 @@ NAV: dict[str, tuple[NavSection, ...]] = {
                 NavLink("obfuscation.index", "Product obfuscation", "box"),
                 NavLink("catalog_review.index", "Review matches", "check"),
                 NavLink("catalog_remaps.index", "Remap requests", "link"),
+                NavLink("catalog_matching.index", "Catalog matching", "box"),
                 NavLink("admin_deliveries.board", "Live deliveries", "truck"),
                 NavLink(
                     "admin.drivers",

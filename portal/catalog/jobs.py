@@ -15,6 +15,7 @@ from ..failures import JobRefused, failure_message
 from ..media import private_path
 from ..queues import enqueue
 from .imports import apply_rows, batches, check_csv
+from .match_jobs import start_match_run
 from .models import ProductImport
 
 IMPORT_JOB_TIMEOUT = 15 * 60
@@ -60,6 +61,7 @@ def run_product_import(import_id: str) -> dict:
             db.session.commit()
         product_import.status = "done"
         product_import.finished_at = utcnow()
+        start_match_run("vendor", vendor_id=product_import.vendor_id)  # the new and changed ones
         db.session.commit()
     except Exception as error:
         db.session.rollback()

@@ -37,6 +37,7 @@ from .imports import (
     vendor_import,
 )
 from .jobs import enqueue_product_import
+from .match_jobs import start_match_run
 
 bp = Blueprint("products", __name__, url_prefix="/vendor/products")
 restrict_blueprint(bp, "vendor")
@@ -153,6 +154,7 @@ def new():
         except svc.ProductError as error:
             getattr(form, error.field or "title").errors.append(str(error))
         else:
+            start_match_run("products", vendor_id=vendor.id, product_ids=[product.id])
             db.session.commit()
             flash(f"“{product.title}” was created.", "success")
             return redirect(url_for("products.edit", product_id=product.id))
@@ -173,6 +175,7 @@ def edit(product_id):
         except svc.ProductError as error:
             getattr(form, error.field or "title").errors.append(str(error))
         else:
+            start_match_run("products", vendor_id=vendor.id, product_ids=[product.id])
             db.session.commit()
             flash("Your changes were saved.", "success")
             return redirect(url_for("products.edit", product_id=product.id))

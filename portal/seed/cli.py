@@ -3,6 +3,7 @@ import random
 import click
 from flask.cli import AppGroup
 
+from ..catalog.match_jobs import catalog_counts
 from ..extensions import db
 from .demo import DEMO_SEED, demo_accounts, load_demo
 from .payments import pay_demo_checkout
@@ -18,6 +19,11 @@ def seed_demo_command() -> None:
     if load_demo():
         db.session.commit()
         click.echo("Demo marketplace loaded.")
+        catalog = catalog_counts()
+        click.echo(
+            f"Catalog matched: {catalog['exact']} exact, {catalog['auto']} auto-mapped,"
+            f" {catalog['waiting']} waiting for review, {catalog['new_masters']} new masters."
+        )
     else:
         click.echo("Demo marketplace already loaded; nothing changed.")
     try:

@@ -30,6 +30,7 @@ from ..tiers.promotions import grant_promotional_tier
 from ..vendors import staff
 from ..vendors.profile import ProfileChanges, save_profile
 from ..vendors.services import vendor_for_user
+from .catalog import seed_catalog
 from .dispatch import seed_dispatch
 from .driver_pay import seed_settled_deliveries
 from .drivers import seed_drivers
@@ -348,6 +349,8 @@ def load_demo(today: date | None = None, seed: int = DEMO_SEED) -> bool:
     seed_drivers(random.Random(seed + 1), admin=admin, email_for=demo_email, password=DEMO_PASSWORD)
     seed_tracking(random.Random(seed + 2))
     accounts.mark_emails_verified(f"%@{DEMO_DOMAIN}", now)  # the demo's addresses are its own
+    # Last, so every shop's products are matched: the unified catalog (portal/seed/catalog.py).
+    seed_catalog(random.Random(seed + 5), shops, admin)
     db.session.flush()
     return True
 

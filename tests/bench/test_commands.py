@@ -142,3 +142,21 @@ def test_catalog_page():
         "--database-url", bench_database("catalog"),
     )  # fmt: skip
     assert "catalog, page 1" in out and "x baseline" in out and "Execution Time" in out
+
+
+def test_catalog_match():
+    out = run_bench(
+        "bench.catalog_match", "--database-url", bench_database("catalog_match"),
+        "--products", "60", "--masters", "120", "--vendors", "3", "--batch", "20",
+    )  # fmt: skip
+    assert "matcher run:" in out and "recall" in out and "peak RSS" in out
+
+
+def test_catalog_dataset(tmp_path):
+    from tests.catalog.matching.synthetic import write_benchmark
+
+    dataset = write_benchmark(tmp_path / "synthetic", products=30)
+    out = run_bench(
+        "bench.catalog_dataset", str(dataset), "--database-url", bench_database("catalog_dataset")
+    )
+    assert "blocking: recall" in out and "test pairs through the database: precision" in out

@@ -173,6 +173,10 @@ class Config:
     REFERRAL_DELETE_BATCH = _env_int("REFERRAL_DELETE_BATCH", 5000)
     # The shop's public page lists this many products a page.
     SHOP_PAGE_PRODUCTS_PER_PAGE = _env_int("SHOP_PAGE_PRODUCTS_PER_PAGE", 48)
+    # The storefront's catalog search (portal/storefront/search.py): products a page, and how
+    # deep a result list goes (the pager says "1,000+" past it).
+    STOREFRONT_PER_PAGE = _env_int("STOREFRONT_PER_PAGE", 24)
+    STOREFRONT_MAX_RESULTS = _env_int("STOREFRONT_MAX_RESULTS", 1000)
 
     # Loyalty points (portal/loyalty/rules.py reads these): points per $1 of merchandise paid for
     # with money, times the tier's multiplier; tiers by lifetime earned points; what a point is

@@ -34,6 +34,7 @@ PUBLIC_ENDPOINTS = {
     "tracking.rate",  # a POST: its customer rates the delivery from the tracking page
     "referrals.visit",  # a shop's referral link /r/<code>: anyone follows it
     "shops.page",  # a shop's public page
+    "storefront.index",  # the catalog: anyone browses and searches it
 }
 
 

@@ -115,3 +115,12 @@ def test_position_pings():
         "--drivers", "20", "--seconds", "1", "--repeats", "1", "--connections", "4",
     )  # fmt: skip
     assert "lost: 0" in out
+
+
+def test_catalog_search():
+    out = run_bench(
+        "bench.catalog_search", "--database-url", bench_database("storefront"),
+        "--redis-url", REDIS_URL, "--generate", "--masters", "300",
+        "--requests", "3", "--repeats", "1", "--workers", "1",
+    )  # fmt: skip
+    assert "hello-world" in out and "Highest p99 of any search" in out

@@ -2,16 +2,18 @@
 
 Only masters some shop offers now (``vendor_count > 0``) are listed. Words are matched with
 PostgreSQL full-text search over ``master_products.storefront_vector`` (``'simple'``, weighted:
-name A, model numbers B, brand, model attributes and description C); every word must match, the
-last one as a prefix (the customer may still be typing it). When no master matches every word,
-the names are searched by trigram word similarity instead (a typo, a word split differently), and
-the page says so. Relevance is ``ts_rank`` (normalised by the text's length) plus fixed bonuses
-for a name equal to the words, a name starting with them, and a model number equal to one typed.
+name A, then brand, model attributes and description C; the compact model codes unweighted);
+every word must match, the last one as a prefix (the customer may still be typing it), or a model
+number typed must be one of the master's. When nothing matches, the names are searched by
+trigram word similarity instead (a typo), and the page says so. Relevance is ``ts_rank``
+(normalised by the text's length) plus fixed bonuses for a name equal to the search, a model
+number typed, and a name starting with the words. The whole design: docs/storefront.md.
 
-A result list goes at most ``max_results`` deep (the pager says "1,000+"): a page costs the same
-at any depth, and nobody reads page 400 of a search; the words or the filters narrow it instead.
-Category and brand counts are given when the result has at most ``max_results`` masters (counting
-them then costs the same as listing them); above it the filters list every category and brand.
+A result list goes at most ``max_results`` deep (the pager says "1,000+"), and at most that many
+matches are ranked (plus the exact-name and model-number ones): a page then costs about the same
+for a rare word as for one in a fifth of the catalog, and at any depth. Category and brand counts
+are given when the result has at most ``max_results`` masters; above it the filters list every
+category and brand.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
 from werkzeug.datastructures import MultiDict
 
 from ..catalog.matching.normalize import codes, normalize
@@ -58,7 +59,6 @@ SORTS = {
 
 # Listed: offered by some shop (the partial indexes' condition), with a price to show.
 OFFERED = (MasterProduct.vendor_count > 0, MasterProduct.lowest_price.is_not(None))
-_SIMPLE = sa.literal_column("'simple'::regconfig")
 
 
 @dataclass(frozen=True)
@@ -198,18 +198,23 @@ def search_catalog(query: CatalogQuery, *, per_page: int, max_results: int) -> C
     if query.brand:
         base.append(MasterProduct.brand_id == query.brand)
     close = False
-    candidates: list[Any] | None = None  # rows ranked here, in Python, when the words decide
+    ranked = None  # the relevance ranking's candidates (SQL), when the words decide the order
+    candidates: list[Any] | None = None  # close matches, ordered here
+    asked_offset = (query.page - 1) * per_page
     if found:
-        tsquery = sa.func.to_tsquery(_SIMPLE, ts_query(found, _typed_codes(query.q)))
+        # Given as tsquery text, not to_tsquery(...): PostgreSQL then reads it once, where the
+        # function ran again for every ranked row (a third of the ranking's time). The words are
+        # already what the 'simple' configuration would make of them.
+        tsquery = sa.cast(ts_query(found, _typed_codes(query.q)), TSQUERY)
         matched = [*base, MasterProduct.storefront_vector.op("@@")(tsquery)]
         if query.sort == "relevance":
-            candidates, capped = _ranked(base, matched, tsquery, query.q, max_results)
-            total = len(candidates)
+            ranked = _ranked(base, matched, tsquery, query.q, max_results)
+            ids, total, capped = _ranked_ids(ranked, max_results, asked_offset, per_page)
         else:
             total = _capped_count(matched, max_results)
             capped = total > max_results
         if not total:
-            close = True
+            close, ranked = True, None
             candidates, capped = _close_matches(base, " ".join(found)), False
             total = len(candidates)
         conditions = matched
@@ -222,14 +227,21 @@ def search_catalog(query: CatalogQuery, *, per_page: int, max_results: int) -> C
     query = CatalogQuery(query.q, query.category, query.brand, query.sort, page)
     offset = (page - 1) * per_page
     shown = max(0, min(per_page, total - offset))  # the last page of a capped list stops at it
-    if candidates is not None:
-        ordered = sorted(candidates, key=_SORT_KEYS[query.sort])
-        ids = [row.id for row in ordered[offset : offset + shown]]
+    if ranked is not None:
+        if (offset, shown) != (asked_offset, per_page):
+            ids, _, _ = _ranked_ids(ranked, max_results, offset, shown)
         listings = _listings_by_id(ids)
-        counts = None if capped else _counted(candidates)
+    elif candidates is not None:
+        ordered = sorted(candidates, key=_SORT_KEYS[query.sort])
+        listings = _listings_by_id([row.id for row in ordered[offset : offset + shown]])
     else:
         listings = _listings(conditions, _order(query.sort), shown, offset) if shown else []
-        counts = None if capped else _grouped(conditions)
+    if capped:
+        counts = None
+    elif candidates is not None:
+        counts = _counted(candidates)
+    else:
+        counts = _grouped(conditions)
     categories = _named(ProductCategory, counts and counts[0], query.category)
     brands = _named(Brand, counts and counts[1], query.brand)
     return CatalogPage(
@@ -291,12 +303,12 @@ def _candidate_columns(rank) -> list[Any]:
     ]
 
 
-def _ranked(base, matched, tsquery, typed: str, cap: int) -> tuple[list[Any], bool]:
-    """The matches to rank, with their ranks, and whether there were more than ``cap``.
+def _ranked(base, matched, tsquery, typed: str, cap: int):
+    """The matches to rank, with their ranks: a subquery of (id, rank, vendor_count, hit).
 
     Ranking reads every ranked row's vector, so at most ``cap + 1`` matches are ranked, as the
-    index hands them out; the masters whose name is the search or which have a model number
-    typed are added whatever their place, so they are never among those left out.
+    index hands them out (``hit``); the masters whose name is the search or which have a model
+    number typed are added whatever their place, so they are never among those left out.
     """
     typed_name, typed_codes = normalize(typed), _typed_codes(typed)
     phrase = " ".join(words(typed))
@@ -315,13 +327,34 @@ def _ranked(base, matched, tsquery, typed: str, cap: int) -> tuple[list[Any], bo
         )
         rank = rank + sa.case((has_code, MODEL_NUMBER_BONUS), else_=0)
         exact = sa.or_(exact, has_code)
-    columns = _candidate_columns(rank)
+    columns = (MasterProduct.id, rank.label("rank"), MasterProduct.vendor_count)
     hits = sa.select(*columns, sa.true().label("hit")).where(*matched).limit(cap + 1)
     sure = sa.select(*columns, sa.false().label("hit")).where(*base, exact)
-    rows = db.session.execute(sa.union_all(hits, sure)).all()
-    capped = sum(1 for row in rows if row.hit) > cap
-    unique = {row.id: row for row in reversed(rows)}  # a hit's own row wins (it comes first)
-    return list(unique.values()), capped
+    both = sa.union_all(hits, sure).subquery("both")
+    # One row per master: a hit's own row wins over the same master found as sure.
+    return (
+        sa.select(both)
+        .distinct(both.c.id)
+        .order_by(both.c.id, both.c.hit.desc())
+        .subquery("candidates")
+    )
+
+
+def _ranked_ids(ranked, cap: int, offset: int, limit: int) -> tuple[list[uuid.UUID], int, bool]:
+    """One page of the ranked candidates, best first, the number of candidates, and whether the
+    index had more than ``cap`` matches. The counts ride on the page's rows (window functions);
+    a page past the end asks once more, for them alone."""
+    counted = sa.select(
+        ranked.c.id,
+        sa.func.count().over().label("total"),
+        sa.func.count().filter(ranked.c.hit).over().label("hits"),
+    ).order_by(ranked.c.rank.desc(), ranked.c.vendor_count.desc(), ranked.c.id.desc())
+    rows = db.session.execute(counted.limit(max(limit, 1)).offset(offset)).all()
+    if not rows and offset:
+        rows, limit = db.session.execute(counted.limit(1)).all(), 0
+    if not rows:
+        return [], 0, False
+    return [row.id for row in rows[:limit]], rows[0].total, rows[0].hits > cap
 
 
 def _close_matches(base, phrase: str) -> list[Any]:

@@ -32,7 +32,15 @@ import requests
 import sqlalchemy as sa
 
 from bench.generate import bench_app, recreate_database
-from bench.pages import Workers, one_at_a_time, percentile, served, spread, write_docs
+from bench.pages import (
+    ServerCpu,
+    Workers,
+    one_at_a_time,
+    percentile,
+    served,
+    spread,
+    write_docs,
+)
 from portal.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,8 +195,8 @@ def measure(args) -> dict:
     workers = Workers(workers=args.workers)
     loads = [os.getloadavg()]
     with (
-        served("portal:create_app()", workers, env, ROOT) as (portal, _),
-        served("bench.hello:app", workers, {}, ROOT) as (hello, _),
+        served("portal:create_app()", workers, env, ROOT) as (portal, portal_pid),
+        served("bench.hello:app", workers, {}, ROOT) as (hello, hello_pid),
     ):
         page = requests.Session()
         fragment = requests.Session()
@@ -202,8 +210,27 @@ def measure(args) -> dict:
         for _ in range(args.repeats):
             runs.append(one_at_a_time(targets, args.requests))
             loads.append(os.getloadavg())
+        servers = {
+            name: ServerCpu(hello_pid)
+            if name == "hello-world"
+            else ServerCpu(portal_pid, database_url=args.database_url)
+            for name in targets
+        }
+        cpu = {
+            name: cpu_per_request(*targets[name], servers[name], args.requests) for name in targets
+        }
     sql = sql_timings(args.database_url, timed, args.requests, args.plans)
-    return {"runs": runs, "workers": workers, "loads": loads, "sql": sql}
+    return {"runs": runs, "workers": workers, "loads": loads, "sql": sql, "cpu": cpu}
+
+
+def cpu_per_request(session: requests.Session, url: str, server: ServerCpu, count: int) -> float:
+    """CPU milliseconds per request of the server's workers and its PostgreSQL backends, over
+    ``count`` requests of ``url`` one at a time: unlike wall time, it hardly depends on what
+    else the shared machine runs."""
+    before = sum(server.seconds())
+    for _ in range(count):
+        session.get(url, allow_redirects=False).raise_for_status()
+    return (sum(server.seconds()) - before) * 1000 / count
 
 
 def tables(result: dict, size: dict, args) -> str:
@@ -221,17 +248,22 @@ def tables(result: dict, size: dict, args) -> str:
         "Each search over HTTP, one request at a time, in turn with the hello-world page (the "
         "median over the runs, and in brackets the lowest and the highest run); then the search "
         "service's statements alone, in-process (`search_catalog`, its database round trips, no "
-        "request or template), the bare-SQL baseline:",
+        "request or template), the bare-SQL baseline. Server CPU per request: the gunicorn "
+        "workers' and (for the portal) their PostgreSQL backends' CPU time over as many "
+        "requests more, read from `/proc`:",
         "",
-        "| search | p50 | p99 | p99 / hello-world's p99 | SQL p50 | SQL p99 |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| search | p50 | p99 | p99 / hello-world's p99 | server CPU per request | SQL p50 "
+        "| SQL p99 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    cpu = result["cpu"]
     for name in runs[0]:
         p50 = [statistics.median(run[name]) for run in runs]
         p99 = [percentile(run[name], 0.99) for run in runs]
         if name == "hello-world":
             lines.append(
-                f"| {name} | {spread(p50, unit=' ms')} | {spread(p99, unit=' ms')} | | | |"
+                f"| {name} | {spread(p50, unit=' ms')} | {spread(p99, unit=' ms')} | "
+                f"| {cpu[name]:.2f} ms | | |"
             )
             continue
         ratio = spread([a / b for a, b in zip(p99, hello_p99, strict=True)], unit=" x")
@@ -243,7 +275,7 @@ def tables(result: dict, size: dict, args) -> str:
         )
         lines.append(
             f"| {name} | {spread(p50, unit=' ms')} | {spread(p99, unit=' ms')} | {ratio} "
-            f"| {sql_cells} |"
+            f"| {cpu[name]:.2f} ms | {sql_cells} |"
         )
     worst = max(
         (percentile(run[name], 0.99), name) for run in runs for name in run if name != "hello-world"

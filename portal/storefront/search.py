@@ -187,6 +187,11 @@ def ts_query(found: list[str], model_codes: list[str] = ()) -> str:
 def search_catalog(query: CatalogQuery, *, per_page: int, max_results: int) -> CatalogPage:
     """The page of the storefront ``query`` asks for (see the module's docstring)."""
     notices = list(query.notices)
+    # A plan for these words, not the generic one: the portal keeps its prepared statements
+    # (portal/read_requests.py), and a generic plan cannot know how many masters match the
+    # words, which decides between the full-text index and walking a sort's index. A generic
+    # plan made "headphones" cost the server 39 ms of CPU a request (docs/performance.md).
+    db.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
     query, unknown = _known_filters(query)
     notices += unknown
     found = words(query.q)

@@ -171,7 +171,8 @@ def print_plans(queries: dict, per_page: int, max_results: int) -> None:
         connection = db.session.connection().connection.driver_connection
         print(f"## {name}")
         for statement, parameters in seen:
-            if statement.lstrip().upper().startswith("SELECT SET_CONFIG"):
+            head = statement.lstrip().upper()
+            if head.startswith(("SELECT SET_CONFIG", "SET ")):  # settings: run, not explained
                 connection.execute(statement, parameters)
                 continue
             rows = connection.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)

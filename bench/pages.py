@@ -433,9 +433,10 @@ def tables(result: dict, args) -> str:
     return "\n".join(lines)
 
 
-def write_docs(text: str) -> None:
+def write_docs(text: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace what stands between the ``begin`` and ``end`` markers of docs/performance.md."""
     docs = DOCS.read_text()
-    start, stop = docs.index(BEGIN) + len(BEGIN), docs.index(END)
+    start, stop = docs.index(begin) + len(begin), docs.index(end)
     DOCS.write_text(docs[:start] + "\n" + text + "\n" + docs[stop:])
 
 

@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from .payouts.webhooks import bp as stripe_webhooks_bp
     from .referrals.vendor_views import bp as vendor_referrals_bp
     from .referrals.views import bp as referrals_bp
+    from .storefront.views import bp as storefront_bp
     from .vendors.public_views import bp as public_shops_bp
     from .vendors.shop_views import invitations_bp, shop_bp, staff_bp
     from .vendors.views import bp as vendor_bp
@@ -158,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
         vendor_catalog_bp,
         catalog_remaps_bp,
         catalog_public_bp,
+        storefront_bp,
     ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["media_url"] = media_url

@@ -185,6 +185,10 @@ class Config:
     # The most of one product a cart holds (portal/cart/service.py), whatever the stock.
     CART_MAX_QUANTITY = _env_int("CART_MAX_QUANTITY", 99)
     CART_COUNT_POLL_SECONDS = _env_int("CART_COUNT_POLL_SECONDS", 120)
+    # The storefront's catalog search (portal/storefront/search.py): products a page, and how
+    # deep a result list goes (the pager says "1,000+" past it).
+    STOREFRONT_PER_PAGE = _env_int("STOREFRONT_PER_PAGE", 24)
+    STOREFRONT_MAX_RESULTS = _env_int("STOREFRONT_MAX_RESULTS", 1000)
 
     # Loyalty points (portal/loyalty/rules.py reads these): points per $1 of merchandise paid for
     # with money, times the tier's multiplier; tiers by lifetime earned points; what a point is

@@ -127,6 +127,13 @@ class Product(db.Model):
         return f"<Product {self.sku or self.id} {self.title!r}>"
 
 
+STOREFRONT_VECTOR = (
+    "setweight(to_tsvector('simple'::regconfig, normalized_name), 'A')"
+    " || array_to_tsvector(model_codes::text[])"
+    " || setweight(to_tsvector('simple'::regconfig, coalesce(match_text, '')), 'C')"
+)
+
+
 class MasterProduct(db.Model):
     """One product of the unified catalog, offered by one or more vendors."""
 
@@ -148,6 +155,27 @@ class MasterProduct(db.Model):
         ),
         sa.Index("idx_master_products_model_codes", "model_codes", postgresql_using="gin"),
         sa.Index("idx_master_products_search", "search_vector", postgresql_using="gin"),
+        # The storefront (portal/storefront/search.py): only masters some shop offers are listed,
+        # searched through the weighted vector and read in each sort's order a page at a time.
+        sa.Index(
+            "idx_master_products_storefront_search",
+            "storefront_vector",
+            postgresql_using="gin",
+            postgresql_where=sa.text("vendor_count > 0"),
+        ),
+        *(
+            sa.Index(
+                f"idx_master_products_offered_{name}",
+                column,
+                "id",
+                postgresql_where=sa.text("vendor_count > 0"),
+            )
+            for name, column in (
+                ("price", "lowest_price"),
+                ("shops", "vendor_count"),
+                ("newest", "created_at"),
+            )
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -179,6 +207,13 @@ class MasterProduct(db.Model):
             "to_tsvector('simple'::regconfig, coalesce(match_text, normalized_name))",
             persisted=True,
         ),
+    )
+    # The storefront's ranking (docs/storefront.md): the name weighs most (A), then the model
+    # numbers (B), then the rest of the match text: brand, model attributes, description (C).
+    storefront_vector: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        sa.Computed(STOREFRONT_VECTOR, persisted=True),
+        deferred=True,
     )
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=sa.func.current_timestamp()

@@ -41,6 +41,7 @@ PUBLIC_ENDPOINTS = {
     "cart.update_item",
     "cart.remove_item",
     "catalog_public.page",  # a master product's public page
+    "storefront.index",  # the catalog: anyone browses and searches it
 }
 
 

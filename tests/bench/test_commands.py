@@ -160,3 +160,11 @@ def test_catalog_dataset(tmp_path):
         "bench.catalog_dataset", str(dataset), "--database-url", bench_database("catalog_dataset")
     )
     assert "blocking: recall" in out and "test pairs through the database: precision" in out
+
+def test_catalog_search():
+    out = run_bench(
+        "bench.catalog_search", "--database-url", bench_database("storefront"),
+        "--redis-url", REDIS_URL, "--generate", "--masters", "300",
+        "--requests", "3", "--repeats", "1", "--workers", "1",
+    )  # fmt: skip
+    assert "hello-world" in out and "Highest p99 of any search" in out

@@ -1,0 +1,1 @@
+"""The customer storefront: browsing and searching the unified catalog (docs/storefront.md)."""

@@ -13,6 +13,7 @@ applies where product details leave it (payments, delivery, receipts), not here.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -32,6 +33,7 @@ class Offer:
     title: str
     price: Decimal
     inventory: int
+    product_id: uuid.UUID  # the shop's own product: what its add-to-cart form adds
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,9 @@ def redirect_slug(slug: str) -> str | None:
 def master_page(master: MasterProduct) -> MasterPage:
     """Every shop's offer of ``master``, cheapest first (``idx_vendor_mappings_master``)."""
     rows = db.session.execute(
-        sa.select(Vendor.name, Vendor.slug, Product.title, Product.price, Product.inventory)
+        sa.select(
+            Vendor.name, Vendor.slug, Product.title, Product.price, Product.inventory, Product.id
+        )
         .select_from(VendorProductMapping)
         .join(Product, Product.id == VendorProductMapping.vendor_product_id)
         .join(Vendor, Vendor.id == VendorProductMapping.vendor_id)

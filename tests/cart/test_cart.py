@@ -175,3 +175,25 @@ def test_a_session_naming_a_customers_cart_does_not_open_it(client, auth):
     with client.session_transaction() as session:
         session["cart_id"] = "garbage"
     assert client.get("/cart/").status_code == 200
+
+
+def test_a_master_products_page_adds_the_chosen_shops_offer(client):
+    from portal.catalog import mapping
+
+    _, grocer = shop(shop_name="Grocer")
+    _, corner = shop(shop_name="Corner")
+    cheap = product(grocer, title="Oat milk 1l", sku="G1", price=Decimal("1.80"), inventory=4)
+    dear = product(corner, title="Oat milk, 1 litre", sku="C1", price=Decimal("2.10"), inventory=0)
+    master = mapping.create_master_from_product(cheap)
+    mapping.map_product(cheap, master, method="new_master")
+    mapping.map_product(dear, master, method="model", confidence=0.99)
+    db.session.commit()
+
+    html = client.get(f"/products/{master.slug}").get_data(as_text=True)
+    # Only the offer in stock can be added.
+    assert f'name="product_id" value="{cheap.id}"' in html
+    assert f'name="product_id" value="{dear.id}"' not in html
+    assert add(client, cheap, "2").status_code == 200
+    assert guest_lines(client) == {"Oat milk 1l": 2}
+    assert "not on sale" not in add(client, dear).get_data(as_text=True)
+    assert "out of stock" in add(client, dear).get_data(as_text=True)

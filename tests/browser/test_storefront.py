@@ -48,6 +48,8 @@ def test_search_filter_and_page_the_catalog_on_a_phone(app, live_server, committ
         expect(page).to_have_url(re.compile(r"category="))
         expect(page.locator("#catalog-count")).to_contain_text("5 products · page 1 of 3")
 
+        # The filter's swap must have settled: a click on the pager it replaces would be lost.
+        page.wait_for_function("() => !document.querySelector('.htmx-request')")
         page.get_by_role("button", name="Next →").click()
         expect(page).to_have_url(re.compile(r"page=2"))
         expect(page.locator("#catalog-count")).to_contain_text("page 2 of 3")

@@ -34,7 +34,7 @@ BUYERS = 8  # a page's orders come from several customers
 BOUNDS = {
     "/vendor/": 2,
     "/vendor/orders/": 6,
-    "/vendor/commissions/": 4,
+    "/vendor/commissions/": 5,  # with the months retention summarised (commission_summaries)
     "/vendor/products/": 6,
 }
 
